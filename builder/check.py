@@ -1,0 +1,59 @@
+"""`cpo content check` as a library: load the course, summarise it, measure its reading age."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from builder.course import Course
+from builder.errors import ContentError, Problem
+from builder.loader import MODULES_DIR, load_course, shown_path
+from builder.readability import TARGET_READING_AGE, Readability, measure
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What the check found in a course that loaded without errors."""
+
+    course: Course
+    readability: tuple[Readability, ...]
+
+    @property
+    def flagged(self) -> tuple[Readability, ...]:
+        """Modules that read above the target reading age."""
+        return tuple(r for r in self.readability if r.flagged)
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as plain data for `--json`."""
+        course = self.course
+        return {
+            "ok": not self.flagged,
+            "version": course.version,
+            "themes": len(course.themes),
+            "modules": len(course.modules),
+            "activities": sum(len(m.activities) for m in course.modules),
+            "guided_minutes": course.guided_minutes,
+            "target_reading_age": TARGET_READING_AGE,
+            "readability": [asdict(r) | {"flagged": r.flagged} for r in self.readability],
+            "errors": [],
+        }
+
+
+def check_course(root: Path, *, strict: bool = False) -> CheckReport:
+    """Load and measure the course; with `strict`, a module above reading age 9 is an error."""
+    course = load_course(root)
+    report = CheckReport(course, tuple(measure(m) for m in course.modules))
+    if strict and report.flagged:
+        raise ContentError(
+            [
+                Problem(
+                    shown_path(root / MODULES_DIR / f"{r.module_id}.md"),
+                    None,
+                    f"reading age {r.reading_age} is above {TARGET_READING_AGE:g}",
+                    "use shorter sentences and shorter words",
+                )
+                for r in report.flagged
+            ]
+        )
+    return report

@@ -1,0 +1,1 @@
+"""The `cpo` command line: parses arguments, calls the library, formats the result."""

@@ -1,0 +1,3 @@
+from cpo.cli import main
+
+main()

@@ -1,0 +1,39 @@
+"""The `cpo` command and the one place where project errors become messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from builder.errors import CpoError
+from cpo.commands.content import content
+
+
+class CpoGroup(click.Group):
+    """A command group that shows a project error as `Error: ...` and exits with status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CpoError as err:
+            raise click.ClickException(str(err)) from err
+
+
+@click.group(cls=CpoGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cpo-offline")
+def cli() -> None:
+    """Workbooks for Other Activity hours, on paper and offline.
+
+    \b
+    Example:
+        cpo content check
+    """
+
+
+cli.add_command(content)
+
+
+def main() -> None:
+    """Run the `cpo` command."""
+    cli()

@@ -1,0 +1,1 @@
+"""One module per noun: each defines a click group and its verbs."""

@@ -1,0 +1,1 @@
+"""Keep the records: clients, orders, issued workbooks, returns and credited hours."""
