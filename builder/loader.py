@@ -332,18 +332,19 @@ class _Loader:
         )
 
     def check_unique(self, modules: list[Module]) -> None:
-        seen: dict[str, str] = {}
+        first_use: dict[str, str] = {}
         for module in modules:
             path = self.root / MODULES_DIR / f"{module.id}.md"
-            if module.id in seen:
-                self.problem(path, None, f"the module id '{module.id}' is used twice")
-            seen[module.id] = module.id
-            for activity in module.activities:
-                if activity.id in seen:
+            for item_id, line in [(module.id, None), *((a.id, a.line) for a in module.activities)]:
+                if item_id in first_use:
                     self.problem(
-                        path, activity.line, f"the activity id '{activity.id}' is used twice"
+                        path,
+                        line,
+                        f"the id '{item_id}' is used twice",
+                        f"first used at {first_use[item_id]}; give this one a new number",
                     )
-                seen[activity.id] = module.id
+                else:
+                    first_use[item_id] = f"{shown_path(path)}:{line or 1}"
 
     def version_hash(self) -> str:
         """A short hash of every content file, so any change to the text changes it."""
