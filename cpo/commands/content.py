@@ -83,6 +83,7 @@ def _print_report(report: CheckReport) -> None:
     flagged = report.flagged
     if flagged:
         ids = ", ".join(r.module_id for r in flagged)
-        click.echo(f"\n{len(flagged)} modules read above age 9: {ids}")
+        verb = "module reads" if len(flagged) == 1 else "modules read"
+        click.echo(f"\n{len(flagged)} {verb} above age 9: {ids}")
     else:
         click.echo("\nEvery module reads at age 9 or lower.")
