@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from builder import Activity, Module, load_course
-from tests.conftest import GOOD_COURSE, SHIPPED_COURSE
+from tests.conftest import GOOD_COURSE
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -30,7 +30,7 @@ def as_data(module: Module) -> dict[str, Any]:
     return data
 
 
-SAMPLES = [(GOOD_COURSE, "AA1"), (GOOD_COURSE, "BB1"), (SHIPPED_COURSE, "WM3")]
+SAMPLES = [(GOOD_COURSE, "AA1"), (GOOD_COURSE, "BB1")]
 
 
 @pytest.mark.parametrize(("root", "module_id"), SAMPLES, ids=[m for _, m in SAMPLES])
