@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/cpo content check
 	$(BIN)/cpo content check --json > output/content-report.json
 	@echo "Wrote output/content-report.json"
+	$(BIN)/cpo build pdf --preview WB1 --output output
 
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest -q

@@ -15,11 +15,12 @@ from builder.course import (
     Theme,
     WriteActivity,
 )
-from builder.errors import ContentError, CpoError, Problem
+from builder.errors import BuildError, ContentError, CpoError, Problem
 from builder.loader import load_course
 
 __all__ = [
     "Activity",
+    "BuildError",
     "ChooseActivity",
     "ContentError",
     "Course",

@@ -11,11 +11,8 @@ ICONS = ("sun", "thought", "people", "briefcase", "signpost")
 
 # The closing declaration every module carries. Renderers print it from here so
 # that paper and screen say exactly the same words.
-DECLARATION = (
-    "I did this work myself.",
-    "Time I spent on this module (hours and minutes):",
-    "Date:",
-)
+DECLARATION_STATEMENT = "I did this work myself."
+DECLARATION_TIME = "Time I spent on this module"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from builder.errors import CpoError
+from cpo.commands.build import build
 from cpo.commands.content import content
 
 
@@ -31,6 +32,7 @@ def cli() -> None:
     """
 
 
+cli.add_command(build)
 cli.add_command(content)
 
 

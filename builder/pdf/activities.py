@@ -1,0 +1,203 @@
+"""Activities on paper: a header with a pictogram, the task, and real space to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from xml.sax.saxutils import escape
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
+
+from builder.course import (
+    Activity,
+    ChooseActivity,
+    ListActivity,
+    PlanActivity,
+    ReflectActivity,
+    ScaleActivity,
+    WriteActivity,
+)
+from builder.pdf.markdown import MarkdownFlowables
+from builder.pdf.styles import INK, RULE, SHADE, Styles
+from builder.pictures import pictogram
+
+
+class AnswerLines(Flowable):
+    """Ruled lines for handwriting; splits across pages like text does."""
+
+    def __init__(self, count: int, gap: float, first_label: str = "", start: int = 0) -> None:
+        super().__init__()
+        self.count, self.gap, self.first_label, self.start = count, gap, first_label, start
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.width = avail_width
+        return avail_width, self.count * self.gap
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        fits = int(avail_height // self.gap)
+        if fits < 1 or fits >= self.count:
+            return []
+        return [
+            AnswerLines(fits, self.gap, self.first_label, self.start),
+            AnswerLines(self.count - fits, self.gap, self.first_label, self.start + fits),
+        ]
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.8)
+        for n in range(self.count):
+            y = (self.count - n - 1) * self.gap + 2
+            left = 0.0
+            if self.first_label:  # numbered blanks: "1." then a line
+                canvas.setFillColor(INK)
+                canvas.setFont(self.first_label, self.gap * 0.55)
+                canvas.drawString(0, y + 3, f"{self.start + n + 1}.")
+                left = self.gap * 1.4
+            canvas.line(left, y, self.width, y)
+
+
+class TickBox(Flowable):
+    """An empty square to tick."""
+
+    def __init__(self, size: float) -> None:
+        super().__init__()
+        self.size = size
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.size, self.size
+
+    def draw(self) -> None:
+        self.canv.setStrokeColor(INK)
+        self.canv.setLineWidth(1.5)
+        self.canv.rect(0, 0, self.size, self.size)
+
+
+class ScaleRow(Flowable):
+    """Numbers in circles from low to high, to circle one; end labels beneath."""
+
+    def __init__(self, activity: ScaleActivity, styles: Styles) -> None:
+        super().__init__()
+        self.activity, self.styles = activity, styles
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.width = avail_width
+        return avail_width, self.styles.box * 1.4 + self.styles.body.leading
+
+    def draw(self) -> None:
+        canvas, styles, a = self.canv, self.styles, self.activity
+        count = a.high - a.low + 1
+        step = min(self.width / count, styles.box * 2.2)
+        radius = styles.box * 0.62
+        top = styles.body.leading + radius + 2
+        canvas.setLineWidth(1.4)
+        canvas.setStrokeColor(INK)
+        canvas.setFillColor(INK)
+        canvas.setFont(styles.regular, styles.body.fontSize)
+        for n in range(count):
+            x = step * n + step / 2
+            canvas.circle(x, top, radius, stroke=1, fill=0)
+            canvas.drawCentredString(x, top - styles.body.fontSize * 0.35, str(a.low + n))
+        canvas.setFillColor(styles.body.textColor)
+        canvas.drawString(0, 2, a.low_label)
+        canvas.drawRightString(step * count, 2, a.high_label)
+
+
+def activity_flowables(
+    activity: Activity, number: int, styles: Styles, md: MarkdownFlowables
+) -> list[Flowable]:
+    """The activity as it is printed: header, task, answer space."""
+    extra = "" if activity.required else " (extra, if you want to)"
+    title = f"Activity {number}: {escape(activity.title)}{extra}"
+    size = styles.body.fontSize * 2.2
+    header = Table(
+        [[pictogram(activity.kind, size), Paragraph(title, styles.h3)]],
+        colWidths=[size + 4 * mm, None],
+        style=styles.table(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("LINEABOVE", (0, 0), (-1, 0), 1.5, INK),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+            ]
+        ),
+    )
+    task = md(activity.prompt)
+    answer = ANSWER_SPACE[activity.kind](activity, styles)
+    head = KeepTogether([header, *task, *answer[:1]])
+    return [head, *answer[1:], Spacer(1, styles.body.leading)]
+
+
+def _lines(activity: Activity, styles: Styles) -> list[Flowable]:
+    assert isinstance(activity, WriteActivity | ReflectActivity)
+    return [AnswerLines(activity.lines, styles.line_gap)]
+
+
+def _list(activity: Activity, styles: Styles) -> list[Flowable]:
+    assert isinstance(activity, ListActivity)
+    return [AnswerLines(activity.items, styles.line_gap, styles.bold)]
+
+
+def _choose(activity: Activity, styles: Styles) -> list[Flowable]:
+    assert isinstance(activity, ChooseActivity)
+    rows = [[TickBox(styles.box), Paragraph(escape(o), styles.body)] for o in activity.options]
+    return [
+        Table(
+            rows,
+            colWidths=[styles.box + 5 * mm, None],
+            style=styles.table(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (0, -1), 5),
+                ]
+            ),
+        )
+    ]
+
+
+def _scale(activity: Activity, styles: Styles) -> list[Flowable]:
+    assert isinstance(activity, ScaleActivity)
+    if not activity.items:
+        return [ScaleRow(activity, styles)]
+    out: list[Flowable] = []
+    for item in activity.items:
+        out.append(
+            KeepTogether(
+                [Paragraph(f"<b>{escape(item)}</b>", styles.small), ScaleRow(activity, styles)]
+            )
+        )
+    return out
+
+
+def _plan(activity: Activity, styles: Styles) -> list[Flowable]:
+    assert isinstance(activity, PlanActivity)
+    header = [Paragraph(f"<b>{escape(c)}</b>", styles.small) for c in activity.columns]
+    # An empty cell holds a spacer, so each row is at least two handwriting lines tall.
+    space = styles.line_gap * 1.5
+    body = [
+        [Paragraph(escape(cell), styles.small) if cell else Spacer(1, space) for cell in row]
+        for row in activity.rows
+    ]
+    table = Table(
+        [header, *body],
+        repeatRows=1,
+        style=styles.table(
+            [
+                ("GRID", (0, 0), (-1, -1), 1, INK),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+            ]
+        ),
+    )
+    return [table]
+
+
+ANSWER_SPACE: dict[str, Callable[[Activity, Styles], list[Flowable]]] = {
+    "write": _lines,
+    "reflect": _lines,
+    "list": _list,
+    "choose": _choose,
+    "scale": _scale,
+    "plan": _plan,
+}

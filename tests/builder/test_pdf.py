@@ -1,0 +1,143 @@
+"""Printed workbooks, checked as a reader and a scanner would: rendered, read back, decoded."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from builder import BuildError, Course, load_course
+from builder.editions import CheckIn, Personal, personal_edition, specimen_edition
+from builder.pdf import render_pdf, render_personalised, render_specimen
+from builder.profiles import PROFILES, get_profile
+from tests.conftest import SHIPPED_COURSE
+from tests.pdftools import font_sizes, fonts, page_images, page_texts, qr_codes
+
+MODULES = ["WB1", "HC2"]
+PERSONAL = Personal(reference="C-1042", workbook="WB-7H3K", contact="Ana, 0141 000 0000")
+CHECKINS = [
+    CheckIn("https://example.org/c/7QX2M9K4PZ3T", "7QX2-M9K4-PZ3T"),
+    CheckIn("K9P4T7", "K9P4-T7"),
+]
+JUSTICE = re.compile(r"court|probation|offend|community payback|punish", re.I)
+
+
+@pytest.fixture(scope="module")
+def course() -> Course:
+    return load_course(SHIPPED_COURSE)
+
+
+@pytest.fixture(scope="module")
+def personalised(course: Course, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("personal")
+    return {
+        name: render_personalised(course, MODULES, name, PERSONAL, CHECKINS, folder / f"{name}.pdf")
+        for name in PROFILES
+    }
+
+
+@pytest.fixture(scope="module")
+def specimen(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render_specimen(course, "standard", MODULES, tmp_path_factory.mktemp("specimen"))[0]
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_every_qr_code_reads_back_to_the_payload_given(
+    personalised: dict[str, Path], profile: str
+) -> None:
+    found = [qr_codes(image) for image in page_images(personalised[profile])]
+    payloads = [code for page in found for code in page]
+    for checkin in CHECKINS:
+        # On the module's first page and on its declaration page.
+        assert payloads.count(checkin.payload) == 2
+    assert set(payloads) == {c.payload for c in CHECKINS}
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_every_module_page_says_whose_and_which_page(
+    personalised: dict[str, Path], profile: str
+) -> None:
+    texts = page_texts(personalised[profile])
+    module_pages: dict[str, list[str]] = {m: [] for m in MODULES}
+    for text in texts:
+        assert "Ref C-1042" in text and "Workbook WB-7H3K" in text
+        footers = re.findall(r"(\w+)\s+·\s+Page (\d+) of (\d+)", text)
+        assert footers, text[-200:]
+        section, page, total = footers[-1]  # the footer is the last thing on the page
+        if section in module_pages:
+            module_pages[section].append(f"{page}/{total}")
+    for module_id, pages in module_pages.items():
+        total = len(pages)
+        assert total > 3
+        assert pages == [f"{n}/{total}" for n in range(1, total + 1)], module_id
+
+
+def test_fallback_code_is_printed_beside_each_qr_code(personalised: dict[str, Path]) -> None:
+    texts = page_texts(personalised["standard"])
+    for checkin in CHECKINS:
+        pages = [t for t in texts if f"Code: {checkin.code}" in t]
+        assert len(pages) == 2
+
+
+def test_fonts_are_embedded_and_never_italic(personalised: dict[str, Path]) -> None:
+    for path in personalised.values():
+        used = fonts(path)
+        assert used and all(embedded for _, embedded in used)
+        assert not [name for name, _ in used if re.search("italic|oblique", name, re.I)]
+
+
+@pytest.mark.parametrize(
+    ("profile", "size"), [("standard", 14), ("large-print", 18), ("dyslexia", 14)]
+)
+def test_body_text_size_follows_the_profile(
+    personalised: dict[str, Path], profile: str, size: int
+) -> None:
+    sizes = font_sizes(personalised[profile])
+    assert sizes.most_common(1)[0][0] == size
+    assert min(sizes) >= size  # nothing printed smaller than the body text
+
+
+def test_specimen_says_so_on_every_page_and_its_codes_say_specimen(specimen: Path) -> None:
+    texts = page_texts(specimen)
+    assert all("SPECIMEN" in t for t in texts)
+    payloads = {code for image in page_images(specimen) for code in qr_codes(image)}
+    assert payloads == {"SPECIMEN WB1", "SPECIMEN HC2"}
+
+
+def test_cover_is_neutral_and_personalised(personalised: dict[str, Path]) -> None:
+    cover = page_texts(personalised["standard"])[0]
+    assert "Steps Forward" in cover and "C-1042" in cover and "WB-7H3K" in cover
+    assert not JUSTICE.search(cover)
+
+
+def test_metadata_bookmarks_and_language(personalised: dict[str, Path]) -> None:
+    data = personalised["standard"].read_bytes()
+    assert b"/Lang (en-GB)" in data
+    assert b"/Title (Steps Forward: clear print workbook)" in data
+    assert b"/Outlines" in data
+    for title in (b"(Wellbeing)", b"(WB1: Looking after your mind)", b"(Healthy choices)"):
+        assert title in data
+
+
+def test_two_builds_are_byte_identical(course: Course) -> None:
+    modules = tuple(course.module(m) for m in MODULES)
+    edition = personal_edition(course, modules, get_profile("standard"), PERSONAL, CHECKINS)
+    assert render_pdf(edition) == render_pdf(edition)
+    specimen = specimen_edition(course, modules, get_profile("dyslexia"))
+    assert render_pdf(specimen) == render_pdf(specimen)
+
+
+def test_bad_requests_are_refused_and_leave_no_file(course: Course, tmp_path: Path) -> None:
+    out = tmp_path / "w.pdf"
+    with pytest.raises(BuildError, match="no such module: XX9"):
+        render_personalised(course, ["XX9"], "standard", PERSONAL, CHECKINS[:1], out)
+    with pytest.raises(BuildError, match="no print profile 'huge'"):
+        render_personalised(course, MODULES, "huge", PERSONAL, CHECKINS, out)
+    with pytest.raises(BuildError, match="2 modules but 1 check-in codes"):
+        render_personalised(course, MODULES, "standard", PERSONAL, CHECKINS[:1], out)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(BuildError, match="cannot write"):
+        render_specimen(course, "standard", ["WB1"], blocker / "sub")
+    assert list(tmp_path.iterdir()) == [blocker]
