@@ -19,7 +19,8 @@ demo: $(STAMP)
 	$(BIN)/cpo content check
 	$(BIN)/cpo content check --json > output/content-report.json
 	@echo "Wrote output/content-report.json"
-	$(BIN)/cpo build pdf --preview WB1 --output output
+	@# Page previews need poppler's pdftoppm (.ci/run installs it: apt-get install poppler-utils).
+	$(BIN)/cpo build pdf --output output $(if $(shell command -v pdftoppm),--preview WB1,)
 
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest -q
