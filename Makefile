@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck golden bench clean
+.PHONY: demo test lint typecheck golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
