@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck golden clean
+.PHONY: demo test bench lint typecheck golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(STAMP)
 
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest -q
+
+# Figures for the closing notes, and ratios against the alternatives named in the issues.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks.pdf
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import os
-import re
 import shutil
 import subprocess
 import tempfile
-import zlib
 from collections import Counter
 from pathlib import Path
 
+import pikepdf
 import pytest
 import zxingcpp
 from PIL import Image
@@ -64,17 +62,23 @@ def fonts(pdf: Path) -> list[tuple[str, bool]]:
 
 
 def font_sizes(pdf: Path) -> Counter[float]:
-    """How often each font size is set (the `Tf` operator) across the page streams."""
-    data = pdf.read_bytes()
+    """How often each font size is set (the `Tf` operator) on the pages and in their forms."""
     sizes: Counter[float] = Counter()
-    pattern = rb"/Filter \[([^\]]*)\][^>]*>>\s*stream\r?\n(.*?)endstream"
-    for match in re.finditer(pattern, data, re.S):
-        stream = match.group(2)
-        for name in match.group(1).split():
-            if name == b"/ASCII85Decode":
-                stream = base64.a85decode(stream.strip(), adobe=True)
-            elif name == b"/FlateDecode":
-                stream = zlib.decompressobj().decompress(stream)
-        for size in re.findall(rb"/F\d+(?:\+\d+)? ([\d.]+) Tf", stream):
-            sizes[float(size)] += 1
+
+    def count(holder: pikepdf.Page | pikepdf.Object) -> None:
+        for operands, operator in pikepdf.parse_content_stream(holder):
+            if operator == pikepdf.Operator("Tf"):
+                sizes[float(operands[1])] += 1
+        resources = (
+            holder.get("/Resources", {})
+            if not isinstance(holder, pikepdf.Page)
+            else (holder.resources)
+        )
+        for xobject in resources.get("/XObject", {}).values():
+            if xobject.get("/Subtype") == "/Form":
+                count(xobject)
+
+    with pikepdf.open(pdf) as document:
+        for page in document.pages:
+            count(page)
     return sizes

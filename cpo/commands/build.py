@@ -73,3 +73,79 @@ def pdf(
                 raise BuildError(f"no such module: {preview}")
             png = output / f"workbook-specimen-{name}-{preview}.png"
             click.echo(f"Wrote {page_png(path, first_pages[preview], png)}")
+
+
+@build.command()
+@click.argument("jobs", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=0,
+    show_default=True,
+    help="Processes to print with (0: one per core).",
+)
+@content_option
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output/batch"),
+    show_default=True,
+    help="Where to write the workbooks, one WORKBOOK.pdf each.",
+)
+def batch(jobs: Path, workers: int, content: Path | None, output: Path) -> None:
+    """Print personalised workbooks for many clients at once, across cores.
+
+    JOBS is a JSON Lines file, one workbook a line, with the check-in codes
+    already issued (the builder never makes up codes):
+
+    \b
+      {"workbook": "WB-7H3K", "reference": "C-1042", "contact": "Ana, 0141 000 0000",
+       "profile": "standard", "modules": ["WB1", "HC2"],
+       "checkins": [{"payload": "...", "code": "..."}, {"payload": "...", "code": "..."}]}
+
+    A line that cannot be printed is reported with its reason; the rest are printed.
+    The exit status is 1 if any line failed.
+
+    \b
+    Example:
+        cpo build batch office-jobs.jsonl --workers 2 --output output/batch
+    """
+    import sys
+    import time
+
+    from builder.errors import BuildError
+    from builder.loader import default_content_root, load_course
+    from builder.pdf.batch import Outcome, read_jobs, render_batch
+
+    course = load_course(content or default_content_root())
+    todo, problems = read_jobs(jobs, output)
+    failed = [str(problem) for problem in problems]
+    printed = pages = 0
+    started = time.perf_counter()
+
+    def rate(_: Outcome | None) -> str | None:
+        seconds = time.perf_counter() - started
+        return f"{pages / seconds:.0f} pages/s" if seconds and pages else ""
+
+    with click.progressbar(
+        render_batch(course, todo, workers),
+        length=len(todo),
+        label="Printing workbooks",
+        item_show_func=rate,
+        file=sys.stderr,
+    ) as outcomes:
+        for outcome in outcomes:
+            if outcome.ok:
+                printed += 1
+                pages += outcome.pages
+            else:
+                failed.append(f"{jobs}: workbook {outcome.job.personal.workbook}: {outcome.error}")
+    seconds = time.perf_counter() - started
+    click.echo(
+        f"Printed {printed} workbooks ({pages} pages) into {output} in {seconds:.1f} s"
+        + (f", {pages / seconds:.0f} pages/s" if seconds and pages else "")
+    )
+    if failed:
+        for line in failed:
+            click.echo(f"  {line}", err=True)
+        raise BuildError(f"{len(failed)} of {len(todo) + len(problems)} workbooks not printed")

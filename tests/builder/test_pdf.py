@@ -10,6 +10,7 @@ import pytest
 from builder import BuildError, Course, load_course
 from builder.editions import CheckIn, Personal, personal_edition, specimen_edition
 from builder.pdf import render_pdf, render_personalised, render_specimen
+from builder.pdf.document import forget_layouts
 from builder.profiles import PROFILES, get_profile
 from tests.conftest import SHIPPED_COURSE
 from tests.pdftools import font_sizes, fonts, page_images, page_texts, qr_codes
@@ -141,3 +142,41 @@ def test_bad_requests_are_refused_and_leave_no_file(course: Course, tmp_path: Pa
     with pytest.raises(BuildError, match="cannot write"):
         render_specimen(course, "standard", ["WB1"], blocker / "sub")
     assert list(tmp_path.iterdir()) == [blocker]
+
+
+def test_clients_sharing_a_layout_get_only_their_own_details(
+    course: Course, tmp_path: Path
+) -> None:
+    other = Personal(reference="C-2077", workbook="WB-9Z9Z", contact="Bo, 01632 960000")
+    other_codes = [CheckIn("https://example.org/c/OTHER1", "AAAA-BBBB-CCCC"), CheckIn("O2", "O2")]
+    first = render_personalised(course, MODULES, "standard", PERSONAL, CHECKINS, tmp_path / "a.pdf")
+    second = render_personalised(
+        course, MODULES, "standard", other, other_codes, tmp_path / "b.pdf"
+    )
+    text = "\n".join(page_texts(second))
+    assert "C-2077" in text and "WB-9Z9Z" in text and "Bo, 01632 960000" in text
+    assert "C-1042" not in text and "WB-7H3K" not in text and "Ana" not in text
+    payloads = {code for image in page_images(second) for code in qr_codes(image)}
+    assert payloads == {c.payload for c in other_codes}
+    assert len(page_texts(first)) == len(page_texts(second))
+
+
+def test_a_kept_layout_gives_the_same_bytes_as_a_fresh_one(course: Course) -> None:
+    modules = tuple(course.module(m) for m in MODULES)
+    edition = personal_edition(course, modules, get_profile("large-print"), PERSONAL, CHECKINS)
+    kept = render_pdf(edition)
+    forget_layouts()
+    assert render_pdf(edition) == kept
+
+
+def test_details_too_long_to_print_are_refused(course: Course, tmp_path: Path) -> None:
+    out = tmp_path / "w.pdf"
+    long_ref = Personal(reference="C-" + "9" * 80, workbook="WB-1")
+    with pytest.raises(BuildError, match="too long to print"):
+        render_personalised(course, MODULES, "standard", long_ref, CHECKINS, out)
+    chatty = Personal(reference="C-1", workbook="WB-1", contact="Ana, call me any time " * 10)
+    with pytest.raises(BuildError, match=r"contact .* too long to print"):
+        render_personalised(course, MODULES, "standard", chatty, CHECKINS, out)
+    with pytest.raises(BuildError, match="modules in course order"):
+        render_personalised(course, ["HC2", "WB1"], "standard", PERSONAL, CHECKINS, out)
+    assert not out.exists()

@@ -1,0 +1,506 @@
+"""Lay out a workbook's shared body once: everything but what differs from client to client.
+
+The layout leaves *slots* (the QR codes, the typed codes, whose workbook it is) and records
+where each one landed; `builder.pdf.stamp` fills them in for each client. Laying out is
+the slow part, so one layout serves a whole batch of clients.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab import rl_config
+from reportlab.lib.colors import HexColor
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+)
+
+from builder.course import (
+    DECLARATION_STATEMENT,
+    DECLARATION_TIME,
+    Activity,
+    Course,
+    Example,
+    HelpPanel,
+    Module,
+    Prose,
+    Theme,
+)
+from builder.pdf.activities import TickBox, activity_flowables
+from builder.pdf.markdown import MarkdownFlowables
+from builder.pdf.styles import INK, MARKER_SHADE, RULE, SHADE, Styles, make_styles
+from builder.pictures import theme_icon
+from builder.profiles import PrintProfile
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+# Wide margins survive a staple on the left and a photocopier's grip on every side.
+MARGINS = {"left": 25 * mm, "right": 20 * mm, "top": 20 * mm, "bottom": 32 * mm}
+QR_SIZE = 34 * mm
+START = "Start"
+WATERMARK = "SPECIMEN"
+
+# What a slot holds; `key` names the module for the first two.
+QR, CODE, WHOSE, CONTACT = "qr", "code", "whose", "contact"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A space left in the layout for one client's details: page (from 0), box in points."""
+
+    kind: str
+    key: str
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A laid-out workbook body, shared by every client who gets the same modules."""
+
+    pdf: bytes
+    styles: Styles
+    specimen: bool
+    pages: int
+    slots: tuple[Slot, ...]
+    first_pages: dict[str, int]  # section (START, theme code, module id) -> first page, from 1
+
+
+def lay_out(
+    course: Course, modules: tuple[Module, ...], profile: PrintProfile, specimen: bool
+) -> Layout:
+    """Lay out the workbook for these modules, leaving slots for the personal details."""
+    styles = make_styles(profile)
+    story = _Story(course, modules, styles, specimen).build()
+    buffer = io.BytesIO()
+    ids = ", ".join(m.id for m in modules)
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGINS["left"],
+        rightMargin=MARGINS["right"],
+        topMargin=MARGINS["top"],
+        bottomMargin=MARGINS["bottom"],
+        title=f"{course.title}: {profile.label.lower()} workbook",
+        subject=f"{'Specimen workbook' if specimen else 'Workbook'}: modules {ids}",
+        author=course.title,
+        creator="cpo-offline",
+        lang=course.language,
+        invariant=1,
+        initialFontName=styles.regular,  # so no unembedded Helvetica is ever referenced
+    )
+    frame = Frame(
+        doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body", showBoundary=0
+    )
+    doc.addPageTemplates(
+        [PageTemplate(id="page", frames=[frame], onPage=_Background(styles, specimen))]
+    )
+    made: list[_WorkbookCanvas] = []
+
+    def canvasmaker(*args: Any, **kwargs: Any) -> Canvas:
+        made.append(_WorkbookCanvas(*args, styles=styles, specimen=specimen, **kwargs))
+        return made[-1]
+
+    # Plain Flate streams, not ASCII85 on top: a quarter smaller, and qpdf can copy
+    # them as they are when each client's details are stamped on.
+    use_a85, rl_config.useA85 = rl_config.useA85, 0
+    try:
+        doc.build(story, canvasmaker=canvasmaker)
+    finally:
+        rl_config.useA85 = use_a85
+    canvas = made[-1]  # platypus makes one canvas a build
+    return Layout(
+        pdf=buffer.getvalue(),
+        styles=styles,
+        specimen=specimen,
+        pages=canvas.page_count,
+        slots=tuple(canvas.slots),
+        first_pages=dict(canvas.first_pages),
+    )
+
+
+def footer_baselines(styles: Styles) -> tuple[float, float]:
+    """Where the footer's two lines sit: the page line, then whose workbook it is."""
+    size = styles.profile.footer_size
+    first = MARGINS["bottom"] - size * 1.9
+    return first, first - size * 1.3
+
+
+class _Section(Flowable):
+    """An invisible marker: the pages from here on belong to `key`; adds a bookmark."""
+
+    def __init__(self, key: str, title: str, level: int) -> None:
+        super().__init__()
+        self.key, self.title, self.level = key, title, level
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        if isinstance(self.canv, _WorkbookCanvas):
+            self.canv.cpo_section = self.key
+        self.canv.bookmarkPage(self.key)
+        self.canv.addOutlineEntry(self.title, self.key, level=self.level, closed=False)
+
+
+class _Slot(Flowable):
+    """Space kept for a client's detail; records where on which page it was drawn.
+
+    With `ruled`, it draws a writing line under each of its lines, so a specimen or
+    a workbook without the detail leaves room to write it by hand.
+    """
+
+    def __init__(
+        self, kind: str, key: str, height: float, width: float = 0, ruled: int = 0
+    ) -> None:
+        super().__init__()
+        self.kind, self.key, self.fixed_width, self.ruled = kind, key, width, ruled
+        self.height = height
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.width = self.fixed_width or avail_width
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        if self.ruled:
+            canvas.saveState()
+            canvas.setStrokeColor(RULE)
+            canvas.setLineWidth(1)
+            step = self.height / self.ruled
+            for line in range(self.ruled):
+                y = self.height - (line + 1) * step + 2
+                canvas.line(0, y, self.width, y)
+            canvas.restoreState()
+        if isinstance(canvas, _WorkbookCanvas):
+            x, y = canvas.absolutePosition(0, 0)
+            page = len(canvas.held)
+            canvas.slots.append(Slot(self.kind, self.key, page, x, y, self.width, self.height))
+
+
+class _Background:
+    """Paints the page colour and, on a specimen, the watermark, under the page's content."""
+
+    def __init__(self, styles: Styles, specimen: bool) -> None:
+        self.styles, self.specimen = styles, specimen
+
+    def __call__(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
+        canvas.saveState()
+        if self.styles.profile.page_colour.upper() != "#FFFFFF":
+            canvas.setFillColor(self.styles.page_colour)
+            canvas.rect(0, 0, PAGE_WIDTH, PAGE_HEIGHT, stroke=0, fill=1)
+        if self.specimen:
+            canvas.setFillColor(HexColor("#D9D9D9"))
+            canvas.setFont(self.styles.bold, 96)
+            canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+            canvas.rotate(50)
+            canvas.drawCentredString(0, -30, WATERMARK)
+        canvas.restoreState()
+
+
+class _WorkbookCanvas(Canvas):
+    """A canvas that holds pages back until the end, so footers can say "page x of y"."""
+
+    def __init__(self, *args: Any, styles: Styles, specimen: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.styles, self.specimen = styles, specimen
+        self.cpo_section = START
+        self.held: list[dict[str, Any]] = []
+        self.slots: list[Slot] = []
+        self.first_pages: dict[str, int] = {}  # section -> its first page, filled in on save
+        self.page_count = 0
+
+    def showPage(self) -> None:
+        self.held.append(dict(self.__dict__))
+        self._startPage()  # type: ignore[attr-defined]
+
+    def save(self) -> None:
+        totals = Counter(page["cpo_section"] for page in self.held)
+        seen: Counter[str] = Counter()
+        for number, page in enumerate(self.held, start=1):
+            self.first_pages.setdefault(page["cpo_section"], number)
+            self.__dict__.update(page)
+            seen[self.cpo_section] += 1
+            self._footer(seen[self.cpo_section], totals[self.cpo_section])
+            Canvas.showPage(self)
+        self.page_count = len(self.held)
+        Canvas.save(self)
+
+    def _footer(self, page: int, total: int) -> None:
+        """Module id and page x of y within the module; the stamp adds whose it is."""
+        line = f"{self.cpo_section}   \u00b7   Page {page} of {total}"
+        if self.specimen:
+            line += f"   \u00b7   {WATERMARK}"
+        self.saveState()
+        self.setFillColor(INK)
+        self.setFont(self.styles.bold, self.styles.profile.footer_size)
+        self.drawString(MARGINS["left"], footer_baselines(self.styles)[0], line)
+        self.restoreState()
+
+
+class _Story:
+    """Builds the list of flowables for one workbook body."""
+
+    def __init__(
+        self, course: Course, modules: tuple[Module, ...], styles: Styles, specimen: bool
+    ) -> None:
+        self.course, self.modules, self.styles, self.specimen = course, modules, styles, specimen
+        self.md = MarkdownFlowables(styles)
+
+    def build(self) -> list[Flowable]:
+        story: list[Flowable] = [_Section(START, "Start", 0), *self.cover(), PageBreak()]
+        story += [*self.how_to(), PageBreak(), *self.contents()]
+        for theme in self.course.themes:
+            modules = [m for m in theme.modules if m in self.modules]
+            if not modules:
+                continue
+            story += [PageBreak(), *self.theme_opener(theme, modules)]
+            for module in modules:
+                story += [PageBreak(), *self.module(module)]
+        return story
+
+    def p(self, text: str, style: str = "body") -> Paragraph:
+        return Paragraph(text, getattr(self.styles, style))
+
+    # -- front pages -------------------------------------------------------------------
+
+    def cover(self) -> list[Flowable]:
+        course, s = self.course, self.styles
+        icons = [theme_icon(t.icon, 24 * mm) for t in course.themes]
+        title = Paragraph(
+            escape(course.title), _scaled(s.title, 1.6 if s.profile.body_size < 18 else 1.35)
+        )
+        out: list[Flowable] = [
+            Table([icons], hAlign="LEFT", style=s.table([])),
+            Spacer(1, 18 * mm),
+            title,
+            self.p(escape(course.subtitle)),
+            Spacer(1, 14 * mm),
+            _field_table(["My name"], s),
+        ]
+        if not self.specimen:
+            out += [Spacer(1, 6 * mm), _Slot(WHOSE, "", 2 * s.body.leading)]
+        out += [Spacer(1, 10 * mm), self.p(f"{escape(s.profile.label)} edition")]
+        return out
+
+    def how_to(self) -> list[Flowable]:
+        count = len(self.modules)
+        return [
+            self.p("How to use this workbook", "title"),
+            self.p(f"This workbook has {count} parts. We call each part a <b>module</b>."),
+            self.p(
+                "Each module takes about <b>2 hours</b>. You do not have to do it all at once. "
+                "Short bits of 20 or 30 minutes are fine."
+            ),
+            self.p(
+                "Write your answers in the spaces. Any answer can be a word, a list or a drawing. "
+                "You can skip anything that feels too much."
+            ),
+            self.p("At the end of each module, fill in the short form. Then send the pages back."),
+            self.p("How to send pages back", "h2"),
+            self.p("Send all the pages of a module together, in the envelope you were given."),
+            self.p("Each module has a square code. Please do not write on it or fold it."),
+            self.p(
+                "The bottom of each page says which module it is from, like "
+                "<b>WB1 \u00b7 Page 2 of 9</b>. This helps us put your pages together."
+            ),
+            self.p("Who to call", "h2"),
+            self.p("Your contact's name and phone number:"),
+            _Slot(CONTACT, "", 2 * self.styles.line_gap, ruled=2),
+            Spacer(1, self.styles.body.spaceAfter),
+            self.p(
+                "If you feel low or need to talk, call <b>Samaritans</b> free on "
+                "<b>116 123</b>, any time, day or night."
+            ),
+        ]
+
+    def contents(self) -> list[Flowable]:
+        out: list[Flowable] = [self.p("What is in this workbook", "title")]
+        for theme in self.course.themes:
+            modules = [m for m in theme.modules if m in self.modules]
+            if not modules:
+                continue
+            out.append(self.p(escape(theme.title), "h2"))
+            for m in modules:
+                hours = (
+                    f"about {m.minutes // 60} hours"
+                    if m.minutes % 60 == 0
+                    else f"{m.minutes} minutes"
+                )
+                out.append(self.p(f"<b>{m.id}</b>   {escape(m.title)} ({hours})", "bullet"))
+        return out
+
+    def theme_opener(self, theme: Theme, modules: list[Module]) -> list[Flowable]:
+        out: list[Flowable] = [
+            _Section(theme.code, theme.title, 0),
+            Spacer(1, 20 * mm),
+            theme_icon(theme.icon, 60 * mm),
+            Spacer(1, 10 * mm),
+            self.p(escape(theme.title), "title"),
+            self.p(escape(theme.purpose)),
+            self.p("In this theme:", "h3"),
+        ]
+        out += [self.p(f"<b>{m.id}</b>   {escape(m.title)}", "bullet") for m in modules]
+        return out
+
+    # -- a module ----------------------------------------------------------------------
+
+    def module(self, module: Module) -> list[Flowable]:
+        theme = self.course.theme_of(module)
+        out: list[Flowable] = [
+            _Section(module.id, f"{module.id}: {module.title}", 1),
+            self.p(f"{escape(theme.title)} \u00b7 Module {module.id}", "h3"),
+            self.p(escape(module.title), "title"),
+            self.p(f"This module takes {_duration(module.minutes)}."),
+            self.code_panel(module, "This code tells us these pages are yours."),
+            Spacer(1, 4 * mm),
+            self.p("In this module you will:", "h3"),
+            *self.md("\n".join(f"- {o}" for o in module.outcomes)),
+        ]
+        number = 0
+        for block in module.blocks:
+            if isinstance(block, Activity):
+                number += 1
+                out += activity_flowables(block, number, self.styles, self.md)
+            elif isinstance(block, Example):
+                out.append(self.panel(f"Example: {escape(block.title)}", block.markdown, SHADE))
+            elif isinstance(block, HelpPanel):
+                out.append(self.panel("Where to get help", block.markdown, SHADE))
+            elif isinstance(block, Prose):
+                out += self.md(block.markdown)
+        out += [*self.declaration(module), self.marker_box(module)]
+        return out
+
+    def code_panel(self, module: Module, why: str) -> Table:
+        """The module's QR code with its typed code beside it, both stamped in later."""
+        code = self.styles.code
+        text = [
+            self.p(why),
+            _Slot(CODE, module.id, code.leading + code.spaceAfter),
+            self.p("If the square will not scan, we type the code instead."),
+        ]
+        return Table(
+            [[_Slot(QR, module.id, QR_SIZE, QR_SIZE), text]],
+            colWidths=[QR_SIZE + 6 * mm, None],
+            hAlign="LEFT",
+            style=self.styles.table(
+                [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
+            ),
+        )
+
+    def panel(self, heading: str, markdown: str, shade: Any) -> KeepTogether:
+        rows: list[list[Any]] = [[self.p(heading, "h3")], *([f] for f in self.md(markdown))]
+        table = Table(
+            rows,
+            colWidths=["100%"],
+            style=self.styles.table(
+                [
+                    ("BACKGROUND", (0, 0), (-1, -1), shade),
+                    ("BOX", (0, 0), (-1, -1), 1.5, INK),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 10),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 10),
+                ]
+            ),
+            spaceBefore=6,
+            spaceAfter=12,
+        )
+        return KeepTogether([table])  # moves whole to the next page when it can
+
+    def declaration(self, module: Module) -> list[Flowable]:
+        s = self.styles
+        statement = Table(
+            [[TickBox(s.box), self.p(f"<b>{escape(DECLARATION_STATEMENT)}</b>")]],
+            colWidths=[s.box + 5 * mm, None],
+            hAlign="LEFT",
+            style=s.table([("LEFTPADDING", (0, 0), (-1, -1), 0)]),
+        )
+        return [
+            PageBreak(),
+            self.p(f"Before you send {module.id} back", "title"),
+            self.p("Please fill in this form and tick the box."),
+            statement,
+            _field_table(
+                ["My name", "Signature", "Date", f"{DECLARATION_TIME} (hours and minutes)"], s
+            ),
+            Spacer(1, 6 * mm),
+            self.code_panel(module, "Keep this code clear when you send the pages back."),
+        ]
+
+    def marker_box(self, module: Module) -> Table:
+        s = self.styles
+        rows: list[list[Any]] = [
+            [self.p("For the marker only", "h3"), "", ""],
+            [self.p("<b>Required activity</b>"), "", self.p("<b>Tried</b>")],
+        ]
+        rows += [
+            [self.p(a.id), self.p(escape(a.title)), TickBox(s.box)]
+            for a in module.required_activities
+        ]
+        rows.append([self.p("Marker and date:"), "", ""])
+        return Table(
+            rows,
+            colWidths=[s.body.fontSize * 5, None, s.body.fontSize * 4],
+            style=s.table(
+                [
+                    ("BACKGROUND", (0, 0), (-1, -1), MARKER_SHADE),
+                    ("BOX", (0, 0), (-1, -1), 1.5, INK),
+                    ("SPAN", (0, 0), (-1, 0)),
+                    ("SPAN", (0, -1), (-1, -1)),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("BOTTOMPADDING", (0, -1), (-1, -1), 18),
+                ]
+            ),
+            spaceBefore=12,
+        )
+
+
+def _field_table(labels: list[str], styles: Styles) -> Table:
+    """Labels with a line to write on, each row tall enough for handwriting."""
+    rows = [[Paragraph(escape(label), styles.body), ""] for label in labels]
+    return Table(
+        rows,
+        colWidths=["40%", "55%"],
+        hAlign="LEFT",
+        style=styles.table(
+            [
+                ("LINEBELOW", (1, 0), (1, -1), 1, INK),
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), styles.line_gap * 0.6),
+            ]
+        ),
+    )
+
+
+def _scaled(style: ParagraphStyle, factor: float) -> ParagraphStyle:
+    return ParagraphStyle(
+        f"{style.name}-x{factor}",
+        parent=style,
+        fontSize=style.fontSize * factor,
+        leading=style.fontSize * factor * 1.2,
+    )
+
+
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not rest:
+        return f"about {hours} hours"
+    return f"about {hours} hours {rest} minutes" if hours else f"about {rest} minutes"
