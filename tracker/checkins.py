@@ -1,0 +1,191 @@
+"""Check-ins: a returned module's code, typed, scanned by a USB scanner, or read from a page.
+
+Each code is recorded in its own transaction and reported only once it is safely
+stored, so a batch that is cut off part-way loses nothing it has reported, and
+running it again records the rest (codes already received say so).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from tracker.codes import PAYLOAD, Keyring, normalise_code
+from tracker.errors import CodeError
+from tracker.ledger import ACCEPTED, AWAITING, CREDITED, REFUSED, module_states
+from tracker.orders import module_credit
+from tracker.store import Row, Transaction
+from tracker.tracker import Tracker
+
+RECORDED, DUPLICATE, REFUSED_CODE = "recorded", "duplicate", "refused"
+ARRIVALS = ("typed", "scanner", "scan", "answers")
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    """What became of one code: recorded as a return, already received, or refused and why."""
+
+    text: str
+    status: str
+    reason: str = ""
+    return_id: int | None = None
+    client: str = ""
+    workbook: str = ""
+    module: str = ""
+
+    @property
+    def recorded(self) -> bool:
+        return self.status == RECORDED
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "code": self.text,
+            "status": self.status,
+            "reason": self.reason,
+            "return": self.return_id,
+            "client": self.client,
+            "workbook": self.workbook,
+            "module": self.module,
+        }
+
+
+@dataclass(frozen=True)
+class Identified:
+    """A code read as far as it can be without the records."""
+
+    serial: str | None  # from a QR payload, signature checked
+    code: str | None  # a typed code's 12 symbols, check symbol checked
+
+
+def identify(keyring: Keyring, text: str) -> Identified:
+    """Read a QR payload or a typed code; CodeError saying why it is not one of ours."""
+    stripped = text.strip()
+    if PAYLOAD.fullmatch(stripped) or re.search(r"k[0-9a-z]\.", stripped):
+        return Identified(keyring.read_payload(stripped).serial, None)
+    return Identified(None, normalise_code(stripped))
+
+
+def checkin(
+    t: Tracker,
+    codes: Iterable[str],
+    actor: str,
+    arrived_by: str = "typed",
+    client: str | None = None,
+    evidence: str = "",
+) -> Iterator[CheckinResult]:
+    """Record each code as a return, yielding each result once it is stored."""
+    for text in codes:
+        if text.strip():
+            yield checkin_one(t, text.strip(), actor, arrived_by, client, evidence)
+
+
+def checkin_one(
+    t: Tracker,
+    text: str,
+    actor: str,
+    arrived_by: str = "typed",
+    client: str | None = None,
+    evidence: str = "",
+) -> CheckinResult:
+    """Record one code; a refusal changes no record (it is written to the audit log only)."""
+    if arrived_by not in ARRIVALS:
+        raise ValueError(f"arrived_by must be one of {ARRIVALS}")
+    try:
+        found = identify(t.keyring, text)
+    except CodeError as err:
+        return _refuse(t, actor, text, err.reason)
+    with t.db.write() as tx:
+        row = _token(tx, found)
+        problem = _problem(t, tx, found, row, client)
+        if problem:
+            status, reason = problem
+        else:
+            assert row is not None
+            attempt = 1 + int(
+                tx.scalar("SELECT COUNT(*) FROM returns WHERE token_id = ?", (row["id"],)) or 0
+            )
+            return_id = tx.insert(
+                "INSERT INTO returns (token_id, attempt, arrived_by, received_at, evidence,"
+                " recorded_by) VALUES (?, ?, ?, ?, ?, ?)",
+                (row["id"], attempt, arrived_by, t.now(), evidence, actor),
+            )
+            t.audit(
+                tx,
+                actor,
+                "return.record",
+                f"R{return_id}",
+                workbook=row["number"],
+                module=row["module_id"],
+                client=row["reference"],
+                arrived_by=arrived_by,
+                attempt=attempt,
+            )
+            return CheckinResult(
+                text, RECORDED, "", return_id, row["reference"], row["number"], row["module_id"]
+            )
+    return _refuse(t, actor, text, reason, status, row)
+
+
+def _token(tx: Transaction, found: Identified) -> Row | None:
+    column, value = ("serial", found.serial) if found.serial else ("code", found.code)
+    return tx.one(
+        "SELECT k.*, w.number, w.order_id, w.revoked_at, w.revoked_reason, c.reference "
+        "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
+        f"JOIN clients c ON c.id = w.client_id WHERE k.{column} = ?",
+        (value,),
+    )
+
+
+def _problem(
+    t: Tracker, tx: Transaction, found: Identified, row: Row | None, client: str | None
+) -> tuple[str, str] | None:
+    """Why this code cannot be recorded now, or None if it can."""
+    if row is None:
+        return REFUSED_CODE, "not a code we issued: check it against the page"
+    if found.code and not t.keyring.check_code(found.code, row["key_id"], row["serial"]):
+        return REFUSED_CODE, "does not match our records: the code was changed or forged"
+    if client and row["reference"] != client:
+        return REFUSED_CODE, "this code belongs to another client's workbook"
+    if row["revoked_at"]:
+        return REFUSED_CODE, (
+            f"workbook {row['number']} was revoked on {row['revoked_at'][:10]} "
+            f"({row['revoked_reason']})"
+        )
+    state, note = module_states(tx, row["order_id"]).get(row["module_id"], ("", ""))
+    if module_credit(tx, row["order_id"], row["module_id"]):
+        return REFUSED_CODE, f"{row['module_id']} is already credited on this order"
+    if state in (ACCEPTED, CREDITED):
+        return REFUSED_CODE, f"{row['module_id']} was already accepted"
+    if state == REFUSED:
+        return REFUSED_CODE, f"{row['module_id']} was refused: {note}"
+    if state == AWAITING:
+        latest = tx.one(
+            "SELECT r.id, r.received_at FROM returns r JOIN tokens k ON k.id = r.token_id "
+            "JOIN workbooks w ON w.id = k.workbook_id "
+            "WHERE w.order_id = ? AND k.module_id = ? ORDER BY r.id DESC",
+            (row["order_id"], row["module_id"]),
+        )
+        assert latest is not None
+        return DUPLICATE, (
+            f"already received on {latest['received_at'][:10]} as return R{latest['id']}, "
+            "waiting to be marked"
+        )
+    return None
+
+
+def _refuse(
+    t: Tracker,
+    actor: str,
+    text: str,
+    reason: str,
+    status: str = REFUSED_CODE,
+    row: Row | None = None,
+) -> CheckinResult:
+    with t.db.write() as tx:
+        t.audit(tx, actor, "return.refuse", text[:80], reason=reason, status=status)
+    if row is None:
+        return CheckinResult(text, status, reason)
+    return CheckinResult(
+        text, status, reason, None, row["reference"], row["number"], row["module_id"]
+    )

@@ -1,0 +1,206 @@
+"""Check-in codes: an opaque signed token per issued module, as a QR payload and a typed code.
+
+Nothing about the person or the order can be read from either. A token is a random
+serial signed with HMAC-SHA256 under a secret key that lives outside the database;
+each key has an id, so keys can rotate and old workbooks still check in.
+
+The QR payload is ``[BASE/]KEYID.SERIAL.MAC`` (base32, lower case).
+
+The typed code is 12 Crockford base32 symbols shown as ``XXXX-XXXX-XXXX``: the key
+id (1 symbol), 10 symbols of an HMAC of the serial, and one check symbol. The check is
+a weighted sum over GF(32) with a different weight at each position, so any single
+wrong symbol and any swap of two neighbours (the check symbol included) is caught.
+Typing is forgiving: case, spaces and hyphens are ignored, and O, I and L are read
+as 0, 1 and 1, as Crockford's alphabet intends.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracker.errors import CodeError, TrackerError
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+_VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
+_VALUE.update({"O": 0, "I": 1, "L": 1})
+CODE_SYMBOLS = 12  # key id + 10 signature symbols + check symbol
+SERIAL_BYTES = 10  # 80 random bits: unguessable, and no two tokens share one
+MAC_BYTES = 10
+KEY_BYTES = 32
+KEY_ID = re.compile(r"k[0-9a-hjkmnp-tv-z]")  # "k" and one base32 symbol (lower case)
+_B32 = "[0-9a-hjkmnp-tv-z]"
+PAYLOAD = re.compile(rf"(?:.*/)?(k{_B32})\.({_B32}{{16}})\.({_B32}{{16}})")
+
+# GF(32) with the primitive polynomial x^5 + x^2 + 1: every non-zero element is a
+# power of x, so the weights x^1 .. x^11 are distinct, non-zero and never 1.
+_EXP: list[int] = []
+_value = 1
+for _ in range(31):
+    _EXP.append(_value)
+    _value <<= 1
+    if _value & 0b100000:
+        _value ^= 0b100101
+_LOG = {v: i for i, v in enumerate(_EXP)}
+
+
+def _gf_mul(a: int, b: int) -> int:
+    if not a or not b:
+        return 0
+    return _EXP[(_LOG[a] + _LOG[b]) % 31]
+
+
+def check_symbol(symbols: str) -> str:
+    """The symbol that makes the weighted sum over GF(32) of `symbols` + it equal zero."""
+    total = 0
+    for position, symbol in enumerate(reversed(symbols), start=1):
+        total ^= _gf_mul(_EXP[position % 31], _VALUE[symbol])
+    return ALPHABET[total]  # weight 1 on the check symbol itself: adding it gives zero
+
+
+def normalise_code(typed: str) -> str:
+    """The code's 12 symbols, upper case, no spaces or hyphens; CodeError if it is not a code."""
+    text = re.sub(r"[\s\-]", "", typed).upper()
+    if not text:
+        raise CodeError(typed, "the code is empty")
+    bad = sorted({c for c in text if c not in _VALUE})
+    if bad:
+        raise CodeError(typed, f"'{bad[0]}' is not used in codes (letters and digits only, no U)")
+    text = "".join(ALPHABET[_VALUE[c]] for c in text)
+    if len(text) != CODE_SYMBOLS:
+        raise CodeError(
+            typed, f"a code has {CODE_SYMBOLS} letters and digits; this one has {len(text)}"
+        )
+    if check_symbol(text[:-1]) != text[-1]:
+        raise CodeError(typed, "a letter or digit is wrong or two are swapped: check the code")
+    return text
+
+
+def show_code(symbols: str) -> str:
+    """A code as printed: XXXX-XXXX-XXXX."""
+    return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
+
+
+@dataclass(frozen=True)
+class Token:
+    """A module's check-in: the serial stored in the database, and what is printed."""
+
+    key_id: str
+    serial: str  # base32, lower case
+    payload: str  # what the QR code holds
+    code: str  # the typed code's 12 symbols, without hyphens
+
+
+@dataclass(frozen=True)
+class ReadPayload:
+    """What a scanned QR payload says, once its signature is checked."""
+
+    key_id: str
+    serial: str
+
+
+class Keyring:
+    """The secret keys, one file each in a folder only the owner can read."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._keys: dict[str, bytes] = {}
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.key")):
+                if KEY_ID.fullmatch(path.stem):
+                    self._keys[path.stem] = bytes.fromhex(path.read_text().strip())
+
+    @property
+    def current(self) -> str:
+        """The id of the newest key: new tokens are signed with it."""
+        if not self._keys:
+            raise TrackerError(f"there is no signing key in {self.folder}: run `cpo init` first")
+        return max(self._keys, key=lambda k: _VALUE[k[1].upper()])
+
+    def ids(self) -> list[str]:
+        return sorted(self._keys)
+
+    def create(self) -> str:
+        """Make a new key (the next id), readable by the owner only; returns its id."""
+        used = [_VALUE[k[1].upper()] for k in self._keys]
+        number = max(used, default=0) + 1
+        if number >= len(ALPHABET):
+            raise TrackerError("all 31 key ids are used")
+        key_id = "k" + ALPHABET[number].lower()
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.folder.chmod(stat.S_IRWXU)
+        path = self.folder / f"{key_id}.key"
+        secret = secrets.token_bytes(KEY_BYTES)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret.hex() + "\n")
+        self._keys[key_id] = secret
+        return key_id
+
+    def new_token(self, base_url: str = "") -> Token:
+        """A fresh token signed with the current key."""
+        key_id = self.current
+        serial = _b32(secrets.token_bytes(SERIAL_BYTES))
+        return self.token(key_id, serial, base_url)
+
+    def token(self, key_id: str, serial: str, base_url: str = "") -> Token:
+        """The payload and code of an existing token."""
+        key = self._key(key_id)
+        mac = _b32(_mac(key, b"qr", serial)[:MAC_BYTES])
+        prefix = base_url.rstrip("/") + "/" if base_url else ""
+        code_body = key_id[1].upper() + _b32(_mac(key, b"code", serial)).upper()[:10]
+        return Token(
+            key_id, serial, f"{prefix}{key_id}.{serial}.{mac}", code_body + check_symbol(code_body)
+        )
+
+    def read_payload(self, payload: str) -> ReadPayload:
+        """Check a scanned payload's signature; CodeError saying why it is refused."""
+        text = payload.strip()
+        match = PAYLOAD.fullmatch(text)
+        if not match:
+            raise CodeError(payload, "not one of our codes")
+        key_id, serial, mac = match.groups()
+        key = self._keys.get(key_id)
+        if key is None:
+            raise CodeError(payload, f"made with key {key_id}, which this tracker does not have")
+        expected = _b32(_mac(key, b"qr", serial)[:MAC_BYTES])
+        if not hmac.compare_digest(expected, mac):
+            raise CodeError(payload, "the signature does not match: the code was changed or forged")
+        return ReadPayload(key_id, serial)
+
+    def check_code(self, symbols: str, key_id: str, serial: str) -> bool:
+        """Whether typed `symbols` (normalised) are the code of this token."""
+        return hmac.compare_digest(self.token(key_id, serial).code, symbols)
+
+    def _key(self, key_id: str) -> bytes:
+        try:
+            return self._keys[key_id]
+        except KeyError:
+            raise CodeError(
+                key_id, f"made with key {key_id}, which this tracker does not have"
+            ) from None
+
+    @staticmethod
+    def key_of_code(symbols: str) -> str:
+        """The key id a normalised typed code was made with."""
+        return "k" + symbols[0].lower()
+
+
+def _mac(key: bytes, purpose: bytes, serial: str) -> bytes:
+    return hmac.new(key, purpose + b"|" + serial.encode(), hashlib.sha256).digest()
+
+
+def _b32(data: bytes) -> str:
+    """Crockford base32 of `data`, lower case, no padding."""
+    standard = base64.b32encode(data).decode().rstrip("=")
+    return standard.translate(_TO_CROCKFORD).lower()
+
+
+_TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)

@@ -1,0 +1,21 @@
+"""The tracker's errors: each says what was refused and why, so the person can act on it."""
+
+from __future__ import annotations
+
+from builder.errors import CpoError
+
+
+class TrackerError(CpoError):
+    """The records refused a request (unknown client, bad hours, a locked database...)."""
+
+
+class NotFound(TrackerError):
+    """A client, order, workbook or return that the records do not have."""
+
+
+class CodeError(TrackerError):
+    """A check-in code that is refused: mistyped, forged, foreign, revoked or already used."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code, self.reason = code, reason
+        super().__init__(f"code {code.strip()[:60] or '(empty)'}: {reason}")

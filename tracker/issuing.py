@@ -1,0 +1,258 @@
+"""Issue a workbook: pick the modules, sign a check-in token for each, print it with a letter.
+
+The records and the files land together: the workbook is printed inside the
+transaction that records it, and if anything fails nothing is kept of either.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from builder.editions import CheckIn, Personal
+from builder.profiles import get_profile
+from tracker.codes import ALPHABET, Token, show_code
+from tracker.errors import NotFound, TrackerError
+from tracker.ledger import ACCEPTED, CREDITED, NOT_ISSUED, REFUSED, statement
+from tracker.orders import find_order, load_order
+from tracker.people import Client, get_client
+from tracker.policy import hours
+from tracker.store import Transaction
+from tracker.tracker import Tracker
+
+
+@dataclass(frozen=True)
+class IssuedModule:
+    module_id: str
+    title: str
+    payload: str
+    code: str  # as printed: XXXX-XXXX-XXXX
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A workbook as issued: where its files are, and the codes printed in it."""
+
+    number: str
+    client: str
+    order: str
+    profile: str
+    issued_on: str
+    due_on: str
+    modules: tuple[IssuedModule, ...]
+    folder: Path
+    files: tuple[Path, ...]
+
+
+def issue(
+    t: Tracker,
+    client_reference: str,
+    actor: str,
+    order_reference: str | None = None,
+    module_ids: list[str] | None = None,
+    profile: str = "standard",
+    due_on: date | None = None,
+    html: bool = False,
+    out_root: Path = Path("output/issues"),
+) -> Issued:
+    """Issue a personalised workbook and write it, with its letter, to out_root/NUMBER/."""
+    get_profile(profile)  # a bad profile fails before anything is recorded
+    course = t.course
+    with t.db.write() as tx:
+        client = get_client(tx, client_reference)
+        order = find_order(tx, order_reference or client.reference)
+        if order.client_id != client.id:
+            raise TrackerError(f"order {order.reference} is not {client.reference}'s")
+        modules = _choose(t, tx, order.id, module_ids)
+        today = t.today()
+        due = due_on or min(
+            today + timedelta(days=t.config.due_days), date.fromisoformat(order.deadline)
+        )
+        if due < today:
+            raise TrackerError(f"the due date {due} has passed")
+        if due.isoformat() > order.deadline:
+            raise TrackerError(f"the due date {due} is after the order's deadline {order.deadline}")
+        number = _new_number(tx)
+        workbook_id = tx.insert(
+            "INSERT INTO workbooks (number, client_id, order_id, profile, content_version,"
+            " issued_on, due_on, issued_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                number,
+                client.id,
+                order.id,
+                profile,
+                course.version,
+                today.isoformat(),
+                due.isoformat(),
+                actor,
+            ),
+        )
+        issued = []
+        for module_id in modules:
+            token = _new_token(t, tx)
+            tx.insert(
+                "INSERT INTO tokens (workbook_id, module_id, guided_minutes, key_id, serial, code)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    workbook_id,
+                    module_id,
+                    course.module(module_id).minutes,
+                    token.key_id,
+                    token.serial,
+                    token.code,
+                ),
+            )
+            issued.append(
+                IssuedModule(
+                    module_id, course.module(module_id).title, token.payload, show_code(token.code)
+                )
+            )
+        t.audit(
+            tx,
+            actor,
+            "workbook.issue",
+            number,
+            client=client.reference,
+            order=order.reference,
+            modules=modules,
+            profile=profile,
+            due_on=due.isoformat(),
+            content_version=course.version,
+        )
+        folder = out_root / number
+        try:
+            files = _print(t, client, number, profile, due, tuple(issued), folder, html)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+    return Issued(
+        number,
+        client.reference,
+        order.reference,
+        profile,
+        today.isoformat(),
+        due.isoformat(),
+        tuple(issued),
+        folder,
+        files,
+    )
+
+
+def revoke(t: Tracker, number: str, reason: str, actor: str) -> None:
+    """Revoke a workbook (lost, damaged, sent to the wrong person): its codes stop working."""
+    if not reason.strip():
+        raise TrackerError("revoking a workbook needs a reason")
+    with t.db.write() as tx:
+        row = tx.one("SELECT id, revoked_at FROM workbooks WHERE number = ?", (number.upper(),))
+        if row is None:
+            raise NotFound(f"no workbook {number}")
+        if row["revoked_at"]:
+            raise TrackerError(f"workbook {number} was already revoked on {row['revoked_at'][:10]}")
+        tx.execute(
+            "UPDATE workbooks SET revoked_at = ?, revoked_reason = ? WHERE id = ?",
+            (t.now(), reason.strip(), row["id"]),
+        )
+        t.audit(tx, actor, "workbook.revoke", number.upper(), reason=reason.strip())
+
+
+def _choose(t: Tracker, tx: Transaction, order_id: int, wanted: list[str] | None) -> list[str]:
+    """The modules to issue: those asked for, or the next that fit what is left of the cap."""
+    course = t.course
+    order_statement = statement(t, tx, load_order(tx, order_id))
+    states = {m.module_id: m for m in order_statement.modules}
+    if wanted:
+        unknown = [m for m in wanted if m not in states]
+        if unknown:
+            raise NotFound(f"no module {unknown[0]} in the course")
+        for module_id in wanted:
+            line = states[module_id]
+            if line.state in (CREDITED, ACCEPTED):
+                raise TrackerError(f"{module_id} is already done on this order ({line.state})")
+            if line.state not in (NOT_ISSUED, REFUSED):
+                raise TrackerError(
+                    f"{module_id} is already out ({line.state}): revoke its workbook first"
+                )
+        return [m.id for m in course.modules if m.id in wanted]
+    pending = sum(
+        course.module(m.module_id).minutes
+        for m in order_statement.modules
+        if m.state not in (NOT_ISSUED, CREDITED, ACCEPTED, REFUSED)
+    )
+    room = order_statement.cap_left - pending
+    free = [m for m in course.modules if states[m.id].state == NOT_ISSUED]
+    if room <= 0 or not free:
+        why = (
+            "every module is issued or done"
+            if not free
+            else (
+                f"the cap has {hours(max(room, 0))} left once the modules already out are counted"
+            )
+        )
+        raise TrackerError(f"nothing to issue: {why}")
+    chosen, total = [], 0
+    for module in free:
+        if total + module.minutes <= room:
+            chosen.append(module.id)
+            total += module.minutes
+    return chosen or [free[0].id]  # less than a module left: one, credited in part
+
+
+def _new_number(tx: Transaction) -> str:
+    """A workbook number: W and five random symbols. It says nothing about anyone."""
+    while True:
+        number = "W" + "".join(secrets.choice(ALPHABET) for _ in range(5))
+        if not tx.one("SELECT id FROM workbooks WHERE number = ?", (number,)):
+            return number
+
+
+def _new_token(t: Tracker, tx: Transaction) -> Token:
+    while True:  # 80-bit serials and 50-bit codes: a clash is rare, but checked
+        token = t.keyring.new_token(t.config.base_url)
+        if not tx.one(
+            "SELECT id FROM tokens WHERE serial = ? OR code = ?", (token.serial, token.code)
+        ):
+            return token
+
+
+def _print(
+    t: Tracker,
+    client: Client,
+    number: str,
+    profile: str,
+    due: date,
+    modules: tuple[IssuedModule, ...],
+    folder: Path,
+    html: bool,
+) -> tuple[Path, ...]:
+    from builder.pdf import render_personalised
+    from builder.pdf.letter import Letter, render_letter
+
+    contact = ", ".join(x for x in (client.case_worker, client.case_worker_contact) if x)
+    personal = Personal(client.reference, number, name=client.name, contact=contact)
+    ids = [m.module_id for m in modules]
+    checkins = [CheckIn(m.payload, m.code) for m in modules]
+    files = [
+        render_personalised(t.course, ids, profile, personal, checkins, folder / "workbook.pdf")
+    ]
+    letter = Letter(
+        sender=t.course.title,
+        name=client.name,
+        date=_spoken(t.today()),
+        workbook=number,
+        modules=tuple((m.module_id, m.title) for m in modules),
+        due=_spoken(due),
+        contact=contact,
+    )
+    files.append(render_letter(letter, profile, folder / "letter.pdf"))
+    if html:
+        from builder.html import render_bundle
+
+        files.extend(render_bundle(t.course, ids, personal, checkins, folder / "html"))
+    return tuple(files)
+
+
+def _spoken(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"

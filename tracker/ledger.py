@@ -1,0 +1,289 @@
+"""The hours ledger and the statement drawn from it.
+
+Credits are only ever appended. A correction is a new row with the opposite minutes
+that names the row it reverses; the statement is always the sum of the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracker.errors import NotFound, TrackerError
+from tracker.orders import (
+    Order,
+    credited_minutes,
+    find_order,
+    load_order,
+    module_credit,
+    policy_of,
+)
+from tracker.policy import Policy, hours
+from tracker.store import Transaction
+from tracker.tracker import Tracker
+
+# A module's state on an order, most settled first.
+CREDITED, ACCEPTED, AWAITING, SENT_BACK, REFUSED, ISSUED, NOT_ISSUED = (
+    "credited",
+    "accepted, no hours left to credit",
+    "waiting to be marked",
+    "sent back",
+    "refused",
+    "issued, not returned",
+    "not issued",
+)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One row of the ledger."""
+
+    id: int
+    module_id: str
+    minutes: int
+    approver: str
+    reason: str
+    created_at: str
+    reverses: int | None
+
+
+@dataclass(frozen=True)
+class ModuleLine:
+    """One module's line on a statement."""
+
+    module_id: str
+    title: str
+    state: str
+    minutes: int  # net credited
+    note: str  # why it is refused, sent back or credited less than declared
+
+
+@dataclass(frozen=True)
+class Statement:
+    """An order's hours: ordered, cap, credited, what is left, and module by module."""
+
+    order: Order
+    policy: Policy
+    cap: int
+    credited: int
+    modules: tuple[ModuleLine, ...]
+    ledger: tuple[LedgerRow, ...]
+
+    @property
+    def cap_left(self) -> int:
+        return max(0, self.cap - self.credited)
+
+    @property
+    def order_left(self) -> int:
+        return max(0, self.order.minutes - self.credited)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "order": self.order.reference,
+            "jurisdiction": self.order.jurisdiction,
+            "ordered_minutes": self.order.minutes,
+            "deadline": self.order.deadline,
+            "cap_minutes": self.cap,
+            "credited_minutes": self.credited,
+            "cap_left_minutes": self.cap_left,
+            "order_left_minutes": self.order_left,
+            "modules": [
+                {"module": m.module_id, "state": m.state, "minutes": m.minutes, "note": m.note}
+                for m in self.modules
+                if m.state != NOT_ISSUED
+            ],
+            "ledger": [
+                {
+                    "id": r.id,
+                    "module": r.module_id,
+                    "minutes": r.minutes,
+                    "approver": r.approver,
+                    "reason": r.reason,
+                    "at": r.created_at,
+                    "reverses": r.reverses,
+                }
+                for r in self.ledger
+            ],
+        }
+
+
+def hours_statement(t: Tracker, reference: str) -> Statement:
+    """The statement of an order (`CLIENT/N`, or `CLIENT` with one order)."""
+    with t.db.read() as tx:
+        return statement(t, tx, find_order(tx, reference))
+
+
+def statement(t: Tracker, tx: Transaction, order: Order) -> Statement:
+    policy = policy_of(tx, order)
+    ledger = tuple(
+        LedgerRow(
+            r["id"],
+            r["module_id"],
+            r["minutes"],
+            r["approver"],
+            r["reason"],
+            r["created_at"],
+            r["reverses"],
+        )
+        for r in tx.all("SELECT * FROM credits WHERE order_id = ? ORDER BY id", (order.id,))
+    )
+    states = module_states(tx, order.id)
+    lines = []
+    for module in t.course.modules:
+        minutes = sum(r.minutes for r in ledger if r.module_id == module.id)
+        state, note = states.get(module.id, (NOT_ISSUED, ""))
+        if minutes > 0:
+            state = CREDITED
+        elif state == CREDITED:  # its credit was reversed: the return stands, unpaid
+            state = ACCEPTED
+            note = "its credit was reversed"
+        lines.append(ModuleLine(module.id, module.title, state, minutes, note))
+    return Statement(
+        order=order,
+        policy=policy,
+        cap=policy.cap(order.minutes),
+        credited=sum(r.minutes for r in ledger),
+        modules=tuple(lines),
+        ledger=ledger,
+    )
+
+
+def module_states(tx: Transaction, order_id: int) -> dict[str, tuple[str, str]]:
+    """Each issued module's state on an order, from its latest return and mark."""
+    rows = tx.all(
+        "SELECT k.module_id, w.revoked_at, r.id AS return_id, m.decision, m.credited_minutes,"
+        " m.credit_note, m.feedback, m.reason "
+        "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
+        "LEFT JOIN returns r ON r.token_id = k.id "
+        "LEFT JOIN marks m ON m.return_id = r.id "
+        "WHERE w.order_id = ? ORDER BY k.module_id, r.id",
+        (order_id,),
+    )
+    states: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        module = row["module_id"]
+        if row["return_id"] is None:
+            if row["revoked_at"] is None and module not in states:
+                states[module] = (ISSUED, "")
+            continue
+        decision = row["decision"]
+        if decision is None:
+            states[module] = (AWAITING, "")
+        elif decision == "accept":
+            settled = CREDITED if row["credited_minutes"] else ACCEPTED
+            states[module] = (settled, row["credit_note"])
+        elif decision == "send-back":
+            states[module] = (SENT_BACK, row["feedback"])
+        else:
+            states[module] = (REFUSED, row["reason"])
+    return states
+
+
+def add_credit(
+    tx: Transaction,
+    order_id: int,
+    module_id: str,
+    return_id: int,
+    minutes: int,
+    approver: str,
+    reason: str,
+    at: str,
+) -> int:
+    """Append a credit; the schema refuses a second live credit for the module or return."""
+    if module_credit(tx, order_id, module_id):
+        raise TrackerError(f"{module_id} is already credited on this order")
+    reversals = int(
+        tx.scalar(
+            "SELECT COUNT(*) FROM credits"
+            " WHERE order_id = ? AND module_id = ? AND reverses IS NOT NULL",
+            (order_id, module_id),
+        )
+        or 0
+    )
+    return tx.insert(
+        "INSERT INTO credits (order_id, module_id, return_id, minutes, generation, approver,"
+        " reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (order_id, module_id, return_id, minutes, reversals + 1, approver, reason, at),
+    )
+
+
+def reverse_credit(t: Tracker, credit_id: int, reason: str, actor: str) -> LedgerRow:
+    """Append a row that cancels credit `credit_id`, with the reason and who did it."""
+    if not reason.strip():
+        raise TrackerError("a reversal needs a reason")
+    with t.db.write() as tx:
+        row = tx.one("SELECT * FROM credits WHERE id = ?", (credit_id,))
+        if row is None:
+            raise NotFound(f"no credit {credit_id} in the ledger (`cpo hours ORDER` lists them)")
+        if row["reverses"] is not None:
+            raise TrackerError(f"credit {credit_id} is itself a reversal; it cannot be reversed")
+        done = tx.one("SELECT id FROM credits WHERE reverses = ?", (credit_id,))
+        if done:
+            raise TrackerError(f"credit {credit_id} was already reversed by entry {done['id']}")
+        order = load_order(tx, row["order_id"])
+        new_id = tx.insert(
+            "INSERT INTO credits (order_id, module_id, return_id, minutes, generation, reverses,"
+            " approver, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row["order_id"],
+                row["module_id"],
+                row["return_id"],
+                -row["minutes"],
+                row["generation"],
+                credit_id,
+                actor,
+                reason.strip(),
+                t.now(),
+            ),
+        )
+        t.audit(
+            tx,
+            actor,
+            "credit.reverse",
+            order.reference,
+            credit=credit_id,
+            module=row["module_id"],
+            minutes=-row["minutes"],
+            reason=reason.strip(),
+        )
+        assert credited_minutes(tx, order.id) >= 0
+        return LedgerRow(
+            new_id, row["module_id"], -row["minutes"], actor, reason.strip(), t.now(), credit_id
+        )
+
+
+def describe(s: Statement) -> list[str]:
+    """The statement as lines of plain text."""
+    o = s.order
+    lines = [
+        f"Order {o.reference} ({s.policy.label})",
+        f"  Ordered:            {hours(o.minutes)}"
+        + (f" (made {hours(o.ordered_minutes)}, adjusted)" if o.adjustments else ""),
+        f"  Deadline:           {o.deadline}",
+        f"  Cap ({s.policy.cap_percent}%"
+        + (
+            f", at most {hours(s.policy.cap_ceiling_minutes)}"
+            if s.policy.cap_ceiling_minutes is not None
+            else ""
+        )
+        + f"): {hours(s.cap)}",
+        f"  Credited:           {hours(s.credited)}",
+        f"  Cap left:           {hours(s.cap_left)}",
+        f"  Order left:         {hours(s.order_left)}",
+        "",
+        "  Module  Credited      State",
+    ]
+    for m in s.modules:
+        if m.state == NOT_ISSUED:
+            continue
+        note = f" ({m.note})" if m.note else ""
+        lines.append(
+            f"  {m.module_id:<7} {hours(m.minutes) if m.minutes else '-':<13} {m.state}{note}"
+        )
+    if s.ledger:
+        lines += ["", "  Ledger"]
+        for r in s.ledger:
+            lines.append(
+                f"  #{r.id:<5} {r.created_at[:10]}  {r.module_id:<6} {hours(r.minutes):>12}"
+                f"  {r.approver}: {r.reason}"
+            )
+    return lines

@@ -1,0 +1,222 @@
+"""Marking a return: which activities were tried, the decision, and the credit it earns.
+
+Only marking credits hours. An accepted module earns
+min(declared, guided time x allowance, cap left, order left), once per order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tracker.errors import NotFound, TrackerError
+from tracker.ledger import add_credit
+from tracker.orders import credited_minutes, load_order, module_credit, policy_of
+from tracker.policy import credit_for, hours
+from tracker.store import Row, Transaction
+from tracker.tracker import Tracker
+
+DECISIONS = ("accept", "send-back", "refuse")
+MOST_MINUTES = 100 * 60  # a declaration beyond this is a typing mistake
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A return waiting to be marked."""
+
+    return_id: int
+    client: str
+    workbook: str
+    module_id: str
+    received_at: str
+    arrived_by: str
+
+
+@dataclass(frozen=True)
+class Marked:
+    """The outcome of marking a return."""
+
+    return_id: int
+    client: str
+    order: str
+    module_id: str
+    decision: str
+    declared: int | None
+    credited: int
+    note: str
+    credit_id: int | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "return": self.return_id,
+            "client": self.client,
+            "order": self.order,
+            "module": self.module_id,
+            "decision": self.decision,
+            "declared_minutes": self.declared,
+            "credited_minutes": self.credited,
+            "note": self.note,
+            "credit": self.credit_id,
+        }
+
+
+def pending(t: Tracker) -> list[Pending]:
+    """Returns not yet marked, oldest first."""
+    with t.db.read() as tx:
+        rows = tx.all(
+            "SELECT r.id, c.reference, w.number, k.module_id, r.received_at, r.arrived_by "
+            "FROM returns r JOIN tokens k ON k.id = r.token_id "
+            "JOIN workbooks w ON w.id = k.workbook_id JOIN clients c ON c.id = w.client_id "
+            "LEFT JOIN marks m ON m.return_id = r.id WHERE m.id IS NULL ORDER BY r.id"
+        )
+    return [
+        Pending(
+            r["id"], r["reference"], r["number"], r["module_id"], r["received_at"], r["arrived_by"]
+        )
+        for r in rows
+    ]
+
+
+def parse_return_id(text: str) -> int:
+    """R17 or 17 -> 17."""
+    cleaned = text.strip().upper().removeprefix("R")
+    if not cleaned.isdigit():
+        raise TrackerError(f"'{text}' is not a return number (like R17)")
+    return int(cleaned)
+
+
+def mark(
+    t: Tracker,
+    return_id: int,
+    decision: str,
+    marker: str,
+    attempted: Mapping[str, bool],
+    declared_minutes: int | None = None,
+    feedback: str = "",
+    reason: str = "",
+) -> Marked:
+    """Record the marker's decision on a return, and credit it if accepted."""
+    if decision not in DECISIONS:
+        raise TrackerError(f"the decision must be one of {', '.join(DECISIONS)}")
+    if not marker.strip():
+        raise TrackerError("say who is marking (--by)")
+    with t.db.write() as tx:
+        row = _return(tx, return_id)
+        module = t.course.module(row["module_id"])
+        done = tx.one(
+            "SELECT marker, marked_at, decision FROM marks WHERE return_id = ?", (return_id,)
+        )
+        if done:
+            raise TrackerError(
+                f"R{return_id} was already marked ({done['decision']}) by {done['marker']} "
+                f"on {done['marked_at'][:10]}"
+            )
+        known = {a.id for a in module.activities}
+        unknown = sorted(set(attempted) - known)
+        if unknown:
+            raise TrackerError(
+                f"{module.id} has no activity {unknown[0]} (it has {', '.join(sorted(known))})"
+            )
+        _check_decision(decision, declared_minutes, feedback, reason)
+        order = load_order(tx, row["order_id"])
+        credited, note, credit_id = 0, "", None
+        if decision == "accept":
+            assert declared_minutes is not None
+            missed = [a.id for a in module.required_activities if not attempted.get(a.id)]
+            if missed:
+                raise TrackerError(
+                    f"required {'activity' if len(missed) == 1 else 'activities'} "
+                    f"{', '.join(missed)} not tried: send the module back instead"
+                )
+            if module_credit(tx, order.id, module.id):
+                raise TrackerError(f"{module.id} is already credited on order {order.reference}")
+            policy = policy_of(tx, order)
+            so_far = credited_minutes(tx, order.id)
+            credit = credit_for(
+                policy,
+                declared=declared_minutes,
+                guided=row["guided_minutes"],
+                extra_time=bool(row["extra_time"]),
+                cap_left=max(0, policy.cap(order.minutes) - so_far),
+                order_left=max(0, order.minutes - so_far),
+            )
+            credited, note = credit.minutes, credit.note
+            if credited == 0 and not note:
+                note = "nothing declared"
+        mark_id = tx.insert(
+            "INSERT INTO marks (return_id, decision, declared_minutes, credited_minutes,"
+            " credit_note, feedback, reason, marker, marked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                return_id,
+                decision,
+                declared_minutes,
+                credited,
+                note,
+                feedback.strip(),
+                reason.strip(),
+                marker.strip(),
+                t.now(),
+            ),
+        )
+        for activity in module.activities:
+            tx.execute(
+                "INSERT INTO mark_activities (mark_id, activity_id, attempted) VALUES (?, ?, ?)",
+                (mark_id, activity.id, int(bool(attempted.get(activity.id)))),
+            )
+        if credited:
+            why = f"{module.id} accepted" + (f": {note}" if note else "")
+            credit_id = add_credit(
+                tx, order.id, module.id, return_id, credited, marker.strip(), why, t.now()
+            )
+        t.audit(
+            tx,
+            marker.strip(),
+            f"return.{decision}",
+            f"R{return_id}",
+            module=module.id,
+            order=order.reference,
+            declared=declared_minutes,
+            credited=credited,
+            note=note,
+            feedback=feedback.strip(),
+            reason=reason.strip(),
+            tried=sorted(a for a, done in attempted.items() if done),
+        )
+    return Marked(
+        return_id,
+        row["reference"],
+        order.reference,
+        module.id,
+        decision,
+        declared_minutes,
+        credited,
+        note,
+        credit_id,
+    )
+
+
+def _return(tx: Transaction, return_id: int) -> Row:
+    row = tx.one(
+        "SELECT r.*, k.module_id, k.guided_minutes, w.order_id, w.number, c.reference,"
+        " c.extra_time FROM returns r JOIN tokens k ON k.id = r.token_id "
+        "JOIN workbooks w ON w.id = k.workbook_id JOIN clients c ON c.id = w.client_id "
+        "WHERE r.id = ?",
+        (return_id,),
+    )
+    if row is None:
+        raise NotFound(f"no return R{return_id} (`cpo mark` with no return lists those waiting)")
+    return row
+
+
+def _check_decision(decision: str, declared: int | None, feedback: str, reason: str) -> None:
+    if decision == "accept":
+        if declared is None:
+            raise TrackerError("accepting needs the time the client declared (--minutes)")
+        if not 0 <= declared <= MOST_MINUTES:
+            raise TrackerError(
+                f"{hours(declared)} declared for one module cannot be right: check the form"
+            )
+    if decision == "send-back" and not feedback.strip():
+        raise TrackerError("sending back needs feedback for the client (--feedback)")
+    if decision == "refuse" and not reason.strip():
+        raise TrackerError("refusing needs a reason (--reason)")

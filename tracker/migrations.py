@@ -1,0 +1,167 @@
+"""The schema, as numbered migrations applied in order on open. Never edit an applied one.
+
+`{pk}` is the identity column, the one thing written differently for SQLite and
+PostgreSQL. Dates are ISO text (YYYY-MM-DD) and times ISO text in UTC, so both engines
+store, compare and return them the same way. Hours are whole minutes.
+"""
+
+from __future__ import annotations
+
+INITIAL = """
+CREATE TABLE schema_migrations (
+    version INTEGER PRIMARY KEY,
+    applied_at TEXT NOT NULL
+);
+
+CREATE TABLE offices (
+    id {pk},
+    code TEXT NOT NULL UNIQUE CHECK (length(code) BETWEEN 1 AND 40),
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    -- NULL: the jurisdiction's own figure
+    cap_percent INTEGER CHECK (cap_percent BETWEEN 0 AND 100),
+    cap_ceiling_minutes INTEGER CHECK (cap_ceiling_minutes >= 0)
+);
+
+CREATE TABLE clients (
+    id {pk},
+    reference TEXT NOT NULL UNIQUE CHECK (length(reference) BETWEEN 1 AND 30),
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    office_id BIGINT NOT NULL REFERENCES offices (id),
+    case_worker TEXT NOT NULL CHECK (length(case_worker) BETWEEN 1 AND 100),
+    case_worker_contact TEXT NOT NULL DEFAULT '',
+    extra_time INTEGER NOT NULL DEFAULT 0 CHECK (extra_time IN (0, 1)),
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE orders (
+    id {pk},
+    client_id BIGINT NOT NULL REFERENCES clients (id),
+    number INTEGER NOT NULL CHECK (number >= 1),
+    jurisdiction TEXT NOT NULL CHECK (jurisdiction IN ('scotland', 'england-wales')),
+    ordered_minutes INTEGER NOT NULL CHECK (ordered_minutes > 0),
+    made_on TEXT NOT NULL CHECK (length(made_on) = 10),
+    deadline TEXT NOT NULL CHECK (length(deadline) = 10 AND deadline >= made_on),
+    created_at TEXT NOT NULL,
+    UNIQUE (client_id, number)
+);
+
+CREATE TABLE order_adjustments (
+    id {pk},
+    order_id BIGINT NOT NULL REFERENCES orders (id),
+    minutes_change INTEGER NOT NULL DEFAULT 0,
+    new_deadline TEXT CHECK (new_deadline IS NULL OR length(new_deadline) = 10),
+    effective_on TEXT NOT NULL CHECK (length(effective_on) = 10),
+    reason TEXT NOT NULL CHECK (length(reason) > 0),
+    made_by TEXT NOT NULL CHECK (length(made_by) > 0),
+    created_at TEXT NOT NULL,
+    CHECK (minutes_change <> 0 OR new_deadline IS NOT NULL)
+);
+
+CREATE TABLE workbooks (
+    id {pk},
+    number TEXT NOT NULL UNIQUE,
+    client_id BIGINT NOT NULL REFERENCES clients (id),
+    order_id BIGINT NOT NULL REFERENCES orders (id),
+    profile TEXT NOT NULL,
+    content_version TEXT NOT NULL,
+    issued_on TEXT NOT NULL CHECK (length(issued_on) = 10),
+    due_on TEXT NOT NULL CHECK (length(due_on) = 10 AND due_on >= issued_on),
+    issued_by TEXT NOT NULL CHECK (length(issued_by) > 0),
+    revoked_at TEXT,
+    revoked_reason TEXT,
+    CHECK ((revoked_at IS NULL) = (revoked_reason IS NULL))
+);
+
+CREATE TABLE tokens (
+    id {pk},
+    workbook_id BIGINT NOT NULL REFERENCES workbooks (id),
+    module_id TEXT NOT NULL,
+    guided_minutes INTEGER NOT NULL CHECK (guided_minutes > 0),
+    key_id TEXT NOT NULL,
+    serial TEXT NOT NULL UNIQUE,
+    code TEXT NOT NULL UNIQUE CHECK (length(code) = 12),
+    UNIQUE (workbook_id, module_id)
+);
+
+CREATE TABLE returns (
+    id {pk},
+    token_id BIGINT NOT NULL REFERENCES tokens (id),
+    attempt INTEGER NOT NULL CHECK (attempt >= 1),
+    arrived_by TEXT NOT NULL CHECK (arrived_by IN ('typed', 'scanner', 'scan', 'answers')),
+    received_at TEXT NOT NULL,
+    evidence TEXT NOT NULL DEFAULT '',
+    recorded_by TEXT NOT NULL CHECK (length(recorded_by) > 0),
+    UNIQUE (token_id, attempt)
+);
+
+CREATE TABLE marks (
+    id {pk},
+    return_id BIGINT NOT NULL UNIQUE REFERENCES returns (id),
+    decision TEXT NOT NULL CHECK (decision IN ('accept', 'send-back', 'refuse')),
+    declared_minutes INTEGER CHECK (declared_minutes BETWEEN 0 AND 6000),
+    credited_minutes INTEGER NOT NULL DEFAULT 0 CHECK (credited_minutes >= 0),
+    credit_note TEXT NOT NULL DEFAULT '',
+    feedback TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    marker TEXT NOT NULL CHECK (length(marker) > 0),
+    marked_at TEXT NOT NULL,
+    CHECK (decision <> 'refuse' OR length(reason) > 0),
+    CHECK (decision <> 'send-back' OR length(feedback) > 0),
+    CHECK (decision <> 'accept' OR declared_minutes IS NOT NULL),
+    CHECK (decision = 'accept' OR credited_minutes = 0)
+);
+
+CREATE TABLE mark_activities (
+    mark_id BIGINT NOT NULL REFERENCES marks (id),
+    activity_id TEXT NOT NULL,
+    attempted INTEGER NOT NULL CHECK (attempted IN (0, 1)),
+    PRIMARY KEY (mark_id, activity_id)
+);
+
+-- The hours ledger: appended to, never edited. A correction is a new row that reverses
+-- an earlier one; `generation` counts how often a module has been credited on an order,
+-- so the unique index below lets each module hold one live credit at a time.
+CREATE TABLE credits (
+    id {pk},
+    order_id BIGINT NOT NULL REFERENCES orders (id),
+    module_id TEXT NOT NULL,
+    return_id BIGINT REFERENCES returns (id),
+    minutes INTEGER NOT NULL,
+    generation INTEGER NOT NULL CHECK (generation >= 1),
+    reverses BIGINT UNIQUE REFERENCES credits (id),
+    approver TEXT NOT NULL CHECK (length(approver) > 0),
+    reason TEXT NOT NULL CHECK (length(reason) > 0),
+    created_at TEXT NOT NULL,
+    CHECK ((reverses IS NULL AND minutes > 0) OR (reverses IS NOT NULL AND minutes < 0))
+);
+CREATE UNIQUE INDEX credits_one_per_module
+    ON credits (order_id, module_id, generation) WHERE reverses IS NULL;
+CREATE UNIQUE INDEX credits_one_per_return ON credits (return_id) WHERE reverses IS NULL;
+CREATE INDEX credits_by_date ON credits (created_at);
+
+-- Every change, chained: each entry's hash covers the one before, so an edit, a
+-- deletion or a cut shows. The head row is locked by every writer (see store.py).
+CREATE TABLE audit_log (
+    id {pk},
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL CHECK (length(actor) > 0),
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE
+);
+CREATE TABLE audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    last_id BIGINT NOT NULL,
+    last_hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, 'genesis');
+
+CREATE INDEX orders_by_client ON orders (client_id);
+CREATE INDEX workbooks_by_client ON workbooks (client_id);
+CREATE INDEX returns_by_token ON returns (token_id);
+CREATE INDEX credits_by_order ON credits (order_id)
+"""
+
+MIGRATIONS: dict[int, str] = {1: INITIAL}

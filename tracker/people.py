@@ -1,0 +1,218 @@
+"""Offices and clients: who the tracker serves. Nothing about offences is ever stored."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from builder.hints import did_you_mean
+from tracker.errors import NotFound, TrackerError
+from tracker.store import Row, Transaction
+from tracker.tracker import Tracker
+
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{0,29}")
+OFFICE_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+
+
+@dataclass(frozen=True)
+class Office:
+    """A team that issues workbooks; it may set its own cap percentage and ceiling."""
+
+    id: int
+    code: str
+    name: str
+    cap_percent: int | None
+    cap_ceiling_minutes: int | None
+
+
+@dataclass(frozen=True)
+class Client:
+    """A person doing the course: a case reference and a name for printing, nothing more."""
+
+    id: int
+    reference: str
+    name: str
+    office: str
+    case_worker: str
+    case_worker_contact: str
+    extra_time: bool
+
+
+def add_office(
+    t: Tracker,
+    code: str,
+    name: str,
+    actor: str,
+    cap_percent: int | None = None,
+    cap_ceiling_minutes: int | None = None,
+) -> Office:
+    """Add an office; TrackerError if the code is taken or malformed."""
+    if not OFFICE_CODE.fullmatch(code):
+        raise TrackerError(
+            f"office code '{code}' must be lower-case letters, digits and hyphens, "
+            "like 'glasgow-north'"
+        )
+    _check_cap(cap_percent, cap_ceiling_minutes)
+    with t.db.write() as tx:
+        if tx.one("SELECT id FROM offices WHERE code = ?", (code,)):
+            raise TrackerError(f"there is already an office '{code}'")
+        office_id = tx.insert(
+            "INSERT INTO offices (code, name, cap_percent, cap_ceiling_minutes)"
+            " VALUES (?, ?, ?, ?)",
+            (code, name.strip(), cap_percent, cap_ceiling_minutes),
+        )
+        t.audit(
+            tx,
+            actor,
+            "office.add",
+            code,
+            name=name,
+            cap_percent=cap_percent,
+            cap_ceiling_minutes=cap_ceiling_minutes,
+        )
+    return Office(office_id, code, name.strip(), cap_percent, cap_ceiling_minutes)
+
+
+def list_offices(t: Tracker) -> list[Office]:
+    with t.db.read() as tx:
+        rows = tx.all("SELECT * FROM offices ORDER BY code")
+    return [_office(row) for row in rows]
+
+
+def get_office(tx: Transaction, code: str) -> Office:
+    row = tx.one("SELECT * FROM offices WHERE code = ?", (code,))
+    if row is None:
+        known = [r["code"] for r in tx.all("SELECT code FROM offices")]
+        hint = did_you_mean(code, known) if known else "add one with `cpo office add`"
+        raise NotFound(f"no office '{code}' ({hint})")
+    return _office(row)
+
+
+def add_client(
+    t: Tracker,
+    reference: str,
+    name: str,
+    office: str,
+    case_worker: str,
+    actor: str,
+    contact: str = "",
+    extra_time: bool = False,
+) -> Client:
+    """Register a client; TrackerError if the reference is taken or a field is unusable."""
+    reference = reference.strip()
+    if not REFERENCE.fullmatch(reference):
+        raise TrackerError(
+            f"case reference '{reference}' must be up to 30 letters, digits, / - _ or ."
+        )
+    for label, value, limit in (
+        ("name", name, 100),
+        ("case worker", case_worker, 100),
+        ("contact", contact, 60),
+    ):
+        if len(value.strip()) > limit:
+            raise TrackerError(f"the {label} is longer than {limit} characters")
+    if not name.strip() or not case_worker.strip():
+        raise TrackerError("a client needs a name for printing and a case worker")
+    with t.db.write() as tx:
+        home = get_office(tx, office)
+        if tx.one("SELECT id FROM clients WHERE reference = ?", (reference,)):
+            raise TrackerError(f"there is already a client with reference '{reference}'")
+        client_id = tx.insert(
+            "INSERT INTO clients (reference, name, office_id, case_worker, case_worker_contact,"
+            " extra_time, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                reference,
+                name.strip(),
+                home.id,
+                case_worker.strip(),
+                contact.strip(),
+                int(extra_time),
+                t.now(),
+            ),
+        )
+        t.audit(tx, actor, "client.add", reference, office=office, extra_time=extra_time)
+    return Client(
+        client_id, reference, name.strip(), office, case_worker.strip(), contact.strip(), extra_time
+    )
+
+
+def update_client(
+    t: Tracker,
+    reference: str,
+    actor: str,
+    extra_time: bool | None = None,
+    case_worker: str | None = None,
+    contact: str | None = None,
+) -> Client:
+    """Change a client's extra-time allowance, case worker or contact."""
+    with t.db.write() as tx:
+        client = get_client(tx, reference)
+        changes = {
+            "extra_time": None if extra_time is None else int(extra_time),
+            "case_worker": case_worker.strip() if case_worker is not None else None,
+            "case_worker_contact": contact.strip() if contact is not None else None,
+        }
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            raise TrackerError("nothing to change: give --extra-time, --case-worker or --contact")
+        for column, value in changes.items():
+            tx.execute(f"UPDATE clients SET {column} = ? WHERE id = ?", (value, client.id))
+        t.audit(tx, actor, "client.update", reference, **changes)
+        return get_client(tx, reference)
+
+
+def get_client(tx: Transaction, reference: str) -> Client:
+    """The client with this reference; NotFound with a hint if there is none."""
+    row = tx.one(
+        "SELECT c.*, o.code AS office FROM clients c JOIN offices o ON o.id = c.office_id "
+        "WHERE c.reference = ?",
+        (reference.strip(),),
+    )
+    if row is None:
+        similar = [
+            r["reference"]
+            for r in tx.all(
+                "SELECT reference FROM clients WHERE upper(reference) = upper(?)", (reference,)
+            )
+        ]
+        hint = f" (did you mean {similar[0]}?)" if similar else ""
+        raise NotFound(f"no client with reference '{reference}'{hint}")
+    return _client(row)
+
+
+def list_clients(t: Tracker, office: str | None = None) -> list[Client]:
+    with t.db.read() as tx:
+        if office:
+            get_office(tx, office)
+        rows = tx.all(
+            "SELECT c.*, o.code AS office FROM clients c JOIN offices o ON o.id = c.office_id "
+            + ("WHERE o.code = ? " if office else "")
+            + "ORDER BY c.reference",
+            (office,) if office else (),
+        )
+    return [_client(row) for row in rows]
+
+
+def _check_cap(cap_percent: int | None, ceiling: int | None) -> None:
+    if cap_percent is not None and not 0 <= cap_percent <= 100:
+        raise TrackerError(f"a cap of {cap_percent}% is not possible: use 0 to 100")
+    if ceiling is not None and not 0 <= ceiling <= 300 * 60:
+        raise TrackerError("a cap ceiling must be between 0 and 300 hours")
+
+
+def _office(row: Row) -> Office:
+    return Office(
+        row["id"], row["code"], row["name"], row["cap_percent"], row["cap_ceiling_minutes"]
+    )
+
+
+def _client(row: Row) -> Client:
+    return Client(
+        row["id"],
+        row["reference"],
+        row["name"],
+        row["office"],
+        row["case_worker"],
+        row["case_worker_contact"],
+        bool(row["extra_time"]),
+    )

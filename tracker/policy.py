@@ -1,0 +1,146 @@
+"""Jurisdiction policy as data: what an order may be, its Other Activity cap, and credit.
+
+The figures come from ../shared/DOMAIN.md. Where the law's wording could not be
+confirmed (Scotland's percentage and ceiling), an office can set its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from tracker.errors import TrackerError
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One jurisdiction's rules, in whole minutes."""
+
+    jurisdiction: str
+    label: str
+    cap_name: str  # what the learning allowance is called there
+    min_minutes: int  # the shortest order a court can make
+    max_minutes: int  # the longest
+    cap_percent: int
+    cap_ceiling_minutes: int | None  # None: no ceiling
+    extra_time_percent: int = 120  # the x1.2 allowance for people who need extra time
+
+    def cap(self, ordered_minutes: int) -> int:
+        """The most Other Activity an order can hold: a share of it, rounded down, capped."""
+        share = ordered_minutes * self.cap_percent // 100  # never round a cap up
+        if self.cap_ceiling_minutes is None:
+            return share
+        return min(share, self.cap_ceiling_minutes)
+
+    def allowed(self, guided_minutes: int, extra_time: bool) -> int:
+        """The most a module can earn: its guided time, with the extra-time allowance."""
+        if not extra_time:
+            return guided_minutes
+        return guided_minutes * self.extra_time_percent // 100
+
+
+POLICIES: dict[str, Policy] = {
+    p.jurisdiction: p
+    for p in (
+        Policy(
+            jurisdiction="scotland",
+            label="Scotland (Community Payback Order)",
+            cap_name="other activity",
+            min_minutes=20 * 60,
+            max_minutes=300 * 60,
+            cap_percent=30,
+            cap_ceiling_minutes=30 * 60,
+        ),
+        Policy(
+            jurisdiction="england-wales",
+            label="England and Wales (Unpaid Work)",
+            cap_name="education, training and employment",
+            min_minutes=40 * 60,
+            max_minutes=300 * 60,
+            cap_percent=30,
+            cap_ceiling_minutes=None,
+        ),
+    )
+}
+
+
+def get_policy(
+    jurisdiction: str, cap_percent: int | None = None, cap_ceiling_minutes: int | None = None
+) -> Policy:
+    """A jurisdiction's policy, with an office's own percentage and ceiling if it set them."""
+    try:
+        policy = POLICIES[jurisdiction]
+    except KeyError:
+        known = " or ".join(POLICIES)
+        raise TrackerError(f"no jurisdiction '{jurisdiction}': use {known}") from None
+    if cap_percent is not None:
+        policy = replace(policy, cap_percent=cap_percent)
+    if cap_ceiling_minutes is not None:
+        policy = replace(policy, cap_ceiling_minutes=cap_ceiling_minutes)
+    return policy
+
+
+@dataclass(frozen=True)
+class Credit:
+    """What an accepted module earns, and why, when it is less than was declared."""
+
+    minutes: int
+    note: str
+
+
+def credit_for(
+    policy: Policy,
+    declared: int,
+    guided: int,
+    extra_time: bool,
+    cap_left: int,
+    order_left: int,
+) -> Credit:
+    """min(declared, guided x allowance, cap left, order left), with the reason for any cut."""
+    allowed = policy.allowed(guided, extra_time)
+    limits = [
+        (declared, ""),
+        (
+            allowed,
+            f"the module's guided time{' with extra time' if extra_time else ''} "
+            f"is {hours(allowed)}",
+        ),
+        (cap_left, f"only {hours(cap_left)} of the {policy.cap_name} cap was left"),
+        (order_left, f"only {hours(order_left)} of the order was left"),
+    ]
+    minutes = max(0, min(limit for limit, _ in limits))
+    reasons = [why for limit, why in limits if limit == minutes and why]
+    if minutes == declared or not reasons:
+        return Credit(minutes, "")
+    return Credit(minutes, f"{hours(declared)} declared; {reasons[0]}")
+
+
+def hours(minutes: int) -> str:
+    """Minutes as a person says them: 30 h, 13 h 30 min, 45 min."""
+    sign = "-" if minutes < 0 else ""
+    whole, rest = divmod(abs(minutes), 60)
+    if not whole:
+        return f"{sign}{rest} min"
+    return f"{sign}{whole} h" + (f" {rest} min" if rest else "")
+
+
+def parse_hours(text: str) -> int:
+    """Minutes from '100', '100h', '13h30', '13:30', '13 h 30 min' or '90min'."""
+    cleaned = text.strip().lower().replace(" ", "")
+    patterns = [
+        r"(?P<h>\d{1,4})(?:h|hours?)?",
+        r"(?P<h>\d{1,4})(?:h|:)(?P<m>\d{1,2})(?:m|min|mins)?",
+        r"(?P<m>\d{1,6})(?:m|min|mins|minutes)",
+        r"(?P<h>\d{1,4})\.(?P<half>5)",
+    ]
+    for pattern in patterns:
+        match = re.fullmatch(pattern, cleaned)
+        if match:
+            parts = match.groupdict()
+            if parts.get("half"):
+                return int(parts["h"]) * 60 + 30
+            minutes = int(parts.get("h") or 0) * 60 + int(parts.get("m") or 0)
+            if parts.get("h") and parts.get("m") and int(parts["m"]) >= 60:
+                break
+            return minutes
+    raise TrackerError(f"'{text}' is not a number of hours (try 100, 13h30 or 90min)")

@@ -1,0 +1,234 @@
+"""The records' database: SQLite by default, PostgreSQL for offices that share one tracker.
+
+The same SQL runs on both (written with `?` placeholders; PostgreSQL gets `%s`). Every
+change happens in `Database.write()`, which takes one lock for the whole transaction:
+SQLite's `BEGIN IMMEDIATE`, PostgreSQL's row lock on the audit chain's head. So writers
+queue rather than race, and the audit chain never forks.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tracker.errors import TrackerError
+from tracker.migrations import MIGRATIONS
+
+MIGRATION_LOCK = 72_614_001  # PostgreSQL advisory lock: one process migrates at a time
+Row = dict[str, Any]
+Params = Sequence[Any]
+
+
+class Database:
+    """A connection to the records, with the schema brought up to date on open."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = "postgresql" if re.match(r"postgres(ql)?://", url) else "sqlite"
+        self._conn: Any = _connect_postgres(url) if self.engine == "postgresql" else None
+        if self.engine == "sqlite":
+            self._conn = _connect_sqlite(url)
+        self._migrate()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Transaction]:
+        """A transaction that may change records; everything in it lands or nothing does."""
+        with self._transaction(write=True) as tx:
+            yield tx
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        """A consistent view of the records for reading."""
+        with self._transaction(write=False) as tx:
+            yield tx
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[Transaction]:
+        tx = Transaction(self._conn, self.engine)
+        try:
+            if self.engine == "sqlite":
+                self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            elif write:
+                tx.one("SELECT last_id FROM audit_head WHERE id = 1 FOR UPDATE")
+            yield tx
+        except BaseException:
+            self._rollback()
+            raise
+        else:
+            try:
+                self._conn.commit()
+            except Exception as err:
+                self._rollback()
+                raise _explain(err) from err
+
+    def _rollback(self) -> None:
+        with suppress(Exception):  # if the connection is gone, nothing was committed
+            self._conn.rollback()
+
+    def _migrate(self) -> None:
+        with self._transaction(write=False) as tx:
+            version = _schema_version(tx)
+        newest = max(MIGRATIONS)
+        if version > newest:
+            raise TrackerError(
+                f"the records were written by a newer cpo (schema {version}; this cpo knows "
+                f"up to {newest}): upgrade cpo-offline before using them"
+            )
+        for number in sorted(MIGRATIONS):
+            if number > version:
+                self._apply(number, MIGRATIONS[number])
+
+    def _apply(self, number: int, script: str) -> None:
+        """Apply one migration in its own transaction, unless another process just did."""
+        statements = [s.strip() for s in _dialect(script, self.engine).split(";") if s.strip()]
+        tx = Transaction(self._conn, self.engine)
+        try:
+            if self.engine == "sqlite":
+                self._conn.execute("BEGIN IMMEDIATE")
+            else:
+                tx.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+            if _schema_version(tx) < number:
+                for statement in statements:
+                    self._conn.execute(statement)
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    (number, _utc_now()),
+                )
+            self._conn.commit()
+        except Exception as err:
+            self._rollback()
+            raise _explain(err) from err
+
+
+class Transaction:
+    """Runs SQL inside one transaction; rows come back as dicts."""
+
+    def __init__(self, conn: Any, engine: str) -> None:
+        self._conn, self.engine = conn, engine
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a statement; the number of rows it changed."""
+        return int(self._run(sql, params).rowcount)
+
+    def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT ... RETURNING id; the new row's id."""
+        row = self._run(sql + " RETURNING id", params).fetchone()
+        return int(row["id"])
+
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        row = self._run(sql, params).fetchone()
+        return dict(row) if row is not None else None
+
+    def all(self, sql: str, params: Params = ()) -> list[Row]:
+        return [dict(row) for row in self._run(sql, params).fetchall()]
+
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = self._run(sql, params).fetchone()
+        return None if row is None else next(iter(dict(row).values()))
+
+    def _run(self, sql: str, params: Params) -> Any:
+        try:
+            if self.engine == "postgresql":
+                return self._conn.execute(_postgres_sql(sql), tuple(params))
+            return self._conn.execute(sql, tuple(params))
+        except Exception as err:
+            raise _explain(err) from err
+
+
+class ConstraintError(TrackerError):
+    """The database refused a row that breaks one of its rules (a bug or a race lost)."""
+
+
+def _explain(err: Exception) -> Exception:
+    """A database failure as a TrackerError a person can act on."""
+    if isinstance(err, TrackerError):
+        return err
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if "locked" in text or "busy" in text:
+        return TrackerError(
+            "the records are locked by another program (is a cpo command still running?): "
+            "try again in a moment"
+        )
+    if "not a database" in text or "malformed" in text:
+        return TrackerError(f"the records file is damaged or not a cpo database ({text})")
+    name = type(err).__name__
+    if "Integrity" in name or "UniqueViolation" in name or "CheckViolation" in name:
+        return ConstraintError(f"the records refused a change: {text}")
+    if isinstance(err, sqlite3.Error) or "psycopg" in type(err).__module__:
+        return TrackerError(f"the records could not be read or written: {text}")
+    return err
+
+
+def _connect_sqlite(url: str) -> sqlite3.Connection:
+    path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite://"))
+    if not path.parent.is_dir():
+        raise TrackerError(f"no folder {path.parent} for the records: run `cpo init` first")
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")  # a recorded check-in survives a power cut
+    except sqlite3.Error as err:
+        raise _explain(err) from err
+    return conn
+
+
+def _connect_postgres(url: str) -> Any:
+    import psycopg
+    from psycopg.rows import dict_row
+
+    try:
+        return psycopg.connect(url, row_factory=dict_row, autocommit=False)
+    except psycopg.Error as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise TrackerError(f"cannot reach the PostgreSQL records: {first}") from None
+
+
+def _schema_version(tx: Transaction) -> int:
+    exists = tx.scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        if tx.engine == "sqlite"
+        else "SELECT COUNT(*) FROM information_schema.tables "
+        "WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+    )
+    if not exists:
+        return 0
+    return int(tx.scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") or 0)
+
+
+@cache
+def _postgres_sql(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _dialect(script: str, engine: str) -> str:
+    """A migration's SQL for one engine: only the identity column is written differently."""
+    pk = (
+        "INTEGER PRIMARY KEY AUTOINCREMENT"
+        if engine == "sqlite"
+        else "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+    )
+    without_comments = re.sub(r"--[^\n]*", "", script)  # a comment may hold a ;
+    return without_comments.replace("{pk}", pk)
+
+
+def _utc_now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
