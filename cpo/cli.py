@@ -9,6 +9,8 @@ import click
 from builder.errors import CpoError
 from cpo.commands.build import build
 from cpo.commands.content import content
+from cpo.commands.records import client, init, office, order
+from cpo.commands.work import audit, checkin, credit, hours, issue, mark, workbook
 
 
 class CpoGroup(click.Group):
@@ -32,8 +34,22 @@ def cli() -> None:
     """
 
 
-cli.add_command(build)
-cli.add_command(content)
+for command in (
+    build,
+    content,
+    init,
+    office,
+    client,
+    order,
+    issue,
+    workbook,
+    checkin,
+    mark,
+    hours,
+    credit,
+    audit,
+):
+    cli.add_command(command)
 
 
 def main() -> None:

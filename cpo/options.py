@@ -18,3 +18,31 @@ output_option = click.option(
     show_default=True,
     help="Where to write the files.",
 )
+
+data_option = click.option(
+    "--data",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="CPO_DATA",
+    help="The tracker's data folder (default: $CPO_DATA, or ~/.local/share/cpo-offline).",
+)
+
+
+def _default_actor() -> str:
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("CPO_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+by_option = click.option(
+    "--by",
+    "actor",
+    default=_default_actor,
+    show_default="$CPO_USER, or your login name",
+    help="Who is doing this; kept with the record.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for a script.")
+date_type = click.DateTime(formats=["%Y-%m-%d"])

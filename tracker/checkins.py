@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tracker.codes import PAYLOAD, Keyring, normalise_code
 from tracker.errors import CodeError
-from tracker.ledger import ACCEPTED, AWAITING, CREDITED, REFUSED, module_states
+from tracker.ledger import ACCEPTED, AWAITING, REFUSED, module_states
 from tracker.orders import module_credit
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
@@ -155,8 +155,8 @@ def _problem(
     state, note = module_states(tx, row["order_id"]).get(row["module_id"], ("", ""))
     if module_credit(tx, row["order_id"], row["module_id"]):
         return REFUSED_CODE, f"{row['module_id']} is already credited on this order"
-    if state in (ACCEPTED, CREDITED):
-        return REFUSED_CODE, f"{row['module_id']} was already accepted"
+    if state == ACCEPTED:
+        return REFUSED_CODE, f"{row['module_id']} was already accepted ({note})"
     if state == REFUSED:
         return REFUSED_CODE, f"{row['module_id']} was refused: {note}"
     if state == AWAITING:

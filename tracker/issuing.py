@@ -16,7 +16,7 @@ from builder.editions import CheckIn, Personal
 from builder.profiles import get_profile
 from tracker.codes import ALPHABET, Token, show_code
 from tracker.errors import NotFound, TrackerError
-from tracker.ledger import ACCEPTED, CREDITED, NOT_ISSUED, REFUSED, statement
+from tracker.ledger import ACCEPTED, CREDITED, NOT_ISSUED, REFUSED, REVERSED, statement
 from tracker.orders import find_order, load_order
 from tracker.people import Client, get_client
 from tracker.policy import hours
@@ -171,7 +171,7 @@ def _choose(t: Tracker, tx: Transaction, order_id: int, wanted: list[str] | None
             line = states[module_id]
             if line.state in (CREDITED, ACCEPTED):
                 raise TrackerError(f"{module_id} is already done on this order ({line.state})")
-            if line.state not in (NOT_ISSUED, REFUSED):
+            if line.state not in (NOT_ISSUED, REFUSED, REVERSED):
                 raise TrackerError(
                     f"{module_id} is already out ({line.state}): revoke its workbook first"
                 )
@@ -179,7 +179,7 @@ def _choose(t: Tracker, tx: Transaction, order_id: int, wanted: list[str] | None
     pending = sum(
         course.module(m.module_id).minutes
         for m in order_statement.modules
-        if m.state not in (NOT_ISSUED, CREDITED, ACCEPTED, REFUSED)
+        if m.state not in (NOT_ISSUED, CREDITED, ACCEPTED, REFUSED, REVERSED)
     )
     room = order_statement.cap_left - pending
     free = [m for m in course.modules if states[m.id].state == NOT_ISSUED]

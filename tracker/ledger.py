@@ -22,8 +22,9 @@ from tracker.store import Transaction
 from tracker.tracker import Tracker
 
 # A module's state on an order, most settled first.
-CREDITED, ACCEPTED, AWAITING, SENT_BACK, REFUSED, ISSUED, NOT_ISSUED = (
+CREDITED, REVERSED, ACCEPTED, AWAITING, SENT_BACK, REFUSED, ISSUED, NOT_ISSUED = (
     "credited",
+    "credit reversed: it can be marked again",
     "accepted, no hours left to credit",
     "waiting to be marked",
     "sent back",
@@ -133,9 +134,8 @@ def statement(t: Tracker, tx: Transaction, order: Order) -> Statement:
         state, note = states.get(module.id, (NOT_ISSUED, ""))
         if minutes > 0:
             state = CREDITED
-        elif state == CREDITED:  # its credit was reversed: the return stands, unpaid
-            state = ACCEPTED
-            note = "its credit was reversed"
+        elif state == CREDITED:  # its credit was reversed: it can come back and be marked
+            state = REVERSED
         lines.append(ModuleLine(module.id, module.title, state, minutes, note))
     return Statement(
         order=order,

@@ -27,12 +27,13 @@ Params = Sequence[Any]
 class Database:
     """A connection to the records, with the schema brought up to date on open."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, wait_seconds: float = 10) -> None:
+        """Open the records at `url`; wait up to `wait_seconds` for another writer to finish."""
         self.url = url
         self.engine = "postgresql" if re.match(r"postgres(ql)?://", url) else "sqlite"
         self._conn: Any = _connect_postgres(url) if self.engine == "postgresql" else None
         if self.engine == "sqlite":
-            self._conn = _connect_sqlite(url)
+            self._conn = _connect_sqlite(url, wait_seconds)
         self._migrate()
 
     def close(self) -> None:
@@ -61,7 +62,7 @@ class Database:
         tx = Transaction(self._conn, self.engine)
         try:
             if self.engine == "sqlite":
-                self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                tx.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             elif write:
                 tx.one("SELECT last_id FROM audit_head WHERE id = 1 FOR UPDATE")
             yield tx
@@ -173,15 +174,17 @@ def _explain(err: Exception) -> Exception:
     return err
 
 
-def _connect_sqlite(url: str) -> sqlite3.Connection:
+def _connect_sqlite(url: str, wait_seconds: float) -> sqlite3.Connection:
     path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite://"))
     if not path.parent.is_dir():
         raise TrackerError(f"no folder {path.parent} for the records: run `cpo init` first")
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+        conn = sqlite3.connect(
+            path, isolation_level=None, timeout=wait_seconds, check_same_thread=False
+        )
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")  # a recorded check-in survives a power cut
     except sqlite3.Error as err:

@@ -1,0 +1,359 @@
+"""`cpo init`, `cpo office ...`, `cpo client ...`, `cpo order ...`: who and what is tracked."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from cpo.commands.tracking import need_actor, open_from_cli
+from cpo.options import by_option, data_option, date_type, json_option
+
+
+@click.command()
+@data_option
+@click.option(
+    "--database",
+    metavar="URL",
+    default="",
+    help="A PostgreSQL URL for records shared by several offices (default: SQLite in the folder).",
+)
+@click.option("--base-url", default="", help="Make QR codes links under this address.")
+def init(data: Path | None, database: str, base_url: str) -> None:
+    """Set up the tracker: a data folder, its records and a secret signing key.
+
+    The key signs every check-in code and never goes in the records. Keep a copy of
+    the folder's keys/ somewhere safe: without it, printed codes cannot be checked.
+
+    \b
+    Example:
+        cpo init
+        CPO_DATA=/srv/cpo cpo init --database postgresql://cpo@db/cpo
+    """
+    from tracker.config import default_data_dir, initialise
+    from tracker.tracker import open_tracker
+
+    folder = data or default_data_dir()
+    config, created = initialise(folder, database, base_url)
+    open_tracker(config).close()  # creates or migrates the records
+    if not created:
+        click.echo(f"The tracker in {folder} is already set up; nothing changed.")
+        return
+    click.echo(f"Set up the tracker in {folder}")
+    click.echo(f"  records:     {config.database_url}")
+    click.echo(f"  signing key: {folder / 'keys'} (owner only: back it up)")
+
+
+@click.group()
+def office() -> None:
+    """Offices: the teams that issue workbooks, and their cap settings.
+
+    \b
+    Example:
+        cpo office add glasgow-north --name "Glasgow North"
+    """
+
+
+@office.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="The office's name.")
+@click.option("--cap-percent", type=click.IntRange(0, 100), help="Its own cap percentage.")
+@click.option("--cap-ceiling", metavar="HOURS", help="Its own cap ceiling, e.g. 30h.")
+@data_option
+@by_option
+def office_add(
+    code: str,
+    name: str,
+    cap_percent: int | None,
+    cap_ceiling: str | None,
+    data: Path | None,
+    actor: str,
+) -> None:
+    """Add an office. Leave the cap settings out to use the jurisdiction's own.
+
+    \b
+    Example:
+        cpo office add glasgow-north --name "Glasgow North"
+    """
+    from tracker.people import add_office
+    from tracker.policy import parse_hours
+
+    ceiling = parse_hours(cap_ceiling) if cap_ceiling else None
+    with open_from_cli(data) as t:
+        added = add_office(t, code, name, need_actor(actor), cap_percent, ceiling)
+    click.echo(f"Added office {added.code} ({added.name})")
+
+
+@office.command("list")
+@data_option
+@json_option
+def office_list(data: Path | None, as_json: bool) -> None:
+    """List the offices.
+
+    \b
+    Example:
+        cpo office list --json
+    """
+    from dataclasses import asdict
+
+    from tracker.people import list_offices
+
+    with open_from_cli(data) as t:
+        offices = list_offices(t)
+    if as_json:
+        click.echo(json.dumps([asdict(o) for o in offices], indent=2))
+        return
+    for o in offices:
+        click.echo(f"{o.code:<20} {o.name}")
+
+
+@click.group()
+def client() -> None:
+    """Clients: a case reference and a name for printing. Nothing about offences.
+
+    \b
+    Example:
+        cpo client add C-1042 --name "Alex Smith" --office glasgow-north --case-worker "Ana Lopez"
+    """
+
+
+@client.command("add")
+@click.argument("reference")
+@click.option("--name", required=True, help="The name printed on the letter.")
+@click.option("--office", "office_code", required=True, help="The office's code.")
+@click.option("--case-worker", required=True, help="Who the client's case worker is.")
+@click.option("--contact", default="", help="The phone number printed for the client to call.")
+@click.option("--extra-time", is_flag=True, help="Allow x1.2 the guided time per module.")
+@data_option
+@by_option
+def client_add(
+    reference: str,
+    name: str,
+    office_code: str,
+    case_worker: str,
+    contact: str,
+    extra_time: bool,
+    data: Path | None,
+    actor: str,
+) -> None:
+    """Register a client.
+
+    \b
+    Example:
+        cpo client add C-1042 --name "Alex Smith" --office glasgow-north \\
+            --case-worker "Ana Lopez" --contact "0141 000 0000"
+    """
+    from tracker.people import add_client
+
+    with open_from_cli(data) as t:
+        added = add_client(
+            t, reference, name, office_code, case_worker, need_actor(actor), contact, extra_time
+        )
+    click.echo(f"Added client {added.reference}")
+
+
+@client.command("set")
+@click.argument("reference")
+@click.option("--extra-time/--no-extra-time", default=None, help="The x1.2 allowance.")
+@click.option("--case-worker", help="A new case worker.")
+@click.option("--contact", help="A new phone number to print.")
+@data_option
+@by_option
+def client_set(
+    reference: str,
+    extra_time: bool | None,
+    case_worker: str | None,
+    contact: str | None,
+    data: Path | None,
+    actor: str,
+) -> None:
+    """Change a client's extra-time allowance, case worker or contact.
+
+    \b
+    Example:
+        cpo client set C-1042 --extra-time
+    """
+    from tracker.people import update_client
+
+    with open_from_cli(data) as t:
+        update_client(t, reference, need_actor(actor), extra_time, case_worker, contact)
+    click.echo(f"Updated client {reference}")
+
+
+@client.command("list")
+@click.option("--office", "office_code", help="Only this office's clients.")
+@data_option
+@json_option
+def client_list(office_code: str | None, data: Path | None, as_json: bool) -> None:
+    """List clients.
+
+    \b
+    Example:
+        cpo client list --office glasgow-north
+    """
+    from dataclasses import asdict
+
+    from tracker.people import list_clients
+
+    with open_from_cli(data) as t:
+        clients = list_clients(t, office_code)
+    if as_json:
+        click.echo(json.dumps([asdict(c) for c in clients], indent=2))
+        return
+    for c in clients:
+        click.echo(f"{c.reference:<14} {c.office:<16} {c.case_worker}")
+
+
+@client.command("show")
+@click.argument("reference")
+@data_option
+@json_option
+def client_show(reference: str, data: Path | None, as_json: bool) -> None:
+    """Show a client and their orders.
+
+    \b
+    Example:
+        cpo client show C-1042
+    """
+    from dataclasses import asdict
+
+    from tracker.people import get_client
+    from tracker.policy import hours
+
+    with open_from_cli(data) as t, t.db.read() as tx:
+        found = get_client(tx, reference)
+        orders = tx.all(
+            "SELECT number, jurisdiction, ordered_minutes, made_on, deadline FROM orders "
+            "WHERE client_id = ? ORDER BY number",
+            (found.id,),
+        )
+    if as_json:
+        click.echo(json.dumps({**asdict(found), "orders": orders}, indent=2))
+        return
+    click.echo(f"{found.reference}: {found.name}")
+    click.echo(
+        f"  office: {found.office}   case worker: {found.case_worker} {found.case_worker_contact}"
+    )
+    click.echo(f"  extra time: {'yes (x1.2)' if found.extra_time else 'no'}")
+    for o in orders:
+        click.echo(
+            f"  order {found.reference}/{o['number']}: {o['jurisdiction']}, "
+            f"{hours(o['ordered_minutes'])}, made {o['made_on']}, deadline {o['deadline']}"
+        )
+
+
+@click.group()
+def order() -> None:
+    """Orders: the hours made, the deadline, and dated adjustments.
+
+    \b
+    Example:
+        cpo order show C-1042/1
+    """
+
+
+@order.command("add")
+@click.argument("client_reference", metavar="CLIENT")
+@click.option("--jurisdiction", type=click.Choice(["scotland", "england-wales"]), required=True)
+@click.option("--hours", "hours_text", required=True, help="Hours ordered, e.g. 100 or 45h30.")
+@click.option("--made", type=date_type, required=True, help="The date the order was made.")
+@click.option("--deadline", type=date_type, required=True, help="As entered; never worked out.")
+@data_option
+@by_option
+def order_add(
+    client_reference: str,
+    jurisdiction: str,
+    hours_text: str,
+    made: datetime,
+    deadline: datetime,
+    data: Path | None,
+    actor: str,
+) -> None:
+    """Record an order for a client.
+
+    \b
+    Example:
+        cpo order add C-1042 --jurisdiction scotland --hours 100 \\
+            --made 2026-11-02 --deadline 2027-05-01
+    """
+    from tracker.orders import add_order
+    from tracker.policy import parse_hours
+
+    minutes = parse_hours(hours_text)
+    with open_from_cli(data) as t:
+        added = add_order(
+            t,
+            client_reference,
+            jurisdiction,
+            minutes,
+            made.date(),
+            deadline.date(),
+            need_actor(actor),
+        )
+    click.echo(f"Added order {added.reference}")
+
+
+@order.command("show")
+@click.argument("reference", metavar="ORDER")
+@data_option
+@json_option
+def order_show(reference: str, data: Path | None, as_json: bool) -> None:
+    """Show an order, its adjustments and its hours.
+
+    ORDER is CLIENT/N, or CLIENT when the client has one order.
+
+    \b
+    Example:
+        cpo order show C-1042/1
+    """
+    from cpo.commands.work import print_statement
+
+    print_statement(data, reference, as_json)
+
+
+@order.command("adjust")
+@click.argument("reference", metavar="ORDER")
+@click.option("--reduce-hours", metavar="HOURS", help="Take hours off the order.")
+@click.option("--add-hours", metavar="HOURS", help="Add hours (to correct a mistake).")
+@click.option("--deadline", type=date_type, help="A later deadline.")
+@click.option("--reason", required=True, help="Why: kept with the adjustment.")
+@click.option("--on", "effective", type=date_type, help="When it takes effect (default: today).")
+@data_option
+@by_option
+def order_adjust(
+    reference: str,
+    reduce_hours: str | None,
+    add_hours: str | None,
+    deadline: datetime | None,
+    reason: str,
+    effective: datetime | None,
+    data: Path | None,
+    actor: str,
+) -> None:
+    """Adjust an order with a dated entry: fewer hours, or a later deadline.
+
+    \b
+    Example:
+        cpo order adjust C-1042/1 --deadline 2027-08-01 --reason "Extended by the sheriff"
+    """
+    from tracker.orders import adjust_order
+    from tracker.policy import hours, parse_hours
+
+    change = -parse_hours(reduce_hours) if reduce_hours else 0
+    change += parse_hours(add_hours) if add_hours else 0
+    with open_from_cli(data) as t:
+        on = effective.date() if effective else t.today()
+        adjusted = adjust_order(
+            t,
+            reference,
+            need_actor(actor),
+            reason,
+            on,
+            change,
+            deadline.date() if deadline else None,
+        )
+    click.echo(
+        f"Adjusted {adjusted.reference}: {hours(adjusted.minutes)}, deadline {adjusted.deadline}"
+    )

@@ -1,0 +1,25 @@
+"""Opening the tracker from the command line, shared by the tracker's commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tracker.tracker import Tracker
+
+
+def open_from_cli(data: Path | None) -> Tracker:
+    """The tracker in `data` (or the default folder), with its records migrated."""
+    from tracker.config import load
+    from tracker.tracker import open_tracker
+
+    return open_tracker(load(data))
+
+
+def need_actor(actor: str) -> str:
+    from tracker.errors import TrackerError
+
+    if not actor.strip():
+        raise TrackerError("say who you are with --by NAME (or set CPO_USER)")
+    return actor.strip()

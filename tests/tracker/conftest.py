@@ -1,0 +1,123 @@
+"""Tracker fixtures: every tracker test runs on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from builder import Course, load_course
+from tests.conftest import SHIPPED_COURSE
+from tests.tracker.pgserver import PostgresServer, find_binaries
+from tracker.config import initialise
+from tracker.errors import TrackerError
+from tracker.orders import Order, add_order
+from tracker.people import add_client, add_office
+from tracker.tracker import Tracker, open_tracker
+
+ENGINES = ["sqlite", "postgresql"]
+START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+@cache
+def shipped_course() -> Course:
+    return load_course(SHIPPED_COURSE)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    binaries = find_binaries()
+    if binaries is None:
+        message = "PostgreSQL is not installed (apt-get install postgresql, or run .ci/run)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PostgresServer(binaries)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each engine: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return str(tmp_path / "tracker.db")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_schema()
+
+
+@dataclass
+class Clock:
+    """A clock the test moves by hand."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, days: int = 0, minutes: int = 0) -> None:
+        self.now += timedelta(days=days, minutes=minutes)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def tracker(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[Tracker]:
+    """A set-up tracker (records, key) on one engine, with the shipped course."""
+    config, _ = initialise(tmp_path / "data", database_url=db_url)
+    with open_tracker(config, course_loader=shipped_course, clock=clock) as t:
+        yield t
+
+
+def make_order(
+    t: Tracker,
+    reference: str = "C-1",
+    hours: int = 100,
+    jurisdiction: str = "scotland",
+    extra_time: bool = False,
+    office: str = "north",
+) -> Order:
+    """A client with one order (and their office, if it is new)."""
+    with suppress(TrackerError):  # the office is already there
+        add_office(t, office, office.title(), "tester")
+    add_client(
+        t,
+        reference,
+        f"Client {reference}",
+        office,
+        "Ana Lopez",
+        "tester",
+        contact="0141 000 0000",
+        extra_time=extra_time,
+    )
+    return add_order(
+        t, reference, jurisdiction, hours * 60, date(2026, 11, 2), date(2027, 5, 1), "tester"
+    )
+
+
+def snapshot(t: Tracker) -> dict[str, list[dict[str, object]]]:
+    """Every record except the audit log, to show that a refusal changed nothing."""
+    tables = [
+        "offices",
+        "clients",
+        "orders",
+        "order_adjustments",
+        "workbooks",
+        "tokens",
+        "returns",
+        "marks",
+        "mark_activities",
+        "credits",
+    ]
+    with t.db.read() as tx:
+        return {name: tx.all(f"SELECT * FROM {name} ORDER BY 1") for name in tables}
