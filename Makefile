@@ -21,6 +21,8 @@ demo: $(STAMP)
 	@echo "Wrote output/content-report.json"
 	@# Page previews need poppler's pdftoppm (.ci/run installs it: apt-get install poppler-utils).
 	$(BIN)/cpo build pdf --output output $(if $(shell command -v pdftoppm),--preview WB1,)
+	@# The tracker's flow on an embedded database: a client, an order, a workbook, returns, marks.
+	./scripts/demo-tracker.sh
 
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest -q

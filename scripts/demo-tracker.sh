@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The tracker's whole flow on an embedded (SQLite) database, driven through the real `cpo`
+# command as a case worker and a facilitator would. Called by `make demo`; results in output/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export CPO_DATA=output/tracker CPO_USER="Demo Facilitator"
+rm -rf "$CPO_DATA" output/issues
+
+cpo() { "$BIN/cpo" "$@"; }
+echo "== Set up the tracker and a client with a 100-hour Scottish order"
+cpo init
+cpo office add demo-office --name "Demo office"
+cpo client add DEMO-001 --name "Sam Taylor" --office demo-office \
+    --case-worker "Ana Lopez" --contact "0141 496 0000"
+made=$("$BIN/python" -c "import datetime as d; print(d.date.today() - d.timedelta(days=21))")
+deadline=$("$BIN/python" -c "import datetime as d; print(d.date.today() + d.timedelta(days=160))")
+cpo order add DEMO-001 --jurisdiction scotland --hours 100 --made "$made" --deadline "$deadline"
+
+echo "== Issue a workbook (the modules that fit the 30-hour cap)"
+cpo issue DEMO-001 --json > output/demo-issue.json
+"$BIN/python" - <<'PY'
+import json
+issued = json.load(open("output/demo-issue.json"))
+print(f"Workbook {issued['workbook']}: {len(issued['modules'])} modules, due {issued['due_on']}")
+for f in issued["files"]:
+    print(f"Wrote {f}")
+# Three modules come back: their codes, one a line, as a USB scanner would type them.
+open("output/demo-returned-codes.txt", "w").write(
+    "\n".join(m["code"] for m in issued["modules"][:3]) + "\n")
+PY
+
+echo "== Check in three returned modules, as a USB scanner types them"
+cpo checkin < output/demo-returned-codes.txt
+echo "== Returns waiting to be marked"
+cpo mark
+
+echo "== Mark them: two accepted, one sent back"
+cpo mark R1 --accept --tried all --minutes 1h50
+cpo mark R2 --accept --tried all --minutes 2h30
+cpo mark R3 --send-back --tried WB3-1,WB3-2 --feedback "Good start. Please try the plan in activity 5."
+
+echo "== The hours statement"
+cpo hours DEMO-001 | tee output/demo-hours.txt
+cpo audit verify
