@@ -15,10 +15,11 @@ from tracker.orders import (
     find_order,
     load_order,
     module_credit,
+    order_from_row,
     policy_of,
 )
-from tracker.policy import Policy, hours
-from tracker.store import Transaction
+from tracker.policy import Policy, get_policy, hours
+from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
 
 # A module's state on an order, most settled first.
@@ -114,7 +115,54 @@ def hours_statement(t: Tracker, reference: str) -> Statement:
 
 
 def statement(t: Tracker, tx: Transaction, order: Order) -> Statement:
-    policy = policy_of(tx, order)
+    """One order's statement, read inside `tx`."""
+    rows = tx.all("SELECT * FROM credits WHERE order_id = ? ORDER BY id", (order.id,))
+    states = _states(tx.all(STATE_ROWS + "WHERE w.order_id = ? " + STATE_ORDER, (order.id,)))
+    return _assemble(t, order, policy_of(tx, order), rows, states.get(order.id, {}))
+
+
+def all_statements(t: Tracker, office: str | None = None) -> list[Statement]:
+    """Every order's statement (of one office, or all), read in a handful of queries."""
+    where, params = ("WHERE f.code = ? ", (office,)) if office else ("", ())
+    scope = (
+        "SELECT o.id FROM orders o JOIN clients c ON c.id = o.client_id "
+        "JOIN offices f ON f.id = c.office_id " + where
+    )
+    with t.db.read() as tx:
+        orders = tx.all(
+            "SELECT o.*, c.reference, c.office_id, f.cap_percent, f.cap_ceiling_minutes "
+            "FROM orders o JOIN clients c ON c.id = o.client_id "
+            "JOIN offices f ON f.id = c.office_id " + where + "ORDER BY c.reference, o.number",
+            params,
+        )
+        adjustments = tx.all(
+            f"SELECT * FROM order_adjustments WHERE order_id IN ({scope}) ORDER BY id", params
+        )
+        credits = tx.all(f"SELECT * FROM credits WHERE order_id IN ({scope}) ORDER BY id", params)
+        states = _states(
+            tx.all(STATE_ROWS + f"WHERE w.order_id IN ({scope}) " + STATE_ORDER, params)
+        )
+    by_order: dict[int, list[Row]] = {}
+    for row in adjustments:
+        by_order.setdefault(row["order_id"], []).append(row)
+    ledger: dict[int, list[Row]] = {}
+    for row in credits:
+        ledger.setdefault(row["order_id"], []).append(row)
+    out = []
+    for row in orders:
+        order = order_from_row(row, by_order.get(row["id"], []))
+        policy = get_policy(order.jurisdiction, row["cap_percent"], row["cap_ceiling_minutes"])
+        out.append(_assemble(t, order, policy, ledger.get(order.id, []), states.get(order.id, {})))
+    return out
+
+
+def _assemble(
+    t: Tracker,
+    order: Order,
+    policy: Policy,
+    credits: list[Row],
+    states: dict[str, tuple[str, str]],
+) -> Statement:
     ledger = tuple(
         LedgerRow(
             r["id"],
@@ -125,12 +173,14 @@ def statement(t: Tracker, tx: Transaction, order: Order) -> Statement:
             r["created_at"],
             r["reverses"],
         )
-        for r in tx.all("SELECT * FROM credits WHERE order_id = ? ORDER BY id", (order.id,))
+        for r in credits
     )
-    states = module_states(tx, order.id)
+    net: dict[str, int] = {}
+    for r in ledger:
+        net[r.module_id] = net.get(r.module_id, 0) + r.minutes
     lines = []
     for module in t.course.modules:
-        minutes = sum(r.minutes for r in ledger if r.module_id == module.id)
+        minutes = net.get(module.id, 0)
         state, note = states.get(module.id, (NOT_ISSUED, ""))
         if minutes > 0:
             state = CREDITED
@@ -147,19 +197,27 @@ def statement(t: Tracker, tx: Transaction, order: Order) -> Statement:
     )
 
 
+STATE_ROWS = (
+    "SELECT w.order_id, k.module_id, w.revoked_at, r.id AS return_id, m.decision,"
+    " m.credited_minutes, m.credit_note, m.feedback, m.reason "
+    "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
+    "LEFT JOIN returns r ON r.token_id = k.id "
+    "LEFT JOIN marks m ON m.return_id = r.id "
+)
+# Tokens not yet returned first, then returns oldest first: the last word is the newest.
+STATE_ORDER = "ORDER BY w.order_id, k.module_id, COALESCE(r.id, 0)"
+
+
 def module_states(tx: Transaction, order_id: int) -> dict[str, tuple[str, str]]:
     """Each issued module's state on an order, from its latest return and mark."""
-    rows = tx.all(
-        "SELECT k.module_id, w.revoked_at, r.id AS return_id, m.decision, m.credited_minutes,"
-        " m.credit_note, m.feedback, m.reason "
-        "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
-        "LEFT JOIN returns r ON r.token_id = k.id "
-        "LEFT JOIN marks m ON m.return_id = r.id "
-        "WHERE w.order_id = ? ORDER BY k.module_id, r.id",
-        (order_id,),
-    )
-    states: dict[str, tuple[str, str]] = {}
+    rows = tx.all(STATE_ROWS + "WHERE w.order_id = ? " + STATE_ORDER, (order_id,))
+    return _states(rows).get(order_id, {})
+
+
+def _states(rows: list[Row]) -> dict[int, dict[str, tuple[str, str]]]:
+    out: dict[int, dict[str, tuple[str, str]]] = {}
     for row in rows:
+        states = out.setdefault(row["order_id"], {})
         module = row["module_id"]
         if row["return_id"] is None:
             if row["revoked_at"] is None and module not in states:
@@ -175,7 +233,7 @@ def module_states(tx: Transaction, order_id: int) -> dict[str, tuple[str, str]]:
             states[module] = (SENT_BACK, row["feedback"])
         else:
             states[module] = (REFUSED, row["reason"])
-    return states
+    return out
 
 
 def add_credit(

@@ -204,10 +204,10 @@ def load_order(tx: Transaction, order_id: int) -> Order:
     adjustments = tx.all(
         "SELECT * FROM order_adjustments WHERE order_id = ? ORDER BY id", (order_id,)
     )
-    return _order(row, adjustments)
+    return order_from_row(row, adjustments)
 
 
-def _order(row: Row, adjustments: list[Row]) -> Order:
+def order_from_row(row: Row, adjustments: list[Row]) -> Order:
     return Order(
         id=row["id"],
         client_id=row["client_id"],

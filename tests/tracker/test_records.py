@@ -17,7 +17,15 @@ from tracker.checkins import DUPLICATE, RECORDED, REFUSED_CODE, checkin, checkin
 from tracker.codes import Keyring
 from tracker.errors import NotFound, TrackerError
 from tracker.issuing import Issued, issue, revoke
-from tracker.ledger import ACCEPTED, AWAITING, CREDITED, SENT_BACK, hours_statement, reverse_credit
+from tracker.ledger import (
+    ACCEPTED,
+    AWAITING,
+    CREDITED,
+    SENT_BACK,
+    all_statements,
+    hours_statement,
+    reverse_credit,
+)
 from tracker.marking import mark
 from tracker.orders import add_order, adjust_order
 from tracker.people import add_client
@@ -317,3 +325,32 @@ def test_a_file_that_is_not_a_database_is_reported(tmp_path: Path) -> None:
     path.write_bytes(b"this is a text file, not records\n" * 100)
     with pytest.raises(TrackerError, match="damaged or not a cpo database"):
         Database(str(path))
+
+
+def test_the_office_wide_statements_agree_with_each_order(tracker: Tracker, tmp_path: Path) -> None:
+    """The bulk statements used by reports give the same figures as `cpo hours`."""
+    for n, hours in enumerate([20, 100, 250], start=1):
+        make_order(tracker, f"C-{n}", hours=hours, extra_time=n == 2)
+        issued = issue_some(tracker, tmp_path, ["WB1", "WB2", "TF1"], f"C-{n}")
+        results = list(checkin(tracker, [m.code for m in issued.modules], "fay"))
+        for module, result in zip(issued.modules[:2], results, strict=False):
+            assert result.return_id
+            mark(
+                tracker,
+                result.return_id,
+                "accept",
+                "fay",
+                all_tried(tracker, module.module_id),
+                130,
+            )
+    adjust_order(tracker, "C-3", "ana", "cut", date(2026, 11, 20), -60 * 60)
+    bulk = all_statements(tracker)
+    assert [s.order.reference for s in bulk] == ["C-1/1", "C-2/1", "C-3/1"]
+    for each in bulk:
+        assert each == hours_statement(tracker, each.order.reference)
+    assert [s.credited for s in bulk] == [240, 260, 240]
+    assert [s.order.reference for s in all_statements(tracker, office="north")] == [
+        "C-1/1",
+        "C-2/1",
+        "C-3/1",
+    ]
