@@ -31,6 +31,7 @@ test: $(STAMP) lint typecheck
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.pdf
+	$(BIN)/python -m benchmarks.tracker
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
