@@ -354,3 +354,24 @@ def test_the_office_wide_statements_agree_with_each_order(tracker: Tracker, tmp_
         "C-2/1",
         "C-3/1",
     ]
+
+
+def test_the_key_is_owner_only_and_codes_say_nothing_about_the_person(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """The secret lives outside the records; payloads and codes are opaque."""
+    keys = tmp_path / "data" / "keys"
+    assert (keys.stat().st_mode & 0o777) == 0o700
+    assert [(p.name, p.stat().st_mode & 0o777) for p in keys.iterdir()] == [("k1.key", 0o600)]
+    secret = (keys / "k1.key").read_text().strip()
+    make_order(tracker, "C-1042")
+    issued = issue_some(tracker, tmp_path, ["WB1", "WB2"], "C-1042")
+    for module in issued.modules:
+        for text in (module.payload, module.code):
+            # (short strings like "WB1" could turn up by chance in random base32)
+            for personal in ("C-1042", "Client", "Ana Lopez", "scotland", issued.number):
+                assert personal.lower() not in text.lower()
+        assert len(module.code) <= 14
+    with tracker.db.read() as tx:
+        dump = str(tx.all("SELECT * FROM tokens")) + str(tx.all("SELECT * FROM audit_log"))
+    assert secret not in dump
