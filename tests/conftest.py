@@ -1,13 +1,18 @@
-"""Shared fixtures: the test courses, a scratch copy of a course, and a CLI runner."""
+"""Shared fixtures: the test courses, a scratch copy of a course, a CLI runner, a browser."""
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from click.testing import CliRunner
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 HERE = Path(__file__).parent
 REPO = HERE.parent
@@ -45,3 +50,49 @@ def copy_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Pa
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+# Debian's Chromium, started the way this machine allows: no sandbox (tests may run as
+# root), no GPU, and none of Chromium's own background requests to the network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def missing(message: str) -> NoReturn:
+    """A tool the tests need is missing: fail in CI (env CI set), skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole session; each test opens its own context."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        missing("Chromium is not installed (apt-get install chromium, or run .ci/run)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("Playwright for Python is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=path, args=CHROMIUM_ARGS, chromium_sandbox=False
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, from npm (`make test` runs `npm ci` to install it)."""
+    if not AXE.is_file():
+        missing(f"axe-core is not installed ({AXE} is missing: run npm ci)")
+    return AXE.read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ def build() -> None:
     \b
     Example:
         cpo build pdf --profile large-print
+        cpo build html --modules WB1,HC2
     """
 
 
@@ -73,6 +74,39 @@ def pdf(
                 raise BuildError(f"no such module: {preview}")
             png = output / f"workbook-specimen-{name}-{preview}.png"
             click.echo(f"Wrote {page_png(path, first_pages[preview], png)}")
+
+
+@build.command()
+@click.option("--modules", metavar="IDS", help="Only these modules, e.g. WB1,HC2 (default: all).")
+@content_option
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output/html"),
+    show_default=True,
+    help="The bundle's folder; its zip is written beside it (FOLDER.zip).",
+)
+def html(modules: str | None, content: Path | None, output: Path) -> None:
+    """Write a specimen offline bundle: open its index.html in any browser, no internet needed.
+
+    The bundle is one folder of web pages (for a USB stick or a phone) and a zip
+    of it. Answers typed in it stay on the device until the client saves an
+    answers file. A specimen's codes say SPECIMEN and are never credited.
+
+    \b
+    Example:
+        cpo build html --modules WB1,HC2 --output output/html
+    """
+    from builder.html import render_specimen_bundle
+    from builder.loader import default_content_root, load_course
+
+    course = load_course(content or default_content_root())
+    ids = [m.strip() for m in modules.split(",") if m.strip()] if modules else None
+    folder, archive = render_specimen_bundle(course, ids, output)
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    pages = len(list(folder.glob("*.html")))
+    click.echo(f"Wrote {folder} ({pages} pages, {size / 1024:.0f} KB); open its index.html")
+    click.echo(f"Wrote {archive} ({archive.stat().st_size / 1024:.0f} KB)")
 
 
 @build.command()
