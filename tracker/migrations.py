@@ -160,6 +160,7 @@ INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 0, 'genesis');
 
 CREATE INDEX orders_by_client ON orders (client_id);
 CREATE INDEX workbooks_by_client ON workbooks (client_id);
+CREATE INDEX workbooks_by_order ON workbooks (order_id);
 CREATE INDEX returns_by_token ON returns (token_id);
 CREATE INDEX credits_by_order ON credits (order_id)
 """
