@@ -375,3 +375,19 @@ def test_the_key_is_owner_only_and_codes_say_nothing_about_the_person(
     with tracker.db.read() as tx:
         dump = str(tx.all("SELECT * FROM tokens")) + str(tx.all("SELECT * FROM audit_log"))
     assert secret not in dump
+
+
+def test_issue_with_html_writes_the_clients_own_bundle(tracker: Tracker, tmp_path: Path) -> None:
+    """The offline version carries the same codes as the paper, and nobody else's."""
+    make_order(tracker, "C-1")
+    make_order(tracker, "C-2")
+    issue_some(tracker, tmp_path, ["WB1"], "C-2")
+    issued = issue(
+        tracker, "C-1", "ana", module_ids=["WB1", "HC1"], html=True, out_root=tmp_path / "issues"
+    )
+    folder, archive = issued.folder / "html", issued.folder / "html.zip"
+    assert (folder / "index.html").is_file() and archive.is_file()
+    text = "".join(p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file())
+    for module in issued.modules:
+        assert module.payload in text and module.code in text
+    assert "C-2" not in text
