@@ -115,7 +115,7 @@ class Keyring:
         if folder.is_dir():
             for path in sorted(folder.glob("*.key")):
                 if KEY_ID.fullmatch(path.stem):
-                    self._keys[path.stem] = bytes.fromhex(path.read_text().strip())
+                    self._keys[path.stem] = _read_key(path)
 
     @property
     def current(self) -> str:
@@ -191,6 +191,16 @@ class Keyring:
     def key_of_code(symbols: str) -> str:
         """The key id a normalised typed code was made with."""
         return "k" + symbols[0].lower()
+
+
+def _read_key(path: Path) -> bytes:
+    try:
+        secret = bytes.fromhex(path.read_text().strip())
+    except (OSError, ValueError) as err:
+        raise TrackerError(f"the signing key {path} cannot be read ({err}): restore it") from None
+    if len(secret) != KEY_BYTES:
+        raise TrackerError(f"the signing key {path} is damaged: restore it from the backup")
+    return secret
 
 
 def _mac(key: bytes, purpose: bytes, serial: str) -> bytes:
