@@ -21,10 +21,19 @@ demo: $(STAMP)
 	@echo "Wrote output/content-report.json"
 	@# Page previews need poppler's pdftoppm (.ci/run installs it: apt-get install poppler-utils).
 	$(BIN)/cpo build pdf --output output $(if $(shell command -v pdftoppm),--preview WB1,)
+	@# The offline bundle; pictures of a module page at 320 and 1280 px need Chromium (.ci/run installs it).
+	$(BIN)/cpo build html --output output/html $(if $(shell command -v chromium),--preview WB1,)
 	@# The tracker's flow on an embedded database: a client, an order, a workbook, returns, marks.
 	./scripts/demo-tracker.sh
 
-test: $(STAMP) lint typecheck
+# axe-core, from npm, checks the HTML bundle's pages in the tests.
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+test: $(STAMP) $(NODE_STAMP) lint typecheck
 	$(BIN)/pytest -q
 
 # Figures for the closing notes, and ratios against the alternatives named in the issues.

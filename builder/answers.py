@@ -216,7 +216,8 @@ def _parse(data: bytes, source: str) -> dict[str, Any]:
     try:
         doc = json.loads(text, object_pairs_hook=_no_repeats)
     except json.JSONDecodeError as err:
-        if err.pos >= len(text.rstrip()) - 1 and text.lstrip().startswith("{"):
+        whole = text.strip()
+        if whole.startswith("{") and (not whole.endswith("}") or err.pos >= len(whole) - 1):
             raise AnswersError(source, "is cut short: the end of the file is missing") from None
         raise AnswersError(
             source, f"is not an answers file (not JSON: {err.msg} at line {err.lineno})"
@@ -302,6 +303,8 @@ class _Checker:
 
     def module(self, value: Any, where: str) -> ModuleAnswers:
         m = self.obj(value, where)
+        if isinstance(m.get("id"), str) and m["id"].strip():
+            where = f"module {m['id']}"
         self.keys(m, where, {"id", "title", "checkin", "code", "activities", "declaration"})
         module_id = self.text(m["id"], f"{where}'s id", empty=False)
         where = f"module {module_id}"

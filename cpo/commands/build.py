@@ -86,7 +86,12 @@ def pdf(
     show_default=True,
     help="The bundle's folder; its zip is written beside it (FOLDER.zip).",
 )
-def html(modules: str | None, content: Path | None, output: Path) -> None:
+@click.option(
+    "--preview",
+    metavar="MODULE",
+    help="Also save pictures of this module's page, 320 and 1280 px wide (needs Chromium).",
+)
+def html(modules: str | None, content: Path | None, output: Path, preview: str | None) -> None:
     """Write a specimen offline bundle: open its index.html in any browser, no internet needed.
 
     The bundle is one folder of web pages (for a USB stick or a phone) and a zip
@@ -96,17 +101,29 @@ def html(modules: str | None, content: Path | None, output: Path) -> None:
     \b
     Example:
         cpo build html --modules WB1,HC2 --output output/html
+        cpo build html --preview WB1
     """
+    from builder.errors import BuildError
     from builder.html import render_specimen_bundle
+    from builder.html.preview import page_pngs
+    from builder.html.views import module_file
     from builder.loader import default_content_root, load_course
 
     course = load_course(content or default_content_root())
     ids = [m.strip() for m in modules.split(",") if m.strip()] if modules else None
+    if preview and ids and preview not in ids:
+        raise BuildError(f"--preview {preview} is not among --modules {modules}")
+    if preview and preview not in {m.id for m in course.modules}:
+        raise BuildError(f"no such module: {preview}")
     folder, archive = render_specimen_bundle(course, ids, output)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     pages = len(list(folder.glob("*.html")))
     click.echo(f"Wrote {folder} ({pages} pages, {size / 1024:.0f} KB); open its index.html")
     click.echo(f"Wrote {archive} ({archive.stat().st_size / 1024:.0f} KB)")
+    if preview:
+        page = folder / module_file(course.module(preview))
+        for png in page_pngs(page, output.parent / f"{output.name}-{preview}"):
+            click.echo(f"Wrote {png}")
 
 
 @build.command()

@@ -1,0 +1,88 @@
+"""axe-core finds no WCAG 2.2 A or AA failure on any page of the bundle, in any display mode."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from builder import load_course
+from builder.html import render_specimen_bundle
+from tests.conftest import SHIPPED_COURSE
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext
+
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PAGES = ["index.html", "help.html"] + [
+    f"module-{m.id}.html" for m in load_course(SHIPPED_COURSE).modules
+]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder, _ = render_specimen_bundle(
+        load_course(SHIPPED_COURSE), None, tmp_path_factory.mktemp("axe") / "html"
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def contexts(browser: Browser, axe_source: str) -> Iterator[dict[str, BrowserContext]]:
+    """A browser context for each display mode, with axe-core loaded into every page.
+
+    axe is added as an init script, which the browser runs outside the page's CSP.
+    """
+    made = {}
+    for mode in ["", "large", "dyslexia"]:
+        context = browser.new_context()
+        context.add_init_script(axe_source)
+        if mode:
+            prefs = json.dumps(json.dumps({mode: True}))
+            context.add_init_script(f"localStorage.setItem('cpo-offline/display', {prefs});")
+        made[mode or "default"] = context
+    yield made
+    for context in made.values():
+        context.close()
+
+
+def violations(context: BrowserContext, url: str, mode: str) -> list[dict[str, Any]]:
+    page = context.new_page()
+    try:
+        page.goto(url)
+        page.wait_for_selector("#save-state:not([hidden])")
+        if mode != "default":
+            assert page.evaluate(f"document.documentElement.classList.contains('{mode}')")
+        result = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+            " resultTypes: ['violations']})",
+            TAGS,
+        )
+    finally:
+        page.close()
+    return [
+        {
+            "rule": v["id"],
+            "help": v["help"],
+            "where": [n["target"] for n in v["nodes"][:5]],
+        }
+        for v in result["violations"]
+    ]
+
+
+@pytest.mark.parametrize("mode", ["default", "large"])
+@pytest.mark.parametrize("name", PAGES)
+def test_no_wcag_violations(
+    contexts: dict[str, BrowserContext], bundle: Path, name: str, mode: str
+) -> None:
+    assert violations(contexts[mode], (bundle / name).as_uri(), mode) == []
+
+
+@pytest.mark.parametrize("name", ["index.html", "module-WM3.html"])
+def test_no_wcag_violations_in_dyslexia_mode(
+    contexts: dict[str, BrowserContext], bundle: Path, name: str
+) -> None:
+    assert violations(contexts["dyslexia"], (bundle / name).as_uri(), "dyslexia") == []
