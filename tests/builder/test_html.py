@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import textstat
 from click.testing import CliRunner
 
 from builder import BuildError, Course, load_course
@@ -21,6 +22,7 @@ from builder.html.render import CSP
 from builder.html.svg import qr_svg
 from builder.pdf.qr import QUIET_ZONE, qr_modules
 from builder.profiles import get_profile
+from builder.readability import GRADE_TO_AGE, TARGET_READING_AGE
 from cpo.cli import cli
 from tests.conftest import GOOD_COURSE, SHIPPED_COURSE
 
@@ -45,6 +47,62 @@ def specimen(shipped: Course) -> dict[str, bytes]:
 
 def pages(files: dict[str, bytes]) -> dict[str, str]:
     return {name: data.decode() for name, data in files.items() if name.endswith(".html")}
+
+
+class Text(HTMLParser):
+    """The words a reader sees, one block (paragraph, item, label, button) a line."""
+
+    BLOCKS = frozenset(
+        [
+            "p",
+            "li",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "label",
+            "legend",
+            "button",
+            "dt",
+            "dd",
+            "a",
+            "th",
+            "td",
+            "caption",
+        ]
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hidden += tag in ("script", "style", "title")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.hidden -= tag in ("script", "style", "title")
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def sentences(html: str) -> list[str]:
+    parser = Text()
+    parser.feed(html)
+    blocks = " ".join(parser.parts).split("\n")
+    out = []
+    for block in blocks:
+        out += [s.strip() for s in re.split(r"(?<=[.!?:])\s+", " ".join(block.split()))]
+    return [s for s in out if s]
+
+
+def reading_age(lines: list[str]) -> float:
+    text = " ".join(s if s[-1] in ".!?" else s + "." for s in lines)
+    return float(textstat.flesch_kincaid_grade(text)) + GRADE_TO_AGE
 
 
 class Outline(HTMLParser):
@@ -245,3 +303,15 @@ def test_cli_names_an_unknown_module(runner: CliRunner, tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "Error: no such module: ZZ1" in result.output
+
+
+def test_the_bundles_own_words_are_plain_english(specimen: dict[str, bytes]) -> None:
+    for name in ("index.html", "help.html", "module-WB1.html"):
+        lines = sentences(specimen[name].decode())
+        assert reading_age(lines) <= TARGET_READING_AGE, name
+    script = specimen["assets/workbook.js"].decode()
+    messages = [m for m in re.findall(r'"([A-Z][^"]{12,})"', script) if " " in m]
+    lines = [s for m in messages for s in re.split(r"(?<=[.!?])\s+", m) if s]
+    assert len(lines) > 15
+    assert reading_age(lines) <= TARGET_READING_AGE
+    assert max(len(s.split()) for s in lines) <= 20

@@ -209,7 +209,7 @@
 
   function minutesSpent(d) {
     if (d.hours === "" && d.minutes === "") return null;
-    var whole = /^\d+$/;
+    var whole = /^\d{1,4}$/; // the form asks for up to 99 hours; anything odd is "not given"
     if ((d.hours !== "" && !whole.test(d.hours)) || (d.minutes !== "" && !whole.test(d.minutes))) return null;
     return (parseInt(d.hours || "0", 10) * 60) + parseInt(d.minutes || "0", 10);
   }
