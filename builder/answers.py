@@ -23,7 +23,8 @@ bundle's "Save my answers file" button:
           "declaration": {
             "statement": true,                # "I did this work myself." ticked
             "name": "Sam",                    # as typed ("" if not)
-            "date": "2026-05-04",             # YYYY-MM-DD, or "" if not given
+            "date": "2026-05-04",             # YYYY-MM-DD from the date picker; "" if not
+                                              # given; any text a browser without one let in
             "minutes": 125                    # time spent, or null if not given or not numbers
           }
         }
@@ -52,6 +53,7 @@ check-in payloads, which the tracker issued and checks.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -134,7 +136,8 @@ class Declaration:
 
     statement: bool
     name: str
-    date: date | None
+    date: date | None  # None if not given, or not a real YYYY-MM-DD date
+    date_text: str  # the date as the file gives it, so an odd one is never lost
     minutes: int | None
 
     @property
@@ -372,10 +375,11 @@ class _Checker:
         d = self.obj(value, where)
         self.keys(d, where, {"statement", "name", "date", "minutes"})
         day = self.text(d["date"], f"{where}'s date")
-        try:
-            when = date.fromisoformat(day) if day else None
-        except ValueError:
-            raise self.fail(where, f"has a date that is not a real date: {day!r}") from None
+        # A browser without a date picker lets any text through: keep it, as text.
+        when = None
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+            with contextlib.suppress(ValueError):
+                when = date.fromisoformat(day)
         minutes = d["minutes"]
         if minutes is not None and (type(minutes) is not int or minutes < 0):
             raise self.fail(where, "has a time spent that is not a whole number of minutes")
@@ -383,6 +387,7 @@ class _Checker:
             statement=self.flag(d["statement"], f"{where}'s statement"),
             name=self.text(d["name"], f"{where}'s name"),
             date=when,
+            date_text=day,
             minutes=minutes,
         )
 

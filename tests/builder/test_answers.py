@@ -145,7 +145,6 @@ ACTIVITY = ["modules", 0, "activities"]
             mutate(set_in([*ACTIVITY, 4, "answer", "answers"], [["x", ""], ["", ""]])),
             "cell that holds printed words",
         ),
-        (mutate(set_in(["modules", 0, "declaration", "date"], "2026-02-30")), "not a real date"),
         (mutate(set_in(["modules", 0, "declaration", "minutes"], -5)), "time spent"),
     ],
 )
@@ -182,3 +181,11 @@ def test_checksum_covers_everything_but_itself() -> None:
     changed = copy.deepcopy(doc)
     changed["modules"][0]["declaration"]["statement"] = False
     assert checksum_of(changed) != first
+
+
+@pytest.mark.parametrize("typed", ["2026-02-30", "4/5/2026", "last Tuesday", ""])
+def test_a_date_that_is_not_a_real_one_is_kept_as_text(typed: str) -> None:
+    data = mutate(set_in(["modules", 0, "declaration", "date"], typed))
+    declaration = read_answers(data, "answers.json").module("AA1").declaration
+    assert declaration.date is None and declaration.date_text == typed
+    assert not declaration.complete

@@ -292,6 +292,8 @@ def test_a_corrupted_saved_entry_is_kept_aside_and_the_page_works(
     damaged = [k for k in keys if k.startswith(f"{STORAGE}/AA1/damaged/")]
     assert len(damaged) == 1
     assert page.evaluate("k => localStorage.getItem(k)", damaged[0]).startswith('{"version"')
+    page.reload()  # opened again before anything is typed: still one copy
+    assert len([k for k in page.evaluate("Object.keys(localStorage)") if "/damaged/" in k]) == 1
     page.fill("#a-AA1-1", "Typed after")
     saved(page, "AA1", "Typed after")
     page.reload()

@@ -101,11 +101,16 @@
     }
   }
 
-  /* Copy an entry that could not be read to a key of its own, so nothing is lost. */
+  /* Copy an entry that could not be read to a key of its own (once), so nothing is lost. */
   function keepDamaged(module, raw) {
     if (!store || raw === null) return false;
     try {
-      store.setItem(keyOf(module.id) + "/damaged/" + new Date().toISOString(), raw);
+      var prefix = keyOf(module.id) + "/damaged/";
+      for (var i = 0; i < store.length; i++) {
+        var key = store.key(i);
+        if (key && key.indexOf(prefix) === 0 && store.getItem(key) === raw) return true;
+      }
+      store.setItem(prefix + new Date().toISOString(), raw);
       return true;
     } catch (e) {
       return false;
