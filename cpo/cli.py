@@ -10,6 +10,7 @@ from builder.errors import CpoError
 from cpo.commands.build import build
 from cpo.commands.content import content
 from cpo.commands.records import client, init, office, order
+from cpo.commands.reports import certificate, export, report, statement
 from cpo.commands.work import audit, checkin, credit, hours, issue, mark, workbook
 
 
@@ -48,6 +49,10 @@ for command in (
     hours,
     credit,
     audit,
+    report,
+    statement,
+    certificate,
+    export,
 ):
     cli.add_command(command)
 
