@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.pdf
 	$(BIN)/python -m benchmarks.tracker
+	$(BIN)/python -m benchmarks.reports
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -43,3 +43,11 @@ cpo mark R3 --send-back --tried WB3-1,WB3-2 --feedback "Good start. Please try t
 echo "== The hours statement"
 cpo hours DEMO-001 | tee output/demo-hours.txt
 cpo audit verify
+
+echo "== Reports for the case worker: the week (CSV and PDF), what is overdue, a certificate"
+cpo report weekly --office demo-office --csv output/demo-weekly.csv --pdf output/demo-weekly.pdf
+cpo report overdue --office demo-office --csv output/demo-overdue.csv | tee output/demo-overdue.txt
+cpo certificate DEMO-001 --output output/demo-certificate.pdf
+cpo statement DEMO-001 --output output/demo-statement.pdf
+cpo export --from "$made" --to "$("$BIN/python" -c "import datetime as d; print(d.date.today())")" \
+    --output output/demo-ledger.csv

@@ -220,7 +220,7 @@ def render_certificate(record: ClientRecord, out_path: Path) -> Path:
         Paragraph(
             f"You did them between {long_date(first)} and {long_date(last)}."
             if first != last
-            else f"You did them by {long_date(last)}.",
+            else f"You finished them on {long_date(last)}.",
             p,
         ),
         Paragraph(f"Checked by: {escape(', '.join(checkers))}.", p),
