@@ -7,6 +7,7 @@ that names the row it reverses; the statement is always the sum of the rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tracker.errors import NotFound, TrackerError
 from tracker.orders import (
@@ -116,9 +117,10 @@ def hours_statement(t: Tracker, reference: str) -> Statement:
 
 def statement(t: Tracker, tx: Transaction, order: Order) -> Statement:
     """One order's statement, read inside `tx`."""
-    rows = tx.all("SELECT * FROM credits WHERE order_id = ? ORDER BY id", (order.id,))
-    states = _states(tx.all(STATE_ROWS + "WHERE w.order_id = ? " + STATE_ORDER, (order.id,)))
-    return _assemble(t, order, policy_of(tx, order), rows, states.get(order.id, {}))
+    ledger = tx.tuples(LEDGER_ROWS + "WHERE order_id = ? ORDER BY id", (order.id,))
+    states = _states(tx.tuples(STATE_ROWS + "WHERE w.order_id = ? " + STATE_ORDER, (order.id,)))
+    rows = tuple(LedgerRow(*r[1:]) for r in ledger)
+    return _assemble(t, order, policy_of(tx, order), rows, states.get(order.id, {}), {})
 
 
 def all_statements(t: Tracker, office: str | None = None) -> list[Statement]:
@@ -138,21 +140,26 @@ def all_statements(t: Tracker, office: str | None = None) -> list[Statement]:
         adjustments = tx.all(
             f"SELECT * FROM order_adjustments WHERE order_id IN ({scope}) ORDER BY id", params
         )
-        credits = tx.all(f"SELECT * FROM credits WHERE order_id IN ({scope}) ORDER BY id", params)
+        credits = tx.tuples(LEDGER_ROWS + f"WHERE order_id IN ({scope}) ORDER BY id", params)
         states = _states(
-            tx.all(STATE_ROWS + f"WHERE w.order_id IN ({scope}) " + STATE_ORDER, params)
+            tx.tuples(STATE_ROWS + f"WHERE w.order_id IN ({scope}) " + STATE_ORDER, params)
         )
     by_order: dict[int, list[Row]] = {}
     for row in adjustments:
         by_order.setdefault(row["order_id"], []).append(row)
-    ledger: dict[int, list[Row]] = {}
-    for row in credits:
-        ledger.setdefault(row["order_id"], []).append(row)
+    ledger: dict[int, list[LedgerRow]] = {}
+    for r in credits:
+        ledger.setdefault(r[0], []).append(LedgerRow(*r[1:]))
+    policies: dict[tuple[str, int | None, int | None], Policy] = {}
+    lines: dict[tuple[str, str, int, str], ModuleLine] = {}  # frozen, so shared
     out = []
     for row in orders:
         order = order_from_row(row, by_order.get(row["id"], []))
-        policy = get_policy(order.jurisdiction, row["cap_percent"], row["cap_ceiling_minutes"])
-        out.append(_assemble(t, order, policy, ledger.get(order.id, []), states.get(order.id, {})))
+        key = (order.jurisdiction, row["cap_percent"], row["cap_ceiling_minutes"])
+        if key not in policies:
+            policies[key] = get_policy(*key)
+        rows = tuple(ledger.get(order.id, ()))
+        out.append(_assemble(t, order, policies[key], rows, states.get(order.id, {}), lines))
     return out
 
 
@@ -160,25 +167,14 @@ def _assemble(
     t: Tracker,
     order: Order,
     policy: Policy,
-    credits: list[Row],
+    ledger: tuple[LedgerRow, ...],
     states: dict[str, tuple[str, str]],
+    lines: dict[tuple[str, str, int, str], ModuleLine],
 ) -> Statement:
-    ledger = tuple(
-        LedgerRow(
-            r["id"],
-            r["module_id"],
-            r["minutes"],
-            r["approver"],
-            r["reason"],
-            r["created_at"],
-            r["reverses"],
-        )
-        for r in credits
-    )
     net: dict[str, int] = {}
     for r in ledger:
         net[r.module_id] = net.get(r.module_id, 0) + r.minutes
-    lines = []
+    modules = []
     for module in t.course.modules:
         minutes = net.get(module.id, 0)
         state, note = states.get(module.id, (NOT_ISSUED, ""))
@@ -186,19 +182,27 @@ def _assemble(
             state = CREDITED
         elif state == CREDITED:  # its credit was reversed: it can come back and be marked
             state = REVERSED
-        lines.append(ModuleLine(module.id, module.title, state, minutes, note))
+        key = (module.id, state, minutes, note)
+        line = lines.get(key)
+        if line is None:
+            line = lines[key] = ModuleLine(module.id, module.title, state, minutes, note)
+        modules.append(line)
     return Statement(
         order=order,
         policy=policy,
         cap=policy.cap(order.minutes),
-        credited=sum(r.minutes for r in ledger),
-        modules=tuple(lines),
+        credited=sum(net.values()),
+        modules=tuple(modules),
         ledger=ledger,
     )
 
 
+# In LedgerRow's field order, after the order id.
+LEDGER_ROWS = (
+    "SELECT order_id, id, module_id, minutes, approver, reason, created_at, reverses FROM credits "
+)
 STATE_ROWS = (
-    "SELECT w.order_id, k.module_id, w.revoked_at, r.id AS return_id, m.decision,"
+    "SELECT w.order_id, k.module_id, w.revoked_at, r.id, m.decision,"
     " m.credited_minutes, m.credit_note, m.feedback, m.reason "
     "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
     "LEFT JOIN returns r ON r.token_id = k.id "
@@ -210,29 +214,26 @@ STATE_ORDER = "ORDER BY w.order_id, k.module_id, COALESCE(r.id, 0)"
 
 def module_states(tx: Transaction, order_id: int) -> dict[str, tuple[str, str]]:
     """Each issued module's state on an order, from its latest return and mark."""
-    rows = tx.all(STATE_ROWS + "WHERE w.order_id = ? " + STATE_ORDER, (order_id,))
+    rows = tx.tuples(STATE_ROWS + "WHERE w.order_id = ? " + STATE_ORDER, (order_id,))
     return _states(rows).get(order_id, {})
 
 
-def _states(rows: list[Row]) -> dict[int, dict[str, tuple[str, str]]]:
+def _states(rows: list[tuple[Any, ...]]) -> dict[int, dict[str, tuple[str, str]]]:
+    """States from STATE_ROWS, in its column order."""
     out: dict[int, dict[str, tuple[str, str]]] = {}
-    for row in rows:
-        states = out.setdefault(row["order_id"], {})
-        module = row["module_id"]
-        if row["return_id"] is None:
-            if row["revoked_at"] is None and module not in states:
+    for order_id, module, revoked_at, return_id, decision, credited, note, feedback, why in rows:
+        states = out.setdefault(order_id, {})
+        if return_id is None:
+            if revoked_at is None and module not in states:
                 states[module] = (ISSUED, "")
-            continue
-        decision = row["decision"]
-        if decision is None:
+        elif decision is None:
             states[module] = (AWAITING, "")
         elif decision == "accept":
-            settled = CREDITED if row["credited_minutes"] else ACCEPTED
-            states[module] = (settled, row["credit_note"])
+            states[module] = (CREDITED if credited else ACCEPTED, note)
         elif decision == "send-back":
-            states[module] = (SENT_BACK, row["feedback"])
+            states[module] = (SENT_BACK, feedback)
         else:
-            states[module] = (REFUSED, row["reason"])
+            states[module] = (REFUSED, why)
     return out
 
 

@@ -137,6 +137,22 @@ class Transaction:
     def all(self, sql: str, params: Params = ()) -> list[Row]:
         return [dict(row) for row in self._run(sql, params).fetchall()]
 
+    def tuples(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples in the SELECT's column order: for reading in bulk."""
+        try:
+            if self.engine == "postgresql":
+                from psycopg.rows import tuple_row
+
+                cursor = self._conn.cursor(row_factory=tuple_row)
+                cursor.execute(_postgres_sql(sql), tuple(params))
+            else:
+                cursor = self._conn.cursor()
+                cursor.row_factory = None
+                cursor.execute(sql, tuple(params))
+            return list(cursor.fetchall())
+        except Exception as err:
+            raise _explain(err) from err
+
     def scalar(self, sql: str, params: Params = ()) -> Any:
         row = self._run(sql, params).fetchone()
         return None if row is None else next(iter(dict(row).values()))
