@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import ClassVar
 
 ACTIVITY_TYPES = ("write", "choose", "scale", "list", "plan", "reflect")
@@ -154,7 +155,7 @@ class Course:
     themes: tuple[Theme, ...]
     version: str
 
-    @property
+    @cached_property  # a frozen dataclass keeps it in __dict__; asked for in hot loops
     def modules(self) -> tuple[Module, ...]:
         """Every module, theme by theme."""
         return tuple(m for t in self.themes for m in t.modules)

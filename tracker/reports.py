@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from itertools import groupby
 from typing import Any
 
@@ -231,8 +232,13 @@ def _weekly_minutes(statements: Iterable[Statement], last: date) -> tuple[tuple[
         for r in s.ledger:
             day = r.created_at[:10]
             if first <= day <= end:
-                totals[week_start(date.fromisoformat(day))] += r.minutes
+                totals[_week_of(day)] += r.minutes
     return tuple(totals.items())
+
+
+@cache
+def _week_of(day: str) -> date:
+    return week_start(date.fromisoformat(day))
 
 
 def _line(
