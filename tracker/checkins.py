@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tracker.codes import PAYLOAD, Keyring, normalise_code
 from tracker.errors import CodeError
-from tracker.ledger import ACCEPTED, AWAITING, REFUSED, module_states
+from tracker.ledger import ACCEPTED, AWAITING, REFUSED, module_states, token_states
 from tracker.orders import module_credit
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
@@ -151,6 +151,12 @@ def _problem(
         return REFUSED_CODE, (
             f"workbook {row['number']} was revoked on {row['revoked_at'][:10]} "
             f"({row['revoked_reason']})"
+        )
+    own, own_note = token_states(tx, row["id"])
+    if own == REFUSED:  # this copy of the module; a newer workbook may carry it again
+        return (
+            REFUSED_CODE,
+            f"{row['module_id']} in workbook {row['number']} was refused: {own_note}",
         )
     state, note = module_states(tx, row["order_id"]).get(row["module_id"], ("", ""))
     if module_credit(tx, row["order_id"], row["module_id"]):

@@ -202,39 +202,73 @@ LEDGER_ROWS = (
     "SELECT order_id, id, module_id, minutes, approver, reason, created_at, reverses FROM credits "
 )
 STATE_ROWS = (
-    "SELECT w.order_id, k.module_id, w.revoked_at, r.id, m.decision,"
+    "SELECT w.order_id, k.module_id, k.id, w.revoked_at, r.id, m.decision,"
     " m.credited_minutes, m.credit_note, m.feedback, m.reason "
     "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
     "LEFT JOIN returns r ON r.token_id = k.id "
     "LEFT JOIN marks m ON m.return_id = r.id "
 )
-# Tokens not yet returned first, then returns oldest first: the last word is the newest.
-STATE_ORDER = "ORDER BY w.order_id, k.module_id, COALESCE(r.id, 0)"
+# Each token in the order it was issued, its returns oldest first.
+STATE_ORDER = "ORDER BY w.order_id, k.module_id, k.id, COALESCE(r.id, 0)"
 
 
 def module_states(tx: Transaction, order_id: int) -> dict[str, tuple[str, str]]:
-    """Each issued module's state on an order, from its latest return and mark."""
+    """Each issued module's state on an order (see `_settle`)."""
     rows = tx.tuples(STATE_ROWS + "WHERE w.order_id = ? " + STATE_ORDER, (order_id,))
     return _states(rows).get(order_id, {})
 
 
+def token_states(tx: Transaction, token_id: int) -> tuple[str, str]:
+    """The state of one token's latest return: AWAITING, SENT_BACK...; ISSUED if none."""
+    rows = tx.tuples(STATE_ROWS + "WHERE k.id = ? " + STATE_ORDER, (token_id,))
+    return _outcome(rows[-1]) if rows else (ISSUED, "")
+
+
 def _states(rows: list[tuple[Any, ...]]) -> dict[int, dict[str, tuple[str, str]]]:
-    """States from STATE_ROWS, in its column order."""
-    out: dict[int, dict[str, tuple[str, str]]] = {}
-    for order_id, module, revoked_at, return_id, decision, credited, note, feedback, why in rows:
-        states = out.setdefault(order_id, {})
-        if return_id is None:
-            if revoked_at is None and module not in states:
-                states[module] = (ISSUED, "")
-        elif decision is None:
-            states[module] = (AWAITING, "")
-        elif decision == "accept":
-            states[module] = (CREDITED if credited else ACCEPTED, note)
-        elif decision == "send-back":
-            states[module] = (SENT_BACK, feedback)
-        else:
-            states[module] = (REFUSED, why)
-    return out
+    """States from STATE_ROWS, in its column order: each token's latest outcome, settled."""
+    tokens: dict[int, dict[str, dict[int, tuple[bool, tuple[str, str]]]]] = {}
+    for row in rows:
+        order_id, module, token_id, revoked_at = row[:4]
+        tokens.setdefault(order_id, {}).setdefault(module, {})[token_id] = (
+            revoked_at is not None,
+            _outcome(row),
+        )
+    return {
+        order_id: {module: _settle(list(by_token.values())) for module, by_token in modules.items()}
+        for order_id, modules in tokens.items()
+    }
+
+
+def _outcome(row: tuple[Any, ...]) -> tuple[str, str]:
+    """What one return row (or a token never returned) says."""
+    return_id, decision, credited, note, feedback, why = row[4:]
+    if return_id is None:
+        return ISSUED, ""
+    if decision is None:
+        return AWAITING, ""
+    if decision == "accept":
+        return (CREDITED if credited else ACCEPTED), note
+    if decision == "send-back":
+        return SENT_BACK, feedback
+    return REFUSED, why
+
+
+def _settle(tokens: list[tuple[bool, tuple[str, str]]]) -> tuple[str, str]:
+    """A module's state from its tokens' outcomes, oldest token first.
+
+    Accepted work stands unless the module was issued again after it (a reversed
+    credit). Otherwise the newest live workbook speaks; a return still waiting to
+    be marked counts even if its workbook was revoked later; a module whose only
+    workbooks were revoked can be issued again.
+    """
+    newest_live = max((i for i, (revoked, _) in enumerate(tokens) if not revoked), default=-1)
+    for i, (_, (state, note)) in enumerate(tokens):
+        if state in (CREDITED, ACCEPTED) and i >= newest_live:
+            return state, note
+    if newest_live >= 0:
+        return tokens[newest_live][1]
+    waiting = [outcome for _, outcome in tokens if outcome[0] == AWAITING]
+    return waiting[-1] if waiting else (NOT_ISSUED, "")
 
 
 def add_credit(

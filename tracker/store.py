@@ -65,6 +65,8 @@ class Database:
                 tx.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             elif write:
                 tx.one("SELECT last_id FROM audit_head WHERE id = 1 FOR UPDATE")
+            else:  # one snapshot for every statement, as SQLite's read transaction gives
+                tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield tx
         except BaseException:
             self._rollback()
