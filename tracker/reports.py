@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -252,6 +253,7 @@ def _line(
     thresholds: Thresholds,
 ) -> ReportLine:
     states = [m.state for m in s.modules]
+    counts = Counter(states)
     low, to_date, week = start.isoformat(), 0, 0
     for r in s.ledger:
         day = r.created_at[:10]
@@ -275,12 +277,12 @@ def _line(
         credited_week_minutes=week,
         credited_to_date_minutes=to_date,
         allowance_left_minutes=left,
-        issued=sum(state != NOT_ISSUED for state in states),
-        returned=sum(state in RETURNED for state in states),
-        accepted=sum(state in (CREDITED, ACCEPTED) for state in states),
-        awaiting_marking=states.count(AWAITING),
-        sent_back=states.count(SENT_BACK),
-        refused=states.count(REFUSED),
+        issued=len(states) - counts[NOT_ISSUED],
+        returned=sum(counts[state] for state in RETURNED),
+        accepted=counts[CREDITED] + counts[ACCEPTED],
+        awaiting_marking=counts[AWAITING],
+        sent_back=counts[SENT_BACK],
+        refused=counts[REFUSED],
         refused_reasons="; ".join(refused),
         overdue=overdue.get(s.order.reference, 0),
         last_returned=activity.get(s.order.id, ""),
