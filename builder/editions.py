@@ -19,6 +19,17 @@ class CheckIn:
     code: str
 
 
+def page_payload(payload: str, number: int, total: int) -> str:
+    """What a module page's small QR code holds: the module's code, this page, the page count.
+
+    Any web address before the module's code is left off, and the whole is in capitals,
+    which QR stores more compactly, so the small code stays coarse enough to read. The
+    page number only says where the page sits: the module's code is the signed part.
+    """
+    token = payload.rsplit("/", 1)[-1]
+    return f"{token}.{number}.{total}".upper()
+
+
 @dataclass(frozen=True)
 class Personal:
     """Who a personalised workbook is for. Printed inside, never in a code."""

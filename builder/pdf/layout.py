@@ -52,11 +52,16 @@ PAGE_WIDTH, PAGE_HEIGHT = A4
 # Wide margins survive a staple on the left and a photocopier's grip on every side.
 MARGINS = {"left": 25 * mm, "right": 20 * mm, "top": 20 * mm, "bottom": 32 * mm}
 QR_SIZE = 34 * mm
+# Every module page carries a small code in its bottom-right corner saying whose module
+# and which page it is, so intake can sort a shuffled envelope. 20 mm with its quiet
+# zone is about 0.5 mm a module: 6 pixels in a 300-dpi scan, 4 at 200 dpi.
+PAGE_QR_SIZE = 20 * mm
+PAGE_QR_BOTTOM = 6 * mm
 START = "Start"
 WATERMARK = "SPECIMEN"
 
-# What a slot holds; `key` names the module for the first two.
-QR, CODE, WHOSE, CONTACT = "qr", "code", "whose", "contact"
+# What a slot holds; `key` names the module for QR, CODE and PAGE.
+QR, CODE, WHOSE, CONTACT, PAGE = "qr", "code", "whose", "contact", "page"
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ class Slot:
     y: float
     width: float
     height: float
+    number: int = 0  # PAGE: the page's number within its module, and the module's page count
+    total: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,7 +123,15 @@ def lay_out(
     made: list[_WorkbookCanvas] = []
 
     def canvasmaker(*args: Any, **kwargs: Any) -> Canvas:
-        made.append(_WorkbookCanvas(*args, styles=styles, specimen=specimen, **kwargs))
+        made.append(
+            _WorkbookCanvas(
+                *args,
+                styles=styles,
+                specimen=specimen,
+                modules=frozenset(m.id for m in modules),
+                **kwargs,
+            )
+        )
         return made[-1]
 
     # Plain Flate streams, not ASCII85 on top: a quarter smaller, and qpdf can copy
@@ -135,6 +150,11 @@ def lay_out(
         slots=tuple(canvas.slots),
         first_pages=dict(canvas.first_pages),
     )
+
+
+def footer_width() -> float:
+    """How wide the footer's lines may be: the text column, less the page code beside them."""
+    return PAGE_WIDTH - MARGINS["left"] - MARGINS["right"] - PAGE_QR_SIZE - 4 * mm
 
 
 def footer_baselines(styles: Styles) -> tuple[float, float]:
@@ -219,9 +239,16 @@ class _Background:
 class _WorkbookCanvas(Canvas):
     """A canvas that holds pages back until the end, so footers can say "page x of y"."""
 
-    def __init__(self, *args: Any, styles: Styles, specimen: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        styles: Styles,
+        specimen: bool,
+        modules: frozenset[str],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.styles, self.specimen = styles, specimen
+        self.styles, self.specimen, self.modules = styles, specimen, modules
         self.cpo_section = START
         self.held: list[dict[str, Any]] = []
         self.slots: list[Slot] = []
@@ -240,6 +267,20 @@ class _WorkbookCanvas(Canvas):
             self.__dict__.update(page)
             seen[self.cpo_section] += 1
             self._footer(seen[self.cpo_section], totals[self.cpo_section])
+            if self.cpo_section in self.modules:
+                self.slots.append(
+                    Slot(
+                        PAGE,
+                        self.cpo_section,
+                        number - 1,
+                        PAGE_WIDTH - MARGINS["right"] - PAGE_QR_SIZE,
+                        PAGE_QR_BOTTOM,
+                        PAGE_QR_SIZE,
+                        PAGE_QR_SIZE,
+                        seen[self.cpo_section],
+                        totals[self.cpo_section],
+                    )
+                )
             Canvas.showPage(self)
         self.page_count = len(self.held)
         Canvas.save(self)

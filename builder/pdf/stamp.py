@@ -14,12 +14,13 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from builder.editions import Edition
+from builder.editions import Edition, page_payload
 from builder.errors import BuildError
 from builder.pdf.layout import (
     CODE,
     CONTACT,
     MARGINS,
+    PAGE,
     PAGE_HEIGHT,
     PAGE_WIDTH,
     QR,
@@ -27,8 +28,9 @@ from builder.pdf.layout import (
     Layout,
     Slot,
     footer_baselines,
+    footer_width,
 )
-from builder.pdf.qr import draw_qr
+from builder.pdf.qr import draw_qr, qr_operators
 from builder.pdf.styles import INK, TEXT
 
 
@@ -56,6 +58,16 @@ def stamp(layout: Layout, edition: Edition) -> bytes:
             )
             page.contents_add(save, prepend=True)
             page.contents_add(draws[source])
+        # Page codes need no fonts or resources: their operators go straight onto the page.
+        for slot in layout.slots:
+            if slot.kind == PAGE:
+                code = page_payload(edition.checkins[slot.key].payload, slot.number, slot.total)
+                ops = qr_operators(code, slot.x, slot.y, slot.width)
+                page = pdf.pages[slot.page]
+                if slot.page not in sources:  # nothing stamped yet: keep the layout's state apart
+                    page.contents_add(save, prepend=True)
+                    ops = b"Q\n" + ops
+                page.contents_add(pdf.make_indirect(pikepdf.Stream(pdf, ops)))
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
     return out.getvalue()
@@ -70,11 +82,12 @@ def _overlay(layout: Layout, edition: Edition) -> tuple[bytes, dict[int, int]]:
     styles, personal = layout.styles, edition.personal
     slots: dict[int, list[Slot]] = {}
     for slot in layout.slots:
-        slots.setdefault(slot.page, []).append(slot)
+        if slot.kind != PAGE:  # drawn by `stamp` itself
+            slots.setdefault(slot.page, []).append(slot)
     footer = ""
     if personal:
         footer = f"Ref {personal.reference}   \u00b7   Workbook {personal.workbook}"
-        _must_fit(footer, styles.bold, styles.profile.footer_size, _text_width(), "footer")
+        _must_fit(footer, styles.bold, styles.profile.footer_size, footer_width(), "footer")
     buffer = io.BytesIO()
     # Left uncompressed: qpdf compresses it, much faster, when the pages are merged.
     canvas = Canvas(
@@ -141,10 +154,6 @@ def _fill(canvas: Canvas, slot: Slot, layout: Layout, edition: Edition) -> None:
         canvas.setFont(styles.bold, size)
         for line, text in enumerate(lines):
             canvas.drawString(slot.x, top - (line + 1) * step + 6, text)
-
-
-def _text_width() -> float:
-    return PAGE_WIDTH - MARGINS["left"] - MARGINS["right"]
 
 
 def _must_fit(text: str, font: str, size: float, width: float, what: str) -> None:
