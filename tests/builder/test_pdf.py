@@ -61,7 +61,9 @@ def test_every_module_page_carries_a_code_for_its_module_and_page(
     personalised: dict[str, Path], profile: str
 ) -> None:
     path = personalised[profile]
-    tokens = {m: c.payload.rsplit("/", 1)[-1].upper() for m, c in zip(MODULES, CHECKINS)}
+    tokens = {
+        m: c.payload.rsplit("/", 1)[-1].upper() for m, c in zip(MODULES, CHECKINS, strict=True)
+    }
     for image, text in zip(page_images(path), page_texts(path), strict=True):
         section, page, total = re.findall(r"(\w+)\s+·\s+Page (\d+) of (\d+)", text)[-1]
         page_codes = [c for c in qr_codes(image) if page_payload_pattern().fullmatch(c)]
