@@ -39,9 +39,13 @@ test: $(STAMP) $(NODE_STAMP) lint typecheck
 # Figures for the closing notes, and ratios against the alternatives named in the issues.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@# zbar, which intake's reader is compared with, is Debian's libzbar0 (pyzbar loads it).
+	@ldconfig -p | grep -q libzbar || apt-get install -y -qq libzbar0 >/dev/null \
+		|| echo "libzbar0 is missing: apt-get install libzbar0"
 	$(BIN)/python -m benchmarks.pdf
 	$(BIN)/python -m benchmarks.tracker
 	$(BIN)/python -m benchmarks.reports
+	$(BIN)/python -m benchmarks.intake
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ import click
 from builder.errors import CpoError
 from cpo.commands.build import build
 from cpo.commands.content import content
+from cpo.commands.intake import evidence, intake
 from cpo.commands.records import client, init, office, order
 from cpo.commands.reports import certificate, export, report, statement
 from cpo.commands.work import audit, checkin, credit, hours, issue, mark, workbook
@@ -45,7 +46,9 @@ for command in (
     issue,
     workbook,
     checkin,
+    intake,
     mark,
+    evidence,
     hours,
     credit,
     audit,

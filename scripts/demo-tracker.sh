@@ -40,6 +40,36 @@ cpo mark R1 --accept --tried all --minutes 1h50
 cpo mark R2 --accept --tried all --minutes 2h30
 cpo mark R3 --send-back --tried WB3-1,WB3-2 --feedback "Good start. Please try the plan in activity 5."
 
+echo "== Take in an envelope: module 4's pages scanned out of order, one upside down,"
+echo "   with a page that is not ours"
+"$BIN/python" - <<'PY'
+import json, random, re
+import pypdfium2 as pdfium
+issued = json.load(open("output/demo-issue.json"))
+module = issued["modules"][3]["module"]
+document = pdfium.PdfDocument(issued["files"][0])
+pages = []
+for index in range(len(document)):
+    text = document[index].get_textpage().get_text_range()
+    if re.search(rf"^{module}\s+\u00b7\s+Page \d+ of \d+\s*$", text, re.M):  # its footer
+        pages.append(document[index].render(scale=200 / 72, grayscale=True).to_pil())
+pages[1] = pages[1].rotate(180)
+random.Random(4).shuffle(pages)
+# A parcel-tracking slip that got into the envelope: a QR code, but not one of ours.
+import zxingcpp
+from PIL import Image
+slip = Image.new("L", pages[0].size, 255)
+code = zxingcpp.create_barcode("https://parcels.example/track/7731", zxingcpp.BarcodeFormat.QRCode)
+slip.paste(Image.fromarray(code.to_image(scale=8)), (200, 200))
+pages.insert(2, slip)
+pages[0].save("output/demo-envelope.pdf", save_all=True, append_images=pages[1:], resolution=200)
+print(f"Wrote output/demo-envelope.pdf: {len(pages)} pages, {len(pages) - 1} of them {module}")
+PY
+cpo intake output/demo-envelope.pdf | tee output/demo-intake.txt
+cpo intake output/demo-envelope.pdf  # the same file again: skipped, never taken in twice
+cpo evidence show R4 | head -3
+cpo mark R4 --accept --tried all --minutes 2h
+
 echo "== The hours statement"
 cpo hours DEMO-001 | tee output/demo-hours.txt
 cpo audit verify

@@ -96,38 +96,19 @@ def checkin_one(
     except CodeError as err:
         return _refuse(t, actor, text, err.reason)
     with t.db.write() as tx:
-        row = _token(tx, found)
-        problem = _problem(t, tx, found, row, client)
-        if problem:
-            status, reason = problem
-        else:
+        row = token_row(tx, found)
+        refusal = problem(t, tx, found, row, client)
+        if refusal is None:
             assert row is not None
-            attempt = 1 + int(
-                tx.scalar("SELECT COUNT(*) FROM returns WHERE token_id = ?", (row["id"],)) or 0
-            )
-            return_id = tx.insert(
-                "INSERT INTO returns (token_id, attempt, arrived_by, received_at, evidence,"
-                " recorded_by) VALUES (?, ?, ?, ?, ?, ?)",
-                (row["id"], attempt, arrived_by, t.now(), evidence, actor),
-            )
-            t.audit(
-                tx,
-                actor,
-                "return.record",
-                f"R{return_id}",
-                workbook=row["number"],
-                module=row["module_id"],
-                client=row["reference"],
-                arrived_by=arrived_by,
-                attempt=attempt,
-            )
+            return_id = new_return(t, tx, row, actor, arrived_by, evidence)
             return CheckinResult(
                 text, RECORDED, "", return_id, row["reference"], row["number"], row["module_id"]
             )
-    return _refuse(t, actor, text, reason, status, row)
+    return _refuse(t, actor, text, refusal.reason, refusal.status, row)
 
 
-def _token(tx: Transaction, found: Identified) -> Row | None:
+def token_row(tx: Transaction, found: Identified) -> Row | None:
+    """The token a code names, with its workbook's number, order, revocation and client."""
     column, value = ("serial", found.serial) if found.serial else ("code", found.code)
     return tx.one(
         "SELECT k.*, w.number, w.order_id, w.revoked_at, w.revoked_reason, c.reference "
@@ -137,47 +118,103 @@ def _token(tx: Transaction, found: Identified) -> Row | None:
     )
 
 
-def _problem(
-    t: Tracker, tx: Transaction, found: Identified, row: Row | None, client: str | None
-) -> tuple[str, str] | None:
+# Why a code cannot be recorded, by kind, so intake can sort its pages the same way.
+UNKNOWN, FORGED, OTHER_CLIENT, REVOKED, REFUSED_HERE, DONE, WAITING = (
+    "unknown",
+    "forged",
+    "other-client",
+    "revoked",
+    "refused",
+    "done",
+    "waiting",
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a code cannot be recorded now: check-in status, reason, kind (see above)."""
+
+    status: str
+    reason: str
+    kind: str
+    return_id: int | None = None  # WAITING: the return it is waiting in
+
+
+def problem(
+    t: Tracker, tx: Transaction, found: Identified, row: Row | None, client: str | None = None
+) -> Problem | None:
     """Why this code cannot be recorded now, or None if it can."""
     if row is None:
-        return REFUSED_CODE, "not a code we issued: check it against the page"
+        return Problem(REFUSED_CODE, "not a code we issued: check it against the page", UNKNOWN)
     if found.code and not t.keyring.check_code(found.code, row["key_id"], row["serial"]):
-        return REFUSED_CODE, "does not match our records: the code was changed or forged"
+        return Problem(
+            REFUSED_CODE, "does not match our records: the code was changed or forged", FORGED
+        )
     if client and row["reference"] != client:
-        return REFUSED_CODE, "this code belongs to another client's workbook"
+        return Problem(REFUSED_CODE, "this code belongs to another client's workbook", OTHER_CLIENT)
     if row["revoked_at"]:
-        return REFUSED_CODE, (
+        return Problem(
+            REFUSED_CODE,
             f"workbook {row['number']} was revoked on {row['revoked_at'][:10]} "
-            f"({row['revoked_reason']})"
+            f"({row['revoked_reason']})",
+            REVOKED,
         )
     own, own_note = token_states(tx, row["id"])
     if own == REFUSED:  # this copy of the module; a newer workbook may carry it again
-        return (
+        return Problem(
             REFUSED_CODE,
             f"{row['module_id']} in workbook {row['number']} was refused: {own_note}",
+            REFUSED_HERE,
         )
     state, note = module_states(tx, row["order_id"]).get(row["module_id"], ("", ""))
     if module_credit(tx, row["order_id"], row["module_id"]):
-        return REFUSED_CODE, f"{row['module_id']} is already credited on this order"
+        return Problem(REFUSED_CODE, f"{row['module_id']} is already credited on this order", DONE)
     if state == ACCEPTED:
-        return REFUSED_CODE, f"{row['module_id']} was already accepted ({note})"
+        return Problem(REFUSED_CODE, f"{row['module_id']} was already accepted ({note})", DONE)
     if state == REFUSED:
-        return REFUSED_CODE, f"{row['module_id']} was refused: {note}"
+        return Problem(REFUSED_CODE, f"{row['module_id']} was refused: {note}", REFUSED_HERE)
     if state == AWAITING:
         latest = tx.one(
-            "SELECT r.id, r.received_at FROM returns r JOIN tokens k ON k.id = r.token_id "
-            "JOIN workbooks w ON w.id = k.workbook_id "
+            "SELECT r.id, r.received_at, r.token_id FROM returns r "
+            "JOIN tokens k ON k.id = r.token_id JOIN workbooks w ON w.id = k.workbook_id "
             "WHERE w.order_id = ? AND k.module_id = ? ORDER BY r.id DESC",
             (row["order_id"], row["module_id"]),
         )
         assert latest is not None
-        return DUPLICATE, (
+        return Problem(
+            DUPLICATE,
             f"already received on {latest['received_at'][:10]} as return R{latest['id']}, "
-            "waiting to be marked"
+            "waiting to be marked",
+            WAITING,
+            latest["id"] if latest["token_id"] == row["id"] else None,
         )
     return None
+
+
+def new_return(
+    t: Tracker, tx: Transaction, row: Row, actor: str, arrived_by: str, evidence: str = ""
+) -> int:
+    """Record a return of the module `row` (a token joined to its workbook); its id."""
+    attempt = 1 + int(
+        tx.scalar("SELECT COUNT(*) FROM returns WHERE token_id = ?", (row["id"],)) or 0
+    )
+    return_id = tx.insert(
+        "INSERT INTO returns (token_id, attempt, arrived_by, received_at, evidence,"
+        " recorded_by) VALUES (?, ?, ?, ?, ?, ?)",
+        (row["id"], attempt, arrived_by, t.now(), evidence, actor),
+    )
+    t.audit(
+        tx,
+        actor,
+        "return.record",
+        f"R{return_id}",
+        workbook=row["number"],
+        module=row["module_id"],
+        client=row["reference"],
+        arrived_by=arrived_by,
+        attempt=attempt,
+    )
+    return return_id
 
 
 def _refuse(

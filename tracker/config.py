@@ -28,6 +28,9 @@ class Config:
     database_url: str
     base_url: str = ""  # QR payloads become links under it when set
     due_days: int = 28  # default time to return a workbook
+    # Scans and answers are kept this long after their return is marked (or, for a page
+    # nobody claimed, after it came in); the credit record is kept far longer.
+    evidence_days: int = 180
 
     def keyring(self) -> Keyring:
         return Keyring(self.data_dir / "keys")
@@ -87,4 +90,5 @@ def load(data_dir: Path | None = None) -> Config:
         database_url=url or str(folder / DATABASE_FILE),
         base_url=settings.get("base_url", ""),
         due_days=int(settings.get("due_days", 28)),
+        evidence_days=int(settings.get("evidence_days", 180)),
     )

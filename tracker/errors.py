@@ -19,3 +19,11 @@ class CodeError(TrackerError):
     def __init__(self, code: str, reason: str) -> None:
         self.code, self.reason = code, reason
         super().__init__(f"code {code.strip()[:60] or '(empty)'}: {reason}")
+
+
+class IntakeError(TrackerError):
+    """A file or page that intake cannot take in: which, and why."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source, self.reason = source, reason
+        super().__init__(f"{source}: {reason}")

@@ -165,4 +165,54 @@ CREATE INDEX returns_by_token ON returns (token_id);
 CREATE INDEX credits_by_order ON credits (order_id)
 """
 
-MIGRATIONS: dict[int, str] = {1: INITIAL}
+# Intake: every file taken in (refused again by its hash), and every page of it, or every
+# module of an answers file, with its class and reason. A page of ours belongs to a
+# return; the partial index lets each page of a return be received once.
+INTAKE = """
+CREATE TABLE intake_files (
+    id {pk},
+    sha256 TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64),
+    name TEXT NOT NULL CHECK (length(name) > 0),
+    kind TEXT NOT NULL CHECK (kind IN ('pdf', 'png', 'jpeg', 'tiff', 'answers')),
+    size_bytes BIGINT NOT NULL CHECK (size_bytes > 0),
+    items INTEGER NOT NULL CHECK (items >= 1),
+    taken_at TEXT NOT NULL,
+    taken_by TEXT NOT NULL CHECK (length(taken_by) > 0)
+);
+
+CREATE TABLE intake_pages (
+    id {pk},
+    file_id BIGINT NOT NULL REFERENCES intake_files (id),
+    position INTEGER NOT NULL CHECK (position >= 1),
+    class TEXT NOT NULL
+        CHECK (class IN ('ours', 'duplicate', 'foreign', 'invalid', 'unreadable')),
+    reason TEXT NOT NULL DEFAULT '',
+    codes TEXT NOT NULL DEFAULT '',
+    token_id BIGINT REFERENCES tokens (id),
+    page_number INTEGER CHECK (page_number >= 1),
+    page_count INTEGER CHECK (page_count >= 1),
+    return_id BIGINT REFERENCES returns (id),
+    evidence TEXT NOT NULL DEFAULT '',
+    evidence_deleted_at TEXT,
+    coded_by TEXT,
+    coded_at TEXT,
+    UNIQUE (file_id, position),
+    CHECK ((class = 'ours') = (return_id IS NOT NULL)),
+    CHECK (class = 'ours' OR length(reason) > 0),
+    CHECK ((coded_by IS NULL) = (coded_at IS NULL))
+);
+CREATE UNIQUE INDEX intake_pages_once
+    ON intake_pages (return_id, page_number) WHERE class = 'ours' AND page_number IS NOT NULL;
+CREATE INDEX intake_pages_by_return ON intake_pages (return_id);
+CREATE INDEX intake_pages_by_token ON intake_pages (token_id);
+
+-- A module's answers from an answers file, kept for the marker until retention ends.
+CREATE TABLE return_answers (
+    return_id BIGINT PRIMARY KEY REFERENCES returns (id),
+    page_id BIGINT NOT NULL UNIQUE REFERENCES intake_pages (id),
+    answers TEXT NOT NULL,
+    deleted_at TEXT
+)
+"""
+
+MIGRATIONS: dict[int, str] = {1: INITIAL, 2: INTAKE}

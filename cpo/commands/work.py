@@ -250,6 +250,7 @@ def mark(
         number = parse_return_id(return_id)
         module = _module_of(t, number)
         if decision is None:
+            _show_evidence(t, number)
             decision, tried, declared, feedback, reason = _ask(module)
         ids = {a.id for a in module.activities}
         chosen = (
@@ -276,6 +277,19 @@ def mark(
         click.echo(
             f"  credited {hours(marked.credited)}" + (f" ({marked.note})" if marked.note else "")
         )
+
+
+def _show_evidence(t: Tracker, number: int) -> None:
+    """What came in for this return, so the marker knows what to look at."""
+    from tracker.intake.evidence import return_evidence
+
+    kept = return_evidence(t, number)
+    if kept.pages:
+        missing = kept.missing_pages
+        gap = f" (missing page {', '.join(map(str, missing))})" if missing else ""
+        click.echo(f"{len(kept.pages)} pages received{gap}: see `cpo evidence show R{number}`")
+    if kept.answers:
+        click.echo(f"Answers file received: see `cpo evidence show R{number}`")
 
 
 def _module_of(t: Tracker, number: int) -> Module:

@@ -11,8 +11,10 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from builder import Course, load_course
+from cpo.cli import cli
 from tests.conftest import SHIPPED_COURSE
 from tests.tracker.pgserver import PostgresServer, find_binaries
 from tracker.config import initialise
@@ -121,3 +123,25 @@ def snapshot(t: Tracker) -> dict[str, list[dict[str, object]]]:
     ]
     with t.db.read() as tx:
         return {name: tx.all(f"SELECT * FROM {name} ORDER BY 1") for name in tables}
+
+
+@pytest.fixture
+def cpo(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run `cpo ...` against a fresh tracker on one engine; returns the result."""
+    monkeypatch.setenv("CPO_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("CPO_USER", "Fay Marker")
+    monkeypatch.setenv("CPO_CONTENT", str(SHIPPED_COURSE))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["init", "--database", db_url])
+    assert first.exit_code == 0, first.output
+
+    def run(*args: str, stdin: str | None = None, ok: bool = True) -> Result:
+        result = runner.invoke(cli, list(args), input=stdin)
+        assert not isinstance(result.exception, Exception) or isinstance(
+            result.exception, SystemExit
+        ), result.output  # a traceback would be a bug
+        assert (result.exit_code == 0) == ok, result.output
+        return result
+
+    return run

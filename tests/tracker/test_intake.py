@@ -1,0 +1,474 @@
+"""Intake as a facilitator meets it: an envelope of shuffled, degraded pages, sorted page by page.
+
+Workbooks are issued for real, rendered to 300-dpi pages, degraded as copiers and phones
+degrade them (benchmarks/degrade.py), shuffled with another client's pages and with
+MarkUs's real scans, and taken in on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+
+from benchmarks.degrade import degrade
+from builder.answers import checksum_of
+from tests.conftest import REPO
+from tests.tracker.conftest import make_order, snapshot
+from tracker import audit
+from tracker.errors import CodeError, TrackerError
+from tracker.intake.evidence import prune, return_evidence
+from tracker.intake.records import code_page
+from tracker.intake.run import ALREADY, DRY_RUN, REFUSED, TAKEN, FileOutcome, plan_intake, take_in
+from tracker.issuing import Issued, issue, revoke
+from tracker.marking import mark
+from tracker.tracker import Tracker
+
+
+def markus_folder() -> Path:
+    """The MarkUs scans in the shared test corpus, beside the checkout (never copied in)."""
+    here = Path(__file__).resolve()
+    places = [Path(os.environ.get("CPO_SHARED", "/nonexistent")), *here.parents, Path("/work")]
+    for place in places:
+        folder = place / "shared" / "testdata" / "markus-scans"
+        if place.name == "shared":
+            folder = place / "testdata" / "markus-scans"
+        if folder.is_dir():
+            return folder
+    message = "the shared test corpus (shared/testdata/markus-scans) is not beside the checkout"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+# What that folder's README says zxing-cpp reads: (foreign pages, unreadable pages).
+MARKUS_EXPECTED = {
+    "midterm_scan_100.pdf": (6, 0),
+    "midterm_scan_101.pdf": (6, 0),
+    "midterm_scan_102.pdf": (6, 0),
+    "midterm_scan_103.pdf": (5, 1),
+    "midterm_scan_104.pdf": (6, 0),
+    "midterm1-v2-test.pdf": (0, 6),  # the unscanned template: no codes at all
+}
+MODULES = ["WB1", "HC2"]
+CPO = REPO / ".venv" / "bin" / "cpo"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page put in the envelope, and what intake should find it to be."""
+
+    image: Image.Image
+    client: str
+    module: str
+    number: int
+    total: int
+
+
+def module_pages(issued: Issued, dpi: int = 300) -> list[Page]:
+    """The module pages of an issued workbook (what a client sends back), as scans."""
+    pages = []
+    document = pdfium.PdfDocument(str(issued.folder / "workbook.pdf"))
+    for index in range(len(document)):
+        text = document[index].get_textpage().get_text_range()
+        found = [line for line in text.splitlines() if "Page " in line and " of " in line]
+        section, _, where = found[-1].partition("·")
+        number, _, total = where.strip().removeprefix("Page ").partition(" of ")
+        if section.strip() not in MODULES:
+            continue
+        image = document[index].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        pages.append(Page(image, issued.client, section.strip(), int(number), int(total)))
+    return pages
+
+
+def as_pdf(images: list[Image.Image], path: Path) -> Path:
+    """A scanner's PDF: one JPEG image a page, A4 wide."""
+    grey = [image.convert("L") for image in images]
+    dpi = grey[0].width / (210 / 25.4)
+    grey[0].save(path, "PDF", save_all=True, append_images=grey[1:], resolution=dpi, quality=75)
+    return path
+
+
+def issue_two(t: Tracker, tmp_path: Path) -> tuple[Issued, Issued]:
+    make_order(t, "C-1")
+    make_order(t, "C-2")
+    first = issue(t, "C-1", "case", module_ids=MODULES, out_root=tmp_path / "out")
+    second = issue(t, "C-2", "case", module_ids=["WB1"], out_root=tmp_path / "out")
+    return first, second
+
+
+def run(
+    t: Tracker, paths: list[Path], dry_run: bool = False, workers: int = 2
+) -> list[FileOutcome]:
+    return list(take_in(t, plan_intake(t, paths), "fac", dry_run, workers))
+
+
+def test_a_shuffled_envelope_of_degraded_pages_is_sorted_page_by_page(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    first, second = issue_two(tracker, tmp_path)
+    rng = random.Random(6)
+    pages = module_pages(first) + module_pages(second)[:4]
+    degraded = [(degrade(p.image, rng)[0], p) for p in pages]
+    # Another project's scanned exam, pages 3 and 4 upside down, slipped into the envelope.
+    exam = pdfium.PdfDocument(str(markus_folder() / "midterm_scan_101.pdf"))
+    for index in range(len(exam)):
+        image = exam[index].render(scale=200 / 72, grayscale=True).to_pil().convert("L")
+        degraded.append((image, Page(image, "", "", 0, 0)))
+    rng.shuffle(degraded)
+    # Half the envelope through the copier as one PDF, the rest photographed one by one.
+    half = len(degraded) // 2
+    scan = as_pdf([image for image, _ in degraded[:half]], tmp_path / "envelope.pdf")
+    photos = []
+    for n, (image, _) in enumerate(degraded[half:]):
+        photos.append(tmp_path / f"photo-{n:02d}.jpg")
+        image.save(photos[-1], "JPEG", quality=80)
+    before = snapshot(tracker)
+
+    outcomes = run(tracker, [scan, *photos])
+
+    assert [o.status for o in outcomes] == [TAKEN] * (1 + len(photos))
+    found = [page for o in outcomes for page in o.pages]
+    expected = [p for _, p in degraded]
+    read = [
+        (f.client, f.module, f.page_number, f.page_count) == (e.client, e.module, e.number, e.total)
+        for f, e in zip(found, expected, strict=True)
+    ]
+    ours = [ok for ok, e in zip(read, expected, strict=True) if e.client]
+    assert sum(ours) >= 0.99 * len(ours), [f for f, ok in zip(found, read, strict=True) if not ok]
+    for f, e, ok in zip(found, expected, read, strict=True):
+        if not e.client:
+            assert f.klass == "foreign" and "midterm1-v2-test-101-" in f.reason
+        else:
+            assert ok or f.klass == "unreadable", f  # never sorted into the wrong return
+    # One return a module a client, each waiting for marking, and nothing credited.
+    returns = {(f.client, f.module): f.return_id for f in found if f.client}
+    assert len(returns) == 3 and len(set(returns.values())) == 3
+    assert snapshot(tracker)["credits"] == before["credits"] == []
+    for (client, _), return_id in returns.items():
+        assert return_id is not None
+        kept = return_evidence(tracker, return_id)
+        assert all(p.path and p.path.is_file() for p in kept.pages)
+        if client == "C-1":
+            assert kept.missing_pages == []  # every page of the module came back
+
+
+def test_markus_scans_are_foreign_or_unreadable_as_their_readme_says(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    make_order(tracker)
+    before = snapshot(tracker)
+    files = [markus_folder() / name for name in MARKUS_EXPECTED]
+    outcomes = run(tracker, files)
+    for outcome in outcomes:
+        foreign = [p for p in outcome.pages if p.klass == "foreign"]
+        unreadable = [p for p in outcome.pages if p.klass == "unreadable"]
+        assert (len(foreign), len(unreadable)) == MARKUS_EXPECTED[outcome.path.name]
+        for page in foreign:
+            assert "midterm1-v2-test-" in page.reason  # the code's text is shown
+    after = snapshot(tracker)
+    assert after["returns"] == before["returns"] and after["credits"] == []
+
+
+def test_bad_files_are_refused_with_a_reason_and_the_batch_goes_on(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    first, _ = issue_two(tracker, tmp_path)
+    as_pdf([module_pages(first, dpi=200)[0].image], tmp_path / "good.pdf")
+    workbook = (first.folder / "workbook.pdf").read_bytes()
+    (tmp_path / "corrupt.pdf").write_bytes(workbook[: len(workbook) // 3])
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    (tmp_path / "notes.pdf").write_text("Dear Ana, here are my pages.\n")
+    Image.new("1", (20000, 20000), 1).save(tmp_path / "huge.png")
+    locked = pikepdf.open(io.BytesIO(workbook))
+    locked.save(tmp_path / "locked.pdf", encryption=pikepdf.Encryption(owner="o", user="u"))
+    names = ["corrupt.pdf", "empty.pdf", "good.pdf", "notes.pdf", "huge.png", "locked.pdf"]
+    before = snapshot(tracker)
+
+    outcomes = run(tracker, [tmp_path / name for name in names])
+
+    status = {o.path.name: (o.status, o.reason) for o in outcomes}
+    assert status["good.pdf"][0] == TAKEN
+    reasons = {
+        "corrupt.pdf": "damaged or cut short",
+        "empty.pdf": "empty (0 bytes)",
+        "notes.pdf": "text file",
+        "huge.png": "20000 by 20000 pixels",
+        "locked.pdf": "locked with a password",
+    }
+    for name, words in reasons.items():
+        assert status[name][0] == REFUSED and words in status[name][1], status[name]
+    after = snapshot(tracker)
+    assert len(after["returns"]) == len(before["returns"]) + 1  # the good page only
+    with tracker.db.read() as tx:
+        refusals = tx.all("SELECT subject, details FROM audit_log WHERE action = 'intake.refuse'")
+    assert {r["subject"] for r in refusals} == set(reasons)
+
+
+def test_a_file_is_taken_in_once_and_a_page_is_received_once(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    first, _ = issue_two(tracker, tmp_path)
+    page = module_pages(first, dpi=200)[2]
+    scan = as_pdf([page.image], tmp_path / "scan.pdf")
+    assert [o.status for o in run(tracker, [scan])] == [TAKEN]
+    before = snapshot(tracker)
+
+    again = run(tracker, [scan])
+    rescan = run(tracker, [as_pdf([page.image.rotate(180)], tmp_path / "rescan.pdf")])
+
+    assert again[0].status == ALREADY and "already taken in" in again[0].reason
+    assert rescan[0].status == TAKEN and rescan[0].pages[0].klass == "duplicate"
+    assert "already received" in rescan[0].pages[0].reason
+    after = snapshot(tracker)
+    assert after["returns"] == before["returns"] and after["credits"] == []
+
+
+def test_a_dry_run_sorts_every_page_and_changes_nothing(tracker: Tracker, tmp_path: Path) -> None:
+    first, _ = issue_two(tracker, tmp_path)
+    scan = as_pdf([p.image for p in module_pages(first, dpi=200)[:3]], tmp_path / "scan.pdf")
+    before = snapshot(tracker)
+    with tracker.db.read() as tx:
+        audit_before = tx.scalar("SELECT COUNT(*) FROM audit_log")
+
+    outcome = run(tracker, [scan], dry_run=True)[0]
+
+    assert outcome.status == DRY_RUN and [p.klass for p in outcome.pages] == ["ours"] * 3
+    assert snapshot(tracker) == before
+    with tracker.db.read() as tx:
+        assert tx.scalar("SELECT COUNT(*) FROM audit_log") == audit_before
+        assert tx.scalar("SELECT COUNT(*) FROM intake_files") == 0
+    assert not (tracker.config.data_dir / "evidence").exists()
+    assert run(tracker, [scan])[0].status == TAKEN  # and the real run still goes through
+
+
+def test_an_unreadable_page_takes_its_typed_code(tracker: Tracker, tmp_path: Path) -> None:
+    first, _ = issue_two(tracker, tmp_path)
+    blank = Image.new("L", (1654, 2339), 255)  # the code torn off
+    outcome = run(tracker, [as_pdf([blank], tmp_path / "torn.pdf")])[0]
+    page = outcome.pages[0]
+    assert page.klass == "unreadable" and page.page_id and page.evidence
+    wb1 = next(m for m in first.modules if m.module_id == "WB1")
+    before = snapshot(tracker)
+
+    with pytest.raises(CodeError, match="wrong or two are swapped"):
+        code_page(tracker, f"P{page.page_id}", wb1.code[:-1] + "0", "fac", 2)
+    with pytest.raises(CodeError, match="revoked"):
+        other = issue(tracker, "C-2", "case", module_ids=["HC2"], out_root=tmp_path / "o")
+        revoke(tracker, other.number, "lost in the post", "case")
+        code_page(tracker, f"P{page.page_id}", other.modules[0].code, "fac")
+    assert snapshot(tracker)["returns"] == before["returns"]
+
+    placed = code_page(tracker, f"P{page.page_id}", wb1.code, "fac", 2)
+
+    assert placed.klass == "ours" and placed.module == "WB1" and placed.return_id
+    kept = return_evidence(tracker, placed.return_id)
+    assert [p.page_number for p in kept.pages] == [2] and kept.pages[0].path
+    with pytest.raises(TrackerError, match="not unreadable"):
+        code_page(tracker, f"P{page.page_id}", wb1.code, "fac", 2)
+
+
+def test_foreign_invalid_and_revoked_pages_say_why(tracker: Tracker, tmp_path: Path) -> None:
+    first, second = issue_two(tracker, tmp_path)
+    revoke(tracker, second.number, "sent to the wrong address", "case")
+    own = module_pages(first, dpi=200)[0]
+    revoked = module_pages(second, dpi=200)[0]
+    forged = own.image.copy()
+    token = first.modules[0].payload.rsplit("/", 1)[-1].upper()
+    draw_code(forged, token[:-1] + ("A" if token[-1] != "A" else "B") + ".1.11")
+    scan = as_pdf([revoked.image, forged], tmp_path / "odd.pdf")
+
+    outcome = run(tracker, [scan])[0]
+
+    assert [p.klass for p in outcome.pages] == ["invalid", "invalid"]
+    assert "revoked" in outcome.pages[0].reason
+    assert "signature does not match" in outcome.pages[1].reason
+
+
+def draw_code(image: Image.Image, payload: str) -> None:
+    """Paste a QR code of `payload` over the page's own page code (a forger's work)."""
+    import zxingcpp
+
+    code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
+    picture = Image.fromarray(code.to_image(scale=6))  # type: ignore[arg-type]
+    width, height = image.size
+    image.paste(picture, (width - picture.width - 60, height - picture.height - 40))
+
+
+def answers_file(issued: Issued, module: str, tried: bool = True) -> bytes:
+    """An answers file as the offline bundle saves it, for one module of `issued`."""
+    entry = next(m for m in issued.modules if m.module_id == module)
+    doc: dict[str, Any] = {
+        "format": "cpo-offline answers",
+        "version": 1,
+        "course": {"title": "Steps Forward", "version": "x"},
+        "workbook": issued.number,
+        "specimen": False,
+        "exported": "2026-11-20T10:11:12.345Z",
+        "modules": [
+            {
+                "id": module,
+                "title": "A module",
+                "checkin": entry.payload,
+                "code": entry.code,
+                "activities": [
+                    {
+                        "id": f"{module}-1",
+                        "type": "write",
+                        "title": "What helps",
+                        "required": True,
+                        "answer": "A walk by the river" if tried else "",
+                    }
+                ],
+                "declaration": {
+                    "statement": tried,
+                    "name": "Sam" if tried else "",
+                    "date": "2026-11-20" if tried else "",
+                    "minutes": 95 if tried else None,
+                },
+            }
+        ],
+    }
+    doc["checksum"] = checksum_of(doc)
+    return json.dumps(doc).encode()
+
+
+def test_an_answers_file_becomes_a_return_with_its_answers(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    first, second = issue_two(tracker, tmp_path)
+    good = tmp_path / "answers.json"
+    good.write_bytes(answers_file(first, "WB1"))
+    tampered = tmp_path / "tampered.json"
+    tampered.write_bytes(answers_file(first, "HC2").replace(b"river", b"ocean"))
+    empty = tmp_path / "untouched.json"
+    empty.write_bytes(answers_file(second, "WB1", tried=False))
+
+    outcomes = run(tracker, [good, tampered, empty])
+
+    assert outcomes[0].status == TAKEN and outcomes[0].pages[0].klass == "ours"
+    assert outcomes[1].status == REFUSED and "checksum" in outcomes[1].reason
+    assert outcomes[2].status == REFUSED and "no module" in outcomes[2].reason
+    return_id = outcomes[0].pages[0].return_id
+    assert return_id is not None
+    kept = return_evidence(tracker, return_id)
+    assert kept.answers and "A walk by the river" in kept.answers
+    # Saved again later, the same module's answers are a duplicate while it waits.
+    later = tmp_path / "answers-2.json"
+    redo = json.loads(answers_file(first, "WB1"))
+    redo["exported"] = "2026-11-21T09:00:00.000Z"
+    del redo["checksum"]
+    redo["checksum"] = checksum_of(redo)
+    later.write_text(json.dumps(redo))
+    again = run(tracker, [later])[0]
+    assert again.status == TAKEN and again.pages[0].klass == "duplicate"
+
+
+def test_evidence_is_deleted_after_the_retention_period_and_the_records_stay(
+    tracker: Tracker, tmp_path: Path, clock: Any
+) -> None:
+    first, _ = issue_two(tracker, tmp_path)
+    page = module_pages(first, dpi=200)[0]
+    outcome = run(tracker, [as_pdf([page.image], tmp_path / "scan.pdf")])[0]
+    return_id = outcome.pages[0].return_id
+    assert return_id is not None
+    image = return_evidence(tracker, return_id).pages[0].path
+    assert image and image.is_file()
+    tried = {a.id: True for a in tracker.course.module("WB1").activities}
+    mark(tracker, return_id, "accept", "fac", tried, 60)
+    clock.advance(days=tracker.config.evidence_days - 1)
+    assert prune(tracker, "admin").images == 0 and image.is_file()
+    clock.advance(days=2)
+
+    assert prune(tracker, "admin", dry_run=True).images == 1 and image.is_file()
+    assert prune(tracker, "admin").images == 1
+
+    assert not image.exists()
+    kept = return_evidence(tracker, return_id)
+    assert kept.pages[0].deleted_at  # the record of the page stays
+    with tracker.db.read() as tx:
+        assert tx.scalar("SELECT COUNT(*) FROM credits") == 1
+
+
+def test_phone_photos_turn_by_exif_and_tiff_scans_give_every_page(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    first, _ = issue_two(tracker, tmp_path)
+    pages = module_pages(first, dpi=200)[:3]
+    # A phone stores the pixels as the sensor saw them and says in EXIF how to turn them.
+    sideways = pages[0].image.rotate(90, expand=True)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turn 90 degrees clockwise to view
+    sideways.save(tmp_path / "photo.jpg", "JPEG", quality=85, exif=exif)
+    pages[1].image.save(
+        tmp_path / "scan.tiff",
+        save_all=True,
+        append_images=[pages[2].image],
+        compression="tiff_lzw",
+    )
+    pages[1].image.save(tmp_path / "also.png")
+
+    outcomes = run(tracker, [tmp_path / "photo.jpg", tmp_path / "scan.tiff"])
+
+    assert [o.kind for o in outcomes] == ["jpeg", "tiff"]
+    found = [(p.klass, p.page_number) for o in outcomes for p in o.pages]
+    assert found == [
+        ("ours", pages[0].number),
+        ("ours", pages[1].number),
+        ("ours", pages[2].number),
+    ]
+    kept = return_evidence(tracker, outcomes[0].pages[0].return_id or 0)
+    with Image.open(kept.pages[0].path or "") as evidence:
+        assert evidence.height > evidence.width  # kept the right way up
+    png = run(tracker, [tmp_path / "also.png"])[0]
+    assert png.kind == "png" and png.pages[0].klass == "duplicate"
+
+
+def test_an_intake_killed_part_way_is_finished_by_running_it_again(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """SIGKILL mid-batch: every file is in whole or not at all; a re-run takes in the rest."""
+    first, _ = issue_two(tracker, tmp_path)
+    pages = module_pages(first, dpi=150)
+    files = [as_pdf([page.image], tmp_path / f"scan-{n:02d}.pdf") for n, page in enumerate(pages)]
+    env = {**os.environ, "CPO_DATA": str(tracker.config.data_dir), "CPO_USER": "fac"}
+    command = [str(CPO), "intake", "--workers", "1", *map(str, files)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    while process.poll() is None:  # killed once three files are in
+        with tracker.db.read() as tx:
+            if tx.scalar("SELECT COUNT(*) FROM intake_files") >= 3:
+                process.send_signal(signal.SIGKILL)
+                break
+        time.sleep(0.01)
+    process.wait()
+    with tracker.db.read() as tx:
+        taken = tx.scalar("SELECT COUNT(*) FROM intake_files")
+        half = tx.all(
+            "SELECT f.id FROM intake_files f LEFT JOIN intake_pages p ON p.file_id = f.id"
+            " GROUP BY f.id, f.items HAVING COUNT(p.id) <> f.items"
+        )
+    assert 3 <= taken < len(files) and half == []
+
+    again = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+
+    assert again.stdout.count("Skipped") == taken
+    with tracker.db.read() as tx:
+        assert tx.scalar("SELECT COUNT(*) FROM intake_files") == len(files)
+        assert tx.scalar("SELECT COUNT(*) FROM intake_pages WHERE class = 'ours'") == len(pages)
+        assert tx.scalar("SELECT COUNT(*) FROM returns") == len(MODULES)
+        assert tx.scalar("SELECT COUNT(*) FROM credits") == 0
+    assert audit.verify(tracker.db).ok

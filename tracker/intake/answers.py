@@ -1,0 +1,117 @@
+"""Answers files from the offline HTML bundle: each module worked on becomes a return.
+
+`builder.answers.read_answers` checks the file whole (format, checksum, shape). Here each
+module's check-in payload is checked as a scanned page's would be (signature, issued,
+revoked, already received), and must belong to the workbook the file names. A module
+the client has not started is left out. The module's answers are kept with its return
+for the marker to read (`cpo evidence show`), until retention ends.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from builder.answers import AnswersError, AnswersFile, ModuleAnswers, canonical_json, read_answers
+from tracker.intake.records import DUPLICATE, INVALID, OURS, Item, Sorted, record_item, sort_item
+from tracker.intake.run import (
+    ALREADY,
+    DRY_RUN,
+    REFUSED,
+    TAKEN,
+    FileOutcome,
+    Rollback,
+    finish_file,
+    insert_file,
+    taken_reason,
+)
+from tracker.intake.sources import Source
+from tracker.store import Transaction
+from tracker.tracker import Tracker
+
+
+def record_answers(t: Tracker, source: Source, actor: str, dry_run: bool) -> FileOutcome:
+    """Take in one answers file: a return, with its answers, for each module worked on."""
+    data = source.path.read_bytes()
+    try:
+        answers = read_answers(data, source.path.name)
+    except AnswersError as err:
+        return FileOutcome(source.path, REFUSED, err.reason, source.kind)
+    if answers.specimen:
+        reason = "these answers come from a specimen bundle: specimens are never credited"
+        return FileOutcome(source.path, REFUSED, reason, source.kind)
+    worked = [m for m in answers.modules if _worked_on(m)]
+    if not worked:
+        reason = "no module in the file has any answers yet: nothing to take in"
+        return FileOutcome(source.path, REFUSED, reason, source.kind)
+    raw = {m["id"]: m for m in json.loads(data)["modules"]}
+    try:
+        with t.db.write() as tx:
+            taken = taken_reason(tx, source.sha256)
+            if taken:
+                raise Rollback(FileOutcome(source.path, ALREADY, taken, source.kind))
+            file_id = insert_file(t, tx, source, len(worked), actor)
+            pages = []
+            for position, module in enumerate(worked, start=1):
+                sorted_, row = sort_item(t, tx, Item(position, (module.checkin,)))
+                sorted_ = _check_belongs(sorted_, module, answers, tx)
+                sorted_ = record_item(t, tx, file_id, sorted_, row, actor, "answers")
+                if sorted_.klass == OURS:
+                    tx.execute(
+                        "INSERT INTO return_answers (return_id, page_id, answers) VALUES (?, ?, ?)",
+                        (sorted_.return_id, sorted_.page_id, _kept(answers, raw[module.id])),
+                    )
+                pages.append(sorted_)
+            status = DRY_RUN if dry_run else TAKEN
+            outcome = FileOutcome(source.path, status, "", source.kind, file_id, tuple(pages))
+            if dry_run:
+                raise Rollback(replace(outcome, file_id=None))
+            finish_file(t, tx, outcome, source, actor)
+    except Rollback as stop:
+        return stop.outcome
+    return outcome
+
+
+def _worked_on(module: ModuleAnswers) -> bool:
+    return module.declaration.statement or any(a.tried for a in module.answers)
+
+
+def _check_belongs(
+    sorted_: Sorted, module: ModuleAnswers, answers: AnswersFile, tx: Transaction
+) -> Sorted:
+    """A module of ours must be the workbook's, the module it says, with no answers yet."""
+    if sorted_.klass != OURS:
+        return sorted_
+    if sorted_.workbook != answers.workbook or sorted_.module != module.id:
+        return replace(
+            sorted_,
+            klass=INVALID,
+            return_id=None,
+            reason=f"the file says {module.id} of workbook {answers.workbook}, but the code "
+            f"is for {sorted_.module} of workbook {sorted_.workbook}",
+        )
+    if sorted_.return_id is not None:
+        earlier = tx.one(
+            "SELECT page_id FROM return_answers WHERE return_id = ?", (sorted_.return_id,)
+        )
+        if earlier is not None:
+            return replace(
+                sorted_,
+                klass=DUPLICATE,
+                return_id=None,
+                reason=f"answers for {module.id} were already received (P{earlier['page_id']}) "
+                f"in return R{sorted_.return_id}, waiting to be marked",
+            )
+    return sorted_
+
+
+def _kept(answers: AnswersFile, module: dict[str, Any]) -> str:
+    """What is kept with the return: the module's part of the file, and when it was saved."""
+    kept = {
+        "workbook": answers.workbook,
+        "exported": answers.exported.isoformat(),
+        "checksum": answers.checksum,
+        "module": module,
+    }
+    return canonical_json(kept).decode()

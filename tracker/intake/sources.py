@@ -1,0 +1,211 @@
+"""What a file holds, told by its bytes, not its name; and its pages as images.
+
+A copier gives PDFs (any number of pages) or TIFFs, a phone gives JPEGs (often turned by
+an EXIF tag rather than in its pixels), and an offline bundle gives answers files
+(JSON). Anything else, or anything damaged, is refused with a reason a person can act on.
+
+PDFs are rendered with PDFium (pypdfium2): fast, in-process, and it reads what scanner
+software writes. Images are opened with Pillow, which reads a file's size from its header
+before decoding, so a huge image is refused before it fills the memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from PIL import Image, ImageOps
+
+from tracker.errors import IntakeError
+
+PDF, PNG, JPEG, TIFF, ANSWERS = "pdf", "png", "jpeg", "tiff", "answers"
+# PDF pages are rendered to a size in pixels, not a resolution, so a scanner that writes
+# an odd page size still gives the reader enough pixels: an A4 page's long side at
+# 200 dpi reads the page codes reliably and renders in a few tens of milliseconds, and
+# 300 dpi is tried when a page's code was not found.
+RENDER_LONG_SIDE = 2339
+RETRY_LONG_SIDE = 3508
+MAX_PIXELS = 100_000_000  # a 300-dpi A3 scan is 17 MP and a phone photo 12 to 50 MP
+EVIDENCE_LONG_SIDE = 1754  # an A4 page at 150 dpi: clear to read, a few hundred KB
+EVIDENCE_QUALITY = 60
+
+# PDFium's error codes (fpdfview.h) worth explaining.
+_PDF_PASSWORD, _PDF_FORMAT = 4, 3
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file intake can read: its kind, its hash (which refuses it a second time), its pages."""
+
+    path: Path
+    kind: str
+    sha256: str
+    size: int
+    pages: int
+
+
+def inspect(path: Path) -> Source:
+    """Tell what `path` holds and how many pages; IntakeError saying why it cannot be read."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise IntakeError(name, "this is a folder: give the files in it") from None
+    except OSError as err:
+        raise IntakeError(name, f"cannot read the file ({err.strerror})") from None
+    if not data:
+        raise IntakeError(name, "the file is empty (0 bytes): scan or save it again")
+    kind = sniff(data, name)
+    digest = hashlib.sha256(data).hexdigest()
+    if kind == PDF:
+        pages = _pdf_pages(data, name)
+    elif kind == ANSWERS:
+        pages = 1
+    else:
+        pages = _image_pages(data, name)
+    return Source(path, kind, digest, len(data), pages)
+
+
+def sniff(data: bytes, name: str) -> str:
+    """The kind of file these bytes are, whatever it is named; IntakeError if none we read."""
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return PDF
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return TIFF
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return ANSWERS
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc"):
+        raise IntakeError(
+            name,
+            "a HEIC photo, which cpo cannot read: share it as JPEG, or set the phone's "
+            "camera to 'Most Compatible'",
+        )
+    if _looks_like_text(head):
+        raise IntakeError(
+            name, "this is a text file, not a scan or an answers file, whatever its name says"
+        )
+    raise IntakeError(name, "not a PDF, PNG, JPEG or TIFF scan, nor an answers file")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(c.isprintable() or c.isspace() for c in text)
+
+
+def _pdf_pages(data: bytes, name: str) -> int:
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as err:
+        code = getattr(err, "err_code", None)
+        if code == _PDF_PASSWORD:
+            raise IntakeError(
+                name,
+                "the PDF is locked with a password: save an unlocked copy from the scanner "
+                "or ask who sent it",
+            ) from None
+        if code == _PDF_FORMAT:
+            raise IntakeError(
+                name, "the PDF is damaged or cut short and cannot be opened: scan it again"
+            ) from None
+        raise IntakeError(name, f"the PDF cannot be opened ({err})") from None
+    with document:
+        pages = len(document)
+    if not pages:
+        raise IntakeError(name, "the PDF has no pages")
+    return pages
+
+
+def _image_pages(data: bytes, name: str) -> int:
+    with _open_image(data, name) as image:
+        return int(getattr(image, "n_frames", 1))
+
+
+def _open_image(data: bytes, name: str) -> Image.Image:
+    """Open an image lazily, refusing one too large to be a page before decoding it."""
+    # Pillow's own bomb check would refuse without saying the size; ours is stricter.
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (OSError, SyntaxError, ValueError) as err:
+        raise IntakeError(name, f"the image is damaged and cannot be opened ({err})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+    if image.width * image.height > MAX_PIXELS:
+        raise IntakeError(
+            name,
+            f"the image is too large to be a scanned page ({image.width} by {image.height} "
+            f"pixels); the most cpo reads is {MAX_PIXELS // 1_000_000} megapixels: scan at "
+            "300 dpi or send a smaller photo",
+        )
+    return image
+
+
+def page_image(
+    path: Path, kind: str, index: int, long_side: int = RENDER_LONG_SIDE
+) -> Image.Image:
+    """Page `index` (from 0) of a file as a greyscale image, the right way up by EXIF.
+
+    A PDF page is rendered `long_side` pixels long; an image is taken as it is.
+    """
+    name = f"{path} page {index + 1}"
+    if kind == PDF:
+        return _render_pdf_page(path, index, long_side, name)
+    image = _open_image(path.read_bytes(), name)
+    try:
+        image.seek(index)
+        frame = ImageOps.exif_transpose(image)
+        return frame.convert("L")
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        raise IntakeError(name, f"the image is damaged ({err})") from None
+
+
+def _render_pdf_page(path: Path, index: int, long_side: int, name: str) -> Image.Image:
+    try:
+        page = _document(path)[index]
+        width, height = page.get_size()
+        if min(width, height) < 1:
+            raise IntakeError(name, "the page has no size")
+        scale = long_side / max(width, height)
+        if width * height * scale * scale > MAX_PIXELS:
+            raise IntakeError(
+                name,
+                f"the page is {width / 72 * 25.4:.0f} by {height / 72 * 25.4:.0f} mm, "
+                "too long and thin to be a scanned page",
+            )
+        image: Image.Image = page.render(scale=scale, grayscale=True).to_pil()
+        return image.convert("L")
+    except pdfium.PdfiumError as err:
+        raise IntakeError(name, f"the page cannot be rendered ({err})") from None
+
+
+_open_document: dict[Path, pdfium.PdfDocument] = {}
+
+
+def _document(path: Path) -> pdfium.PdfDocument:
+    """The PDF at `path`, kept open while its pages are read one after another."""
+    if path not in _open_document:
+        for old in _open_document.values():
+            old.close()
+        _open_document.clear()
+        _open_document[path] = pdfium.PdfDocument(str(path))
+    return _open_document[path]
+
+
+def evidence_jpeg(image: Image.Image) -> bytes:
+    """The page as kept for the marker and the auditor: greyscale JPEG, about 150 dpi."""
+    copy = image.copy()
+    copy.thumbnail((EVIDENCE_LONG_SIDE, EVIDENCE_LONG_SIDE))
+    out = io.BytesIO()
+    copy.save(out, "JPEG", quality=EVIDENCE_QUALITY, optimize=True)
+    return out.getvalue()
