@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from tracker.codes import PAYLOAD, Keyring, normalise_code
+from tracker.codes import PAGE_PAYLOAD, PAYLOAD, Keyring, normalise_code
 from tracker.errors import CodeError
 from tracker.ledger import ACCEPTED, AWAITING, REFUSED, module_states, token_states
 from tracker.orders import module_credit
@@ -61,6 +61,9 @@ class Identified:
 def identify(keyring: Keyring, text: str) -> Identified:
     """Read a QR payload or a typed code; CodeError saying why it is not one of ours."""
     stripped = text.strip()
+    page = PAGE_PAYLOAD.fullmatch(stripped.upper())
+    if page:  # a module page's own code names its module too
+        stripped = ".".join(page.groups()[:3]).lower()
     if PAYLOAD.fullmatch(stripped) or re.search(r"k[0-9a-z]\.", stripped):
         return Identified(keyring.read_payload(stripped).serial, None)
     return Identified(None, normalise_code(stripped))

@@ -38,6 +38,12 @@ KEY_BYTES = 32
 KEY_ID = re.compile(r"k[0-9a-hjkmnp-tv-z]")  # "k" and one base32 symbol (lower case)
 _B32 = "[0-9a-hjkmnp-tv-z]"
 PAYLOAD = re.compile(rf"(?:.*/)?(k{_B32})\.({_B32}{{16}})\.({_B32}{{16}})")
+# A module page's own code (see builder.editions.page_payload): the module's payload in
+# capitals, then the page's number and the module's page count.
+_UPPER = "[0-9A-HJKMNP-TV-Z]"
+PAGE_PAYLOAD = re.compile(
+    rf"(K{_UPPER})\.({_UPPER}{{16}})\.({_UPPER}{{16}})\.(\d{{1,3}})\.(\d{{1,3}})"
+)
 
 # GF(32) with the primitive polynomial x^5 + x^2 + 1: every non-zero element is a
 # power of x, so the weights x^1 .. x^11 are distinct, non-zero and never 1.

@@ -25,9 +25,11 @@ from PIL import Image
 
 from benchmarks.degrade import degrade
 from builder.answers import checksum_of
+from builder.editions import page_payload
 from tests.conftest import REPO
 from tests.tracker.conftest import make_order, snapshot
 from tracker import audit
+from tracker.checkins import checkin_one
 from tracker.errors import CodeError, TrackerError
 from tracker.intake.evidence import prune, return_evidence
 from tracker.intake.records import code_page
@@ -472,3 +474,16 @@ def test_an_intake_killed_part_way_is_finished_by_running_it_again(
         assert tx.scalar("SELECT COUNT(*) FROM returns") == len(MODULES)
         assert tx.scalar("SELECT COUNT(*) FROM credits") == 0
     assert audit.verify(tracker.db).ok
+
+
+def test_a_page_code_scanned_at_the_desk_checks_its_module_in(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    first, _ = issue_two(tracker, tmp_path)
+    payload = page_payload(first.modules[0].payload, 3, 11)
+
+    result = checkin_one(tracker, payload, "fac", "scanner")
+
+    assert result.recorded and result.module == first.modules[0].module_id
+    forged = payload[: -len(".3.11") - 4] + "0000.3.11"  # the signature's end changed
+    assert checkin_one(tracker, forged, "fac", "scanner").status == "refused"

@@ -7,23 +7,16 @@ is consulted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from builder.editions import SPECIMEN_CODE
-from tracker.codes import PAYLOAD
+from tracker.codes import PAGE_PAYLOAD, PAYLOAD
 from tracker.errors import IntakeError
 from tracker.intake.reader import read_codes
 from tracker.intake.sources import PDF, RETRY_LONG_SIDE, evidence_jpeg, page_image
 
-_SYMBOL = "[0-9A-HJKMNP-TV-Z]"
-# A module page's own code (see builder.editions.page_payload): the module's code in
-# capitals, then the page's number and the module's page count.
-PAGE_CODE = re.compile(
-    rf"(K{_SYMBOL})\.({_SYMBOL}{{16}})\.({_SYMBOL}{{16}})\.(\d{{1,3}})\.(\d{{1,3}})"
-)
 OURS, SPECIMEN, FOREIGN = "ours", "specimen", "foreign"
 
 
@@ -40,7 +33,7 @@ class Reading:
 
 def parse(text: str) -> Reading:
     """Read a code's text without the records."""
-    page = PAGE_CODE.fullmatch(text.strip().upper())
+    page = PAGE_PAYLOAD.fullmatch(text.strip().upper())
     if page:
         key_id, serial, mac, number, total = page.groups()
         payload = f"{key_id}.{serial}.{mac}".lower()
