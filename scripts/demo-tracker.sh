@@ -67,7 +67,7 @@ print(f"Wrote output/demo-envelope.pdf: {len(pages)} pages, {len(pages) - 1} of 
 PY
 cpo intake output/demo-envelope.pdf | tee output/demo-intake.txt
 cpo intake output/demo-envelope.pdf  # the same file again: skipped, never taken in twice
-cpo evidence show R4 | head -3
+cpo evidence show R4 > output/demo-evidence.txt && head -3 output/demo-evidence.txt
 cpo mark R4 --accept --tried all --minutes 2h
 
 echo "== The hours statement"
