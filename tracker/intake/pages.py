@@ -15,7 +15,13 @@ from builder.editions import SPECIMEN_CODE
 from tracker.codes import PAGE_PAYLOAD, PAYLOAD
 from tracker.errors import IntakeError
 from tracker.intake.reader import read_codes
-from tracker.intake.sources import PDF, RETRY_LONG_SIDE, evidence_jpeg, page_image
+from tracker.intake.sources import (
+    PDF,
+    RENDER_LONG_SIDE,
+    RETRY_LONG_SIDE,
+    evidence_jpeg,
+    page_image,
+)
 
 OURS, SPECIMEN, FOREIGN = "ours", "specimen", "foreign"
 
@@ -72,14 +78,21 @@ class PageRead:
 
 
 def read_page(task: PageTask) -> PageRead:
-    """Read a page's codes; a PDF page is rendered again finer if its page code is missing."""
+    """Read a page's codes, trying a PDF page another way if its page code is missing.
+
+    A scanned page is first read as the scanner saved it; if that fails, the page is
+    rendered at 200 dpi, whose smoothing mends some damaged codes. A page that had to
+    be rendered is rendered again at 300 dpi.
+    """
     position = task.page + 1
     try:
         image = page_image(task.path, task.kind, task.page)
         codes = read_codes(image, has_page_code)
         if task.kind == PDF and not has_page_code(codes):
-            finer = page_image(task.path, task.kind, task.page, RETRY_LONG_SIDE)
-            codes = _merge(codes, read_codes(finer, has_page_code))
+            rendered = max(image.size) <= RENDER_LONG_SIDE
+            size = RETRY_LONG_SIDE if rendered else RENDER_LONG_SIDE
+            other = page_image(task.path, task.kind, task.page, size, scanned=False)
+            codes = _merge(codes, read_codes(other, has_page_code))
     except IntakeError as err:
         return PageRead(task.file_index, position, (), b"", err.reason)
     return PageRead(task.file_index, position, tuple(codes), evidence_jpeg(image))

@@ -155,10 +155,11 @@ class _reader:
     def __enter__(self) -> Callable[[list[PageTask]], Iterator[PageRead]]:
         if self.workers <= 1:
             return lambda tasks: map(read_page, tasks)
-        # Fresh interpreters, not forks: a fork would share the records' connection.
-        self.pool = ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn")
-        )
+        # Workers forked from a fresh server process that has loaded the reader once:
+        # quick to start, and they never share this process's connection to the records.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["tracker.intake.pages"])
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
         pool = self.pool
         return lambda tasks: pool.map(read_page, tasks)
 
