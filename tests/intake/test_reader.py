@@ -1,0 +1,153 @@
+"""The page-code reader on pages as they come back: degraded, upside down, blank, in colour."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from PIL import Image
+
+from benchmarks.degrade import DEGRADATIONS, degrade
+from benchmarks.intake_read import (
+    as_200_dpi,
+    checkins,
+    degraded_pages,
+    has_page_code,
+    module_pages,
+    render_page,
+    render_workbooks,
+)
+from tracker.intake.reader import read_codes
+
+MODULES = ["WB1", "TF2", "RL3", "HC2"]
+PAGES = 201  # degraded pages, from the three profiles' workbooks in turn
+RATE = 0.99
+BOX = Image.Resampling.BOX
+
+
+@pytest.fixture(scope="module")
+def workbooks(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Standard, large-print and dyslexia (cream) workbooks of `MODULES`."""
+    return render_workbooks(tmp_path_factory.mktemp("workbooks"), MODULES)
+
+
+@pytest.fixture(scope="module")
+def first_page(workbooks: list[Path]) -> tuple[Image.Image, str]:
+    """WB1's first page at 300 dpi, and its page code."""
+    index, code = module_pages(workbooks[0], MODULES)[0]
+    return render_page(workbooks[0], index), code
+
+
+@pytest.fixture(scope="module")
+def later_page(workbooks: list[Path]) -> tuple[Image.Image, str]:
+    """A later page of a module (no big module code on it) at 300 dpi, and its page code."""
+    index, code = module_pages(workbooks[0], MODULES)[3]
+    return render_page(workbooks[0], index), code
+
+
+class Sample(NamedTuple):
+    """A degraded page: its page code, the degradations applied, the codes read."""
+
+    code: str
+    applied: list[str]
+    read: list[str]  # from the page at 300 dpi
+    read_200: list[str]  # from the page as a 200-dpi scan, as intake first renders a PDF
+
+
+@pytest.fixture(scope="module")
+def corpus(workbooks: list[Path]) -> list[Sample]:
+    """`PAGES` degraded module pages, read at 300 and 200 dpi (kept small: no images)."""
+    samples = []
+    for image, code, applied in degraded_pages(PAGES, workbooks, MODULES):
+        smaller = as_200_dpi(image, applied)
+        read = read_codes(image, has_page_code), read_codes(smaller, has_page_code)
+        samples.append(Sample(code, applied, *read))
+    return samples
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+@pytest.mark.parametrize("name", list(DEGRADATIONS))
+def test_a_degradation_keeps_the_mode_and_is_the_same_for_a_seed(
+    name: str, mode: str, later_page: tuple[Image.Image, str]
+) -> None:
+    page = later_page[0].convert(mode)
+    first = DEGRADATIONS[name](page, random.Random(7))
+    again = DEGRADATIONS[name](page, random.Random(7))
+    assert first.mode == mode
+    assert first.tobytes() == again.tobytes()
+    assert first.size != page.size or first.tobytes() != page.tobytes(), "it changed nothing"
+
+
+def test_degrade_applies_one_to_three_in_order_the_same_for_a_seed(
+    later_page: tuple[Image.Image, str],
+) -> None:
+    small = later_page[0].reduce(4)  # quicker, and enough to compare
+    counts: Counter[str] = Counter()
+    for seed in range(40):
+        image, applied = degrade(small, random.Random(seed))
+        again, same = degrade(small, random.Random(seed))
+        assert applied == same and image.tobytes() == again.tobytes()
+        assert 1 <= len(applied) <= 3
+        assert applied == [name for name in DEGRADATIONS if name in applied]
+        counts.update(applied)
+    assert set(counts) == set(DEGRADATIONS), "every degradation is drawn"
+
+
+def test_the_page_code_is_read_on_99_percent_of_degraded_pages(corpus: list[Sample]) -> None:
+    assert len(corpus) >= 150
+    missed = [(s.code, s.applied) for s in corpus if s.code not in s.read]
+    assert len(missed) <= (1 - RATE) * len(corpus), f"page code not read: {missed}"
+
+
+def test_the_page_code_is_read_on_99_percent_of_degraded_pages_at_200_dpi(
+    corpus: list[Sample],
+) -> None:
+    missed = [(s.code, s.applied) for s in corpus if s.code not in s.read_200]
+    assert len(missed) <= (1 - RATE) * len(corpus), f"page code not read: {missed}"
+
+
+def test_only_codes_printed_on_the_page_are_read(corpus: list[Sample]) -> None:
+    payloads = {c.payload for c in checkins(MODULES)}
+    for sample in corpus:
+        for read in (sample.read, sample.read_200):
+            others = [text for text in read if text != sample.code]
+            assert all(text in payloads for text in others), f"{sample.code} read as {read}"
+
+
+def test_a_blank_page_gives_nothing() -> None:
+    assert read_codes(Image.new("L", (2480, 3508), 255)) == []
+    cream = Image.new("RGB", (1654, 2339), (250, 243, 224))
+    noisy, _ = degrade(cream, random.Random(3))
+    assert read_codes(noisy) == []
+
+
+def test_an_upside_down_page_is_read(later_page: tuple[Image.Image, str]) -> None:
+    image, code = later_page
+    assert read_codes(image.transpose(Image.Transpose.ROTATE_180)) == [code]
+
+
+def test_the_module_code_and_the_page_code_are_both_on_a_first_page(
+    first_page: tuple[Image.Image, str],
+) -> None:
+    image, code = first_page
+    module_code = checkins(MODULES)[0].payload  # with its web address, in lower case
+    assert sorted(read_codes(image)) == sorted([module_code, code])
+    # At 200 dpi, in colour, and with every strategy run: each code once.
+    smaller = image.resize((1654, 2339), BOX).convert("RGB")
+    assert sorted(read_codes(smaller, lambda codes: False)) == sorted([module_code, code])
+
+
+def test_a_transparent_image_is_read_on_white(later_page: tuple[Image.Image, str]) -> None:
+    image, code = later_page
+    ink = Image.new("RGBA", image.size, "black")
+    ink.putalpha(image.point(lambda v: 255 - v))  # black ink, the paper see-through
+    assert read_codes(ink) == [code]
+
+
+def test_a_16_bit_scan_is_read(later_page: tuple[Image.Image, str]) -> None:
+    image, code = later_page
+    deep = image.convert("I").point(lambda v: v * 257).convert("I;16")
+    assert read_codes(deep) == [code]
