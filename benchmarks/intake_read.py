@@ -26,6 +26,7 @@ from builder import load_course
 from builder.editions import CheckIn, Personal, page_payload
 from builder.loader import default_content_root
 from builder.pdf import render_personalised
+from tracker.codes import PAGE_PAYLOAD
 from tracker.intake.reader import read_codes
 
 Reader = Callable[[Image.Image], list[str]]
@@ -34,13 +35,12 @@ PAGES = 200
 MODULES = ["WB1", "TF2", "RL3", "WM1", "HC2"]
 PROFILES = ("standard", "large-print", "dyslexia")
 DPI = 300
+
+
 # Key id, serial, signature, page, count. (The key id and signature hold no dots.)
-PAGE_CODE = re.compile(r"^[0-9A-Z]+\.\d+\.[0-9A-Z]+\.\d+\.\d+$")
-
-
 def has_page_code(codes: list[str]) -> bool:
-    """Whether one of `codes` is a module page's own code."""
-    return any(PAGE_CODE.match(code) for code in codes)
+    """Whether one of `codes` is a module page's own code (as intake tells one)."""
+    return any(PAGE_PAYLOAD.fullmatch(code.strip().upper()) for code in codes)
 
 
 def checkins(modules: list[str]) -> list[CheckIn]:

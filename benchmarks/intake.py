@@ -1,0 +1,151 @@
+"""Intake speed: 200 degraded 300-dpi pages taken in, as `cpo intake` takes them in.
+
+Two clients are issued real workbooks; 200 of their module pages are rendered at 300 dpi
+and degraded as copiers and phones degrade them (benchmarks/degrade.py). 150 go into
+three scanner PDFs (one JPEG a page, as copiers write them) and 50 are loose phone
+photos (JPEG). What is timed is `plan_intake` + `take_in` on SQLite: hashing, rendering,
+reading, sorting, storing evidence and recording, with the worker processes' start-up.
+The same pages then go through the readers side by side (benchmarks/intake_read.py).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from PIL import Image
+
+from benchmarks.common import heading, row
+from benchmarks.degrade import degrade
+from tracker.config import initialise, load
+from tracker.intake.run import TAKEN, plan_intake, take_in
+from tracker.issuing import issue
+from tracker.orders import add_order
+from tracker.people import add_client, add_office
+from tracker.tracker import Tracker, open_tracker
+
+PAGES = 200
+DPI = 300
+SEED = 2026
+
+
+def issue_workbooks(t: Tracker, out: Path) -> list[Path]:
+    """Two clients, each with a workbook of every module; the workbooks' paths."""
+    add_office(t, "bench", "Bench office", "bench")
+    paths = []
+    for reference in ("B-1", "B-2"):
+        add_client(t, reference, f"Client {reference}", "bench", "Ana Lopez", "bench")
+        add_order(
+            t, reference, "england-wales", 300 * 60, date(2026, 11, 2), date(2027, 11, 1), "bench"
+        )
+        issued = issue(
+            t, reference, "bench", module_ids=[m.id for m in t.course.modules], out_root=out
+        )
+        paths.append(issued.folder / "workbook.pdf")
+    return paths
+
+
+def degraded_pages(workbooks: list[Path], count: int) -> list[Image.Image]:
+    """`count` module pages at 300 dpi, degraded, in a shuffled order."""
+    rng = random.Random(SEED)
+    pages: list[Image.Image] = []
+    per_book = count // len(workbooks)
+    for path in workbooks:
+        document = pdfium.PdfDocument(str(path))
+        # What a client sends back: module pages (each with its page code), not the
+        # cover, contents or theme pages.
+        footer = re.compile(r"^[A-Z]{2}\d\s+·\s+Page \d+ of \d+\s*$", re.M)
+        indexes = [
+            i
+            for i in range(len(document))
+            if footer.search(document[i].get_textpage().get_text_range())
+        ]
+        for index in indexes[:per_book]:
+            image = document[index].render(scale=DPI / 72, grayscale=True).to_pil()
+            pages.append(degrade(image.convert("L"), rng)[0])
+    rng.shuffle(pages)
+    return pages
+
+
+def write_envelopes(pages: list[Image.Image], folder: Path) -> list[Path]:
+    """Three scanner PDFs of 50 pages and 50 phone photos."""
+    files = []
+    for n in range(3):
+        batch = pages[n * 50 : (n + 1) * 50]
+        path = folder / f"scan-{n}.pdf"
+        batch[0].save(
+            path, "PDF", save_all=True, append_images=batch[1:], resolution=DPI, quality=75
+        )
+        files.append(path)
+    for n, image in enumerate(pages[150:]):
+        path = folder / f"photo-{n:02d}.jpg"
+        image.save(path, "JPEG", quality=85)
+        files.append(path)
+    return files
+
+
+def take_in_all(data: Path, files: list[Path], workers: int) -> tuple[float, int, dict[str, int]]:
+    """Seconds to take the files in, pages read, and how the pages were sorted."""
+    # Each copy of the records is its own: config.json names the original's database.
+    config = replace(load(data), database_url=str(data / "tracker.db"))
+    with open_tracker(config) as t:
+        start = time.perf_counter()
+        outcomes = list(take_in(t, plan_intake(t, files), "bench", workers=workers))
+        seconds = time.perf_counter() - start
+    classes: dict[str, int] = {}
+    for outcome in outcomes:
+        assert outcome.status == TAKEN, outcome.reason
+        for klass, n in outcome.counts.items():
+            classes[klass] = classes.get(klass, 0) + n
+    return seconds, sum(classes.values()), classes
+
+
+def main() -> None:
+    from benchmarks.intake_read import compare_readers
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        heading(f"Intake: {PAGES} degraded {DPI}-dpi pages (150 in 3 scanner PDFs, 50 photos)")
+        config, _ = initialise(folder / "data")
+        with open_tracker(config) as t:
+            workbooks = issue_workbooks(t, folder / "issues")
+        pages = degraded_pages(workbooks, PAGES)
+        files = write_envelopes(pages, folder)
+        # The same records twice, so the one-core run sorts the same pages the same way.
+        shutil.copytree(folder / "data", folder / "data1")
+        cores = os.cpu_count() or 1
+        seconds, read, classes = take_in_all(folder / "data", files, cores)
+        row(f"cpo intake, {cores} workers", f"{read / seconds:.1f} pages/s ({seconds:.1f} s)")
+        row("pages sorted", ", ".join(f"{n} {k}" for k, n in classes.items() if n))
+        ours = classes.get("ours", 0)
+        row("our pages read", f"{ours} of {read} ({100 * ours / read:.1f}%)")
+        single, _, _ = take_in_all(folder / "data1", files, 1)
+        row("cpo intake, 1 worker", f"{read / single:.1f} pages/s ({single:.1f} s)")
+        row("speed-up on " + str(cores) + " cores", f"{single / seconds:.2f}x")
+        print("  (target: at least 10 pages/s on 2 cores)")
+        heading(f"Readers on the same {len(pages)} pages (one core, the page code read or not)")
+        figures = compare_readers(pages)
+        names = [key.removesuffix(" read") for key in figures if key.endswith(" read")]
+        for name in names:
+            rate, ms = figures[f"{name} read"], figures[f"{name} ms"]
+            row(name, f"{rate:6.1%} read   {ms:6.1f} ms/page")
+        zbar = figures.get("zbar (pyzbar) read")
+        if zbar is None:
+            print("  zbar could not be loaded: apt-get install libzbar0")
+        else:
+            for name in names:
+                if not name.startswith("zbar"):
+                    ratio = figures[f"{name} read"] / zbar if zbar else float("inf")
+                    row(f"{name}: read rate against zbar's", f"{ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
