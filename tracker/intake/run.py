@@ -124,7 +124,7 @@ def take_in(
         if isinstance(f, Source) and f.kind != ANSWERS
         for page in range(f.pages)
     ]
-    with _reader(workers, len(tasks)) as read:
+    with _Reader(workers, len(tasks)) as read:
         results = read(tasks)
         for entry in plan.files:
             if isinstance(entry, FileOutcome):
@@ -145,7 +145,7 @@ def take_in(
             yield outcome
 
 
-class _reader:
+class _Reader:
     """Maps `read_page` over the tasks: in worker processes, or here for a page or two."""
 
     def __init__(self, workers: int | None, pages: int) -> None:
