@@ -174,22 +174,9 @@ def _ready(t: Tracker, outcomes: list[FileOutcome], dry_run: bool) -> None:
         pages = len(evidence.pages)
         count = first.page_count if first and first.page_count else None
         have = f"{pages} of {count} pages" if count else f"{pages} pages"
-        missing = _spans(evidence.missing_pages)
-        gap = f"; missing {'pages' if '-' in missing or ',' in missing else 'page'} {missing}"
-        gap = gap if missing else ""
+        gap = f"; missing {evidence.missing_text}" if evidence.missing_text else ""
         answers = "; answers file" if evidence.answers else ""
         click.echo(f"  R{return_id}: {have}{gap}{answers}")
-
-
-def _spans(numbers: list[int]) -> str:
-    """Page numbers as a person writes them: 2, 5-9."""
-    spans: list[list[int]] = []
-    for n in numbers:
-        if spans and n == spans[-1][-1] + 1:
-            spans[-1].append(n)
-        else:
-            spans.append([n])
-    return ", ".join(f"{s[0]}-{s[-1]}" if len(s) > 1 else str(s[0]) for s in spans)
 
 
 def _code_page(
@@ -258,8 +245,8 @@ def evidence_show(return_id: str, data: Path | None, as_json: bool) -> None:
         which = f"page {p.page_number or '?'} of {p.page_count or '?'}"
         image = f"deleted {p.deleted_at[:10]}" if p.deleted_at else str(p.path or "no image")
         click.echo(f"P{p.page_id:<6} {which:<12} {p.file_name} p{p.position}: {image}")
-    if kept.missing_pages:
-        click.echo(f"Missing: page {_spans(kept.missing_pages)}")
+    if kept.missing_text:
+        click.echo(f"Missing: {kept.missing_text}")
     if kept.answers:
         _print_answers(json.loads(kept.answers))
     elif kept.answers_deleted_at:

@@ -285,8 +285,7 @@ def _show_evidence(t: Tracker, number: int) -> None:
 
     kept = return_evidence(t, number)
     if kept.pages:
-        missing = kept.missing_pages
-        gap = f" (missing page {', '.join(map(str, missing))})" if missing else ""
+        gap = f" (missing {kept.missing_text})" if kept.missing_text else ""
         click.echo(f"{len(kept.pages)} pages received{gap}: see `cpo evidence show R{number}`")
     if kept.answers:
         click.echo(f"Answers file received: see `cpo evidence show R{number}`")

@@ -44,7 +44,7 @@ def test_intake_prints_a_table_and_the_returns_ready_to_mark(cpo, tmp_path: Path
     listed = cpo("mark").output
     assert "R1" in listed and "WB1" in listed
     shown = cpo("evidence", "show", "R1").output
-    assert shown.count(".jpg") == 3 and "Missing: page 4-" in shown
+    assert shown.count(".jpg") == 3 and "Missing: pages 4-" in shown
 
 
 def test_an_unreadable_page_is_given_its_code_by_hand(cpo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

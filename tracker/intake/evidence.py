@@ -80,6 +80,19 @@ class ReturnEvidence:
         have = {p.page_number for p in self.pages}
         return [n for n in range(1, counts.pop() + 1) if n not in have]
 
+    @property
+    def missing_text(self) -> str:
+        """The missing pages as a person writes them ("page 4", "pages 2, 5-9"), or ""."""
+        spans: list[list[int]] = []
+        for n in self.missing_pages:
+            if spans and n == spans[-1][-1] + 1:
+                spans[-1].append(n)
+            else:
+                spans.append([n])
+        text = ", ".join(f"{s[0]}-{s[-1]}" if len(s) > 1 else str(s[0]) for s in spans)
+        many = len(spans) > 1 or len(spans[0]) > 1 if spans else False
+        return f"{'pages' if many else 'page'} {text}" if spans else ""
+
 
 def return_evidence(t: Tracker, return_id: int) -> ReturnEvidence:
     """The pages and answers kept with a return."""
