@@ -215,4 +215,119 @@ CREATE TABLE return_answers (
 )
 """
 
-MIGRATIONS: dict[int, str] = {1: INITIAL, 2: INTAKE}
+
+# Records a court can trust (issue 12). The rows that decide hours are journalled by
+# triggers, so every write, the tracker's or anyone's, names its row; the tracker copies
+# each journalled row into the next audit entry (see audit.py), and `verify` compares the
+# tables with those copies. The ledger, marks, adjustments and the audit log refuse
+# UPDATE and DELETE. The triggers are written once per engine, from COVERED below.
+COVERED: dict[str, tuple[str, ...]] = {
+    "offices": ("code", "cap_percent", "cap_ceiling_minutes"),
+    "clients": ("reference", "office_id", "extra_time"),
+    "orders": ("client_id", "number", "jurisdiction", "ordered_minutes", "made_on", "deadline"),
+    "order_adjustments": (
+        "order_id",
+        "minutes_change",
+        "new_deadline",
+        "effective_on",
+        "reason",
+        "made_by",
+    ),
+    "workbooks": ("number", "client_id", "order_id", "issued_on", "due_on", "revoked_at"),
+    "tokens": ("workbook_id", "module_id", "guided_minutes", "key_id", "serial", "code"),
+    "returns": ("token_id", "attempt", "arrived_by", "received_at", "recorded_by"),
+    "marks": (
+        "return_id",
+        "decision",
+        "declared_minutes",
+        "credited_minutes",
+        "credit_note",
+        "reason",
+        "marker",
+        "marked_at",
+        "pages_missing_reason",
+    ),
+    "mark_activities": ("mark_id", "activity_id", "attempted"),
+    "credits": (
+        "order_id",
+        "module_id",
+        "return_id",
+        "minutes",
+        "generation",
+        "reverses",
+        "approver",
+        "reason",
+        "created_at",
+    ),
+}
+# How a covered row is named in the journal and the chain; {p} is NEW., OLD. or nothing.
+ROW_KEY = {"mark_activities": "CAST({p}mark_id AS TEXT) || '/' || {p}activity_id"}
+APPEND_ONLY = ("credits", "marks", "mark_activities", "order_adjustments", "audit_log")
+
+
+def row_key(table: str, prefix: str = "") -> str:
+    """The SQL that names a covered row of `table`."""
+    return ROW_KEY.get(table, "CAST({p}id AS TEXT)").format(p=prefix)
+
+
+TRUST_COMMON = [
+    "ALTER TABLE marks ADD COLUMN pages_missing_reason TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE audit_head ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0",
+    "CREATE TABLE row_changes (tbl TEXT NOT NULL, row_key TEXT NOT NULL, "
+    "PRIMARY KEY (tbl, row_key))",
+]
+
+
+def _sqlite_trust() -> list[str]:
+    out = list(TRUST_COMMON)
+    for table in COVERED:
+        for event, alias in (("INSERT", "NEW."), ("UPDATE", "NEW."), ("DELETE", "OLD.")):
+            out.append(
+                f"CREATE TRIGGER {table}_journal_{event.lower()} AFTER {event} ON {table} "
+                f"BEGIN INSERT OR IGNORE INTO row_changes (tbl, row_key) "
+                f"VALUES ('{table}', {row_key(table, alias)}); END"
+            )
+    for table in APPEND_ONLY:
+        for event in ("UPDATE", "DELETE"):
+            out.append(
+                f"CREATE TRIGGER {table}_append_only_{event.lower()} BEFORE {event} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
+    return out
+
+
+def _postgresql_trust() -> list[str]:
+    out = [
+        *TRUST_COMMON,
+        "CREATE FUNCTION cpo_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
+    ]
+    for table in COVERED:
+        for alias in ("NEW", "OLD"):
+            out.append(
+                f"CREATE FUNCTION cpo_journal_{table}_{alias.lower()}() RETURNS trigger "
+                "LANGUAGE plpgsql AS $$ BEGIN INSERT INTO row_changes (tbl, row_key) "
+                f"VALUES ('{table}', {row_key(table, alias + '.')}) ON CONFLICT DO NOTHING; "
+                "RETURN NULL; END $$"
+            )
+        out.append(
+            f"CREATE TRIGGER {table}_journal_new AFTER INSERT OR UPDATE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION cpo_journal_{table}_new()"
+        )
+        out.append(
+            f"CREATE TRIGGER {table}_journal_old AFTER DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION cpo_journal_{table}_old()"
+        )
+    for table in APPEND_ONLY:
+        out.append(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION cpo_append_only()"
+        )
+    return out
+
+
+# A migration is one script for both engines, or its statements for each engine.
+Migration = str | dict[str, list[str]]
+TRUST: dict[str, list[str]] = {"sqlite": _sqlite_trust(), "postgresql": _postgresql_trust()}
+
+MIGRATIONS: dict[int, Migration] = {1: INITIAL, 2: INTAKE, 3: TRUST}

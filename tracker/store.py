@@ -8,6 +8,7 @@ queue rather than race, and the audit chain never forks.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker.errors import TrackerError
-from tracker.migrations import MIGRATIONS
+from tracker.migrations import MIGRATIONS, Migration
 
 MIGRATION_LOCK = 72_614_001  # PostgreSQL advisory lock: one process migrates at a time
 Row = dict[str, Any]
@@ -27,13 +28,17 @@ Params = Sequence[Any]
 class Database:
     """A connection to the records, with the schema brought up to date on open."""
 
-    def __init__(self, url: str, wait_seconds: float = 10) -> None:
-        """Open the records at `url`; wait up to `wait_seconds` for another writer to finish."""
+    def __init__(self, url: str, wait_seconds: float = 10, create: bool = True) -> None:
+        """Open the records at `url`; wait up to `wait_seconds` for another writer to finish.
+
+        A SQLite file that is missing is made (owner-only) only if `create` is True.
+        """
         self.url = url
+        self.audit_key = b""  # the audit chain's key, set by open_tracker (see audit.py)
         self.engine = "postgresql" if re.match(r"postgres(ql)?://", url) else "sqlite"
         self._conn: Any = _connect_postgres(url) if self.engine == "postgresql" else None
         if self.engine == "sqlite":
-            self._conn = _connect_sqlite(url, wait_seconds)
+            self._conn = _connect_sqlite(url, wait_seconds, create)
         self._migrate()
 
     def close(self) -> None:
@@ -95,9 +100,12 @@ class Database:
             if number > version:
                 self._apply(number, MIGRATIONS[number])
 
-    def _apply(self, number: int, script: str) -> None:
+    def _apply(self, number: int, script: Migration) -> None:
         """Apply one migration in its own transaction, unless another process just did."""
-        statements = [s.strip() for s in _dialect(script, self.engine).split(";") if s.strip()]
+        if isinstance(script, str):
+            statements = [s.strip() for s in _dialect(script, self.engine).split(";") if s.strip()]
+        else:  # written for each engine (triggers hold semicolons)
+            statements = script[self.engine]
         tx = Transaction(self._conn, self.engine)
         try:
             if self.engine == "sqlite":
@@ -192,10 +200,16 @@ def _explain(err: Exception) -> Exception:
     return err
 
 
-def _connect_sqlite(url: str, wait_seconds: float) -> sqlite3.Connection:
+def _connect_sqlite(url: str, wait_seconds: float, create: bool) -> sqlite3.Connection:
     path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite://"))
     if not path.parent.is_dir():
         raise TrackerError(f"no folder {path.parent} for the records: run `cpo init` first")
+    if not path.exists() and not create:
+        raise TrackerError(
+            f"the records {path} are missing: restore them from the backup "
+            "(cpo never starts an empty one in their place)"
+        )
+    _owner_only(path)
     try:
         conn = sqlite3.connect(
             path, isolation_level=None, timeout=wait_seconds, check_same_thread=False
@@ -208,6 +222,14 @@ def _connect_sqlite(url: str, wait_seconds: float) -> sqlite3.Connection:
     except sqlite3.Error as err:
         raise _explain(err) from err
     return conn
+
+
+def _owner_only(path: Path) -> None:
+    """Make the records file (new or old) readable and writable by its owner only."""
+    with suppress(OSError):  # a file that cannot be opened is said by sqlite3 itself
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
 
 
 def _connect_postgres(url: str) -> Any:

@@ -28,6 +28,7 @@ class Tracker:
     keyring: Keyring
     course_loader: Callable[[], Course]
     clock: Callable[[], datetime] = field(default=_utc_now)
+    audit_key: bytes = b""  # set by open_tracker, which anchors the chain under it
 
     @cached_property
     def course(self) -> Course:
@@ -41,7 +42,7 @@ class Tracker:
         return self.clock().astimezone(UTC).date()
 
     def audit(self, tx: Transaction, actor: str, action: str, subject: str, **details: Any) -> None:
-        audit.record(tx, self.now(), actor, action, subject, details)
+        audit.record(tx, self.audit_key, self.now(), actor, action, subject, details)
 
     def close(self) -> None:
         self.db.close()
@@ -65,10 +66,16 @@ def open_tracker(
         def course_loader() -> Course:
             return load_course(default_content_root())
 
-    return Tracker(
-        db=Database(config.database_url),
+    t = Tracker(
+        db=Database(config.database_url, create=False),
         config=config,
         keyring=config.keyring(),
         course_loader=course_loader,
         clock=clock or _utc_now,
     )
+    try:
+        t.audit_key = t.db.audit_key = audit.ensure_anchor(t.db, config.data_dir / "keys", t.now())
+    except BaseException:
+        t.close()
+        raise
+    return t
