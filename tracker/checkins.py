@@ -17,9 +17,12 @@ from tracker.ledger import ACCEPTED, AWAITING, REFUSED, module_states, token_sta
 from tracker.orders import module_credit
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
+from tracker.validate import problem as text_problem
+from tracker.validate import show
 
 RECORDED, DUPLICATE, REFUSED_CODE = "recorded", "duplicate", "refused"
 ARRIVALS = ("typed", "scanner", "scan", "answers")
+LONGEST_CODE = 300  # a QR payload with a base address; a typed code is 14 characters
 
 
 @dataclass(frozen=True)
@@ -76,11 +79,18 @@ def checkin(
     arrived_by: str = "typed",
     client: str | None = None,
     evidence: str = "",
+    skip_blank: bool = True,
 ) -> Iterator[CheckinResult]:
-    """Record each code as a return, yielding each result once it is stored."""
+    """Record each code as a return, yielding each result once it is stored.
+
+    A blank line is skipped (a scanner sends them), unless `skip_blank` is False: a
+    code typed as an argument cannot be blank.
+    """
     for text in codes:
         if text.strip():
             yield checkin_one(t, text.strip(), actor, arrived_by, client, evidence)
+        elif not skip_blank:
+            yield CheckinResult(show(text), REFUSED_CODE, "the code is empty")
 
 
 def checkin_one(
@@ -94,6 +104,9 @@ def checkin_one(
     """Record one code; a refusal changes no record (it is written to the audit log only)."""
     if arrived_by not in ARRIVALS:
         raise ValueError(f"arrived_by must be one of {ARRIVALS}")
+    unusable = text_problem(text, LONGEST_CODE)
+    if unusable:  # refused before it can reach the records or a terminal
+        return _refuse(t, actor, text, f"the code {unusable}")
     try:
         found = identify(t.keyring, text)
     except CodeError as err:
@@ -229,9 +242,9 @@ def _refuse(
     row: Row | None = None,
 ) -> CheckinResult:
     with t.db.write() as tx:
-        t.audit(tx, actor, "return.refuse", text[:80], reason=reason, status=status)
+        t.audit(tx, actor, "return.refuse", show(text, 80), reason=reason, status=status)
     if row is None:
-        return CheckinResult(text, status, reason)
+        return CheckinResult(show(text), status, reason)
     return CheckinResult(
-        text, status, reason, None, row["reference"], row["number"], row["module_id"]
+        show(text), status, reason, None, row["reference"], row["number"], row["module_id"]
     )

@@ -22,6 +22,7 @@ from tracker.people import Client, get_client
 from tracker.policy import hours
 from tracker.store import Transaction
 from tracker.tracker import Tracker
+from tracker.validate import check_text
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,8 @@ def issue(
 
 
 def revoke(t: Tracker, number: str, reason: str, actor: str) -> None:
+    number = check_text(number, "the workbook number", 40)
+    reason = check_text(reason, "the reason", 500)
     """Revoke a workbook (lost, damaged, sent to the wrong person): its codes stop working."""
     if not reason.strip():
         raise TrackerError("revoking a workbook needs a reason")
@@ -229,6 +232,12 @@ def _print(
 ) -> tuple[Path, ...]:
     from builder.pdf import render_personalised
     from builder.pdf.letter import Letter, render_letter
+
+    try:  # the client's name and a phone number: for the owner's eyes only
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)
+    except OSError as err:
+        raise TrackerError(f"cannot write to {folder}: {err.strerror}") from None
 
     contact = ", ".join(x for x in (client.case_worker, client.case_worker_contact) if x)
     personal = Personal(client.reference, number, name=client.name, contact=contact)

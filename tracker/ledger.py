@@ -22,12 +22,13 @@ from tracker.orders import (
 from tracker.policy import Policy, get_policy, hours
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
+from tracker.validate import check_text
 
 # A module's state on an order, most settled first.
 CREDITED, REVERSED, ACCEPTED, AWAITING, SENT_BACK, REFUSED, ISSUED, NOT_ISSUED = (
     "credited",
     "credit reversed: it can be marked again",
-    "accepted, no hours left to credit",
+    "completed without credit: no hours were left (`cpo credit pending` if the order grows)",
     "waiting to be marked",
     "sent back",
     "refused",
@@ -306,7 +307,8 @@ def add_credit(
 
 def reverse_credit(t: Tracker, credit_id: int, reason: str, actor: str) -> LedgerRow:
     """Append a row that cancels credit `credit_id`, with the reason and who did it."""
-    if not reason.strip():
+    reason = check_text(reason, "the reason", 500)
+    if not reason:
         raise TrackerError("a reversal needs a reason")
     with t.db.write() as tx:
         row = tx.one("SELECT * FROM credits WHERE id = ?", (credit_id,))

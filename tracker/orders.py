@@ -10,6 +10,7 @@ from tracker.people import get_client
 from tracker.policy import Policy, get_policy, hours
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
+from tracker.validate import check_text
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def adjust_order(
     new_deadline: date | None = None,
 ) -> Order:
     """Add a dated adjustment; refuses one that would undo credit already given."""
-    if not reason.strip():
+    reason = check_text(reason, "the reason", 500)
+    if not reason:
         raise TrackerError("an adjustment needs a reason")
     if not minutes_change and new_deadline is None:
         raise TrackerError("nothing to adjust: give hours to add or remove, or a new deadline")
@@ -167,6 +169,7 @@ def adjust_order(
 
 def find_order(tx: Transaction, reference: str) -> Order:
     """An order by `CLIENT/N`, or by `CLIENT` when the client has just one order."""
+    reference = check_text(reference, "the order", 100, required=True)
     head, _, tail = reference.strip().rpartition("/")
     if head and tail.isdigit():
         row = tx.one(

@@ -9,8 +9,8 @@ from builder.hints import did_you_mean
 from tracker.errors import NotFound, TrackerError
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
+from tracker.validate import check_case_reference, check_text
 
-REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{0,29}")
 OFFICE_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 
@@ -47,11 +47,13 @@ def add_office(
     cap_ceiling_minutes: int | None = None,
 ) -> Office:
     """Add an office; TrackerError if the code is taken or malformed."""
+    code = check_text(code, "the office code", 100)
     if not OFFICE_CODE.fullmatch(code):
         raise TrackerError(
             f"office code '{code}' must be lower-case letters, digits and hyphens, "
             "like 'glasgow-north'"
         )
+    name = check_text(name, "the office's name", 100, required=True)
     _check_cap(cap_percent, cap_ceiling_minutes)
     with t.db.write() as tx:
         if tx.one("SELECT id FROM offices WHERE code = ?", (code,)):
@@ -80,6 +82,7 @@ def list_offices(t: Tracker) -> list[Office]:
 
 
 def get_office(tx: Transaction, code: str) -> Office:
+    code = check_text(code, "the office", 100)
     row = tx.one("SELECT * FROM offices WHERE code = ?", (code,))
     if row is None:
         known = [r["code"] for r in tx.all("SELECT code FROM offices")]
@@ -99,20 +102,11 @@ def add_client(
     extra_time: bool = False,
 ) -> Client:
     """Register a client; TrackerError if the reference is taken or a field is unusable."""
-    reference = reference.strip()
-    if not REFERENCE.fullmatch(reference):
-        raise TrackerError(
-            f"case reference '{reference}' must be up to 30 letters, digits, / - _ or ."
-        )
-    for label, value, limit in (
-        ("name", name, 100),
-        ("case worker", case_worker, 100),
-        ("contact", contact, 60),
-    ):
-        if len(value.strip()) > limit:
-            raise TrackerError(f"the {label} is longer than {limit} characters")
-    if not name.strip() or not case_worker.strip():
-        raise TrackerError("a client needs a name for printing and a case worker")
+    reference = check_case_reference(reference)
+    name = check_text(name, "the name", 100, required=True)
+    case_worker = check_text(case_worker, "the case worker", 100, required=True)
+    contact = check_text(contact, "the contact", 60)
+    office = check_text(office, "the office", 100)
     with t.db.write() as tx:
         home = get_office(tx, office)
         if tx.one("SELECT id FROM clients WHERE reference = ?", (reference,)):
@@ -145,12 +139,16 @@ def update_client(
     contact: str | None = None,
 ) -> Client:
     """Change a client's extra-time allowance, case worker or contact."""
+    if case_worker is not None:
+        case_worker = check_text(case_worker, "the case worker", 100, required=True)
+    if contact is not None:
+        contact = check_text(contact, "the contact", 60)
     with t.db.write() as tx:
         client = get_client(tx, reference)
         changes = {
             "extra_time": None if extra_time is None else int(extra_time),
-            "case_worker": case_worker.strip() if case_worker is not None else None,
-            "case_worker_contact": contact.strip() if contact is not None else None,
+            "case_worker": case_worker,
+            "case_worker_contact": contact,
         }
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
@@ -163,6 +161,7 @@ def update_client(
 
 def get_client(tx: Transaction, reference: str) -> Client:
     """The client with this reference; NotFound with a hint if there is none."""
+    reference = check_text(reference, "the case reference", 100, required=True)
     row = tx.one(
         "SELECT c.*, o.code AS office FROM clients c JOIN offices o ON o.id = c.office_id "
         "WHERE c.reference = ?",

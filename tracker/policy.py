@@ -124,23 +124,52 @@ def hours(minutes: int) -> str:
     return f"{sign}{whole} h" + (f" {rest} min" if rest else "")
 
 
-def parse_hours(text: str) -> int:
-    """Minutes from '100', '100h', '13h30', '13:30', '13 h 30 min' or '90min'."""
-    cleaned = text.strip().lower().replace(" ", "")
-    patterns = [
-        r"(?P<h>\d{1,4})(?:h|hours?)?",
-        r"(?P<h>\d{1,4})(?:h|:)(?P<m>\d{1,2})(?:m|min|mins)?",
-        r"(?P<m>\d{1,6})(?:m|min|mins|minutes)",
-        r"(?P<h>\d{1,4})\.(?P<half>5)",
-    ]
-    for pattern in patterns:
-        match = re.fullmatch(pattern, cleaned)
-        if match:
-            parts = match.groupdict()
-            if parts.get("half"):
-                return int(parts["h"]) * 60 + 30
-            minutes = int(parts.get("h") or 0) * 60 + int(parts.get("m") or 0)
-            if parts.get("h") and parts.get("m") and int(parts["m"]) >= 60:
-                break
-            return minutes
-    raise TrackerError(f"'{text}' is not a number of hours (try 100, 13h30 or 90min)")
+class TimeFormatError(TrackerError):
+    """A time written in a form cpo does not read: which field, and the forms it does."""
+
+    def __init__(self, field: str, text: str, forms: str) -> None:
+        self.field, self.text, self.forms = field, text, forms
+        self.reason = f"is not a time: write {forms}"
+        shown = text.strip()[:40].encode("ascii", "backslashreplace").decode()
+        super().__init__(f"{field} '{shown}' {self.reason}")
+
+
+MINUTE_FORMS = "110 (minutes), 110m, 1h50, 1:50 or 2h"
+HOUR_FORMS = "100 (hours), 13h30, 13:30, 2.5 or 90min"
+_UNITS = {"h": "(?:h|hr|hrs|hours?)", "m": "(?:m|min|mins|minutes?)"}
+_TIME = re.compile(
+    rf"(?P<bare>\d{{1,6}})"
+    rf"|(?P<h>\d{{1,4}}){_UNITS['h']}(?:(?P<hm>\d{{1,2}}){_UNITS['m']}?)?"
+    rf"|(?P<ch>\d{{1,4}}):(?P<cm>\d{{2}})"
+    rf"|(?P<m>\d{{1,6}}){_UNITS['m']}"
+    rf"|(?P<dh>\d{{1,4}})\.(?P<half>5)"
+)
+
+
+def parse_minutes(text: str, field: str = "time") -> int:
+    """Minutes from a time a client declared: a bare number is minutes; 1h50, 1:50, 110m, 2h."""
+    return _parse_time(text, field, bare_is_hours=False)
+
+
+def parse_hours(text: str, field: str = "hours") -> int:
+    """Minutes from hours of an order: a bare number is hours; 13h30, 13:30, 2.5, 90min."""
+    return _parse_time(text, field, bare_is_hours=True)
+
+
+def _parse_time(text: str, field: str, bare_is_hours: bool) -> int:
+    forms = HOUR_FORMS if bare_is_hours else MINUTE_FORMS
+    cleaned = text.strip().lower().replace(" ", "") if text.isprintable() else ""
+    match = _TIME.fullmatch(cleaned) if cleaned.isascii() else None
+    if match is None:
+        raise TimeFormatError(field, text, forms)
+    part = {k: int(v) for k, v in match.groupdict().items() if v is not None}
+    if "bare" in part:
+        return part["bare"] * 60 if bare_is_hours else part["bare"]
+    if "half" in part:
+        if not bare_is_hours:
+            raise TimeFormatError(field, text, forms)
+        return part["dh"] * 60 + 30
+    hours_part, minutes_part = part.get("h", part.get("ch", 0)), part.get("hm", part.get("cm", 0))
+    if minutes_part >= 60:
+        raise TimeFormatError(field, text, forms)
+    return hours_part * 60 + minutes_part + part.get("m", 0)

@@ -80,6 +80,13 @@ def render_weekly(report: WeeklyReport, out_path: Path) -> Path:
             ),
             styles.body,
         ),
+        Paragraph(
+            escape(
+                f"Audit fingerprint {report.audit}: to prove the records still hold what this "
+                f"report shows, run `cpo audit verify --since {report.audit}`."
+            ),
+            styles.small,
+        ),
         hours_chart(report.weekly_minutes, styles),
     ]
     if not report.lines:
@@ -162,6 +169,8 @@ def render_statement(record: ClientRecord, out_path: Path) -> Path:
         ]
     story.append(Spacer(1, 6 * mm))
     story.append(Paragraph("Well done. Keep this page safe.", p))
+    if record.audit:
+        story.append(Paragraph(escape(f"Record check: {record.audit}"), styles.small))
     return _build(story, f"{record.course}: learning record", styles, out_path)
 
 

@@ -19,6 +19,7 @@ from functools import cache
 from itertools import groupby
 from typing import Any
 
+from tracker.audit import fingerprint
 from tracker.errors import NotFound, TrackerError
 from tracker.ledger import (
     ACCEPTED,
@@ -74,6 +75,7 @@ class ReportLine:
     issued: int
     returned: int
     accepted: int
+    completed_without_credit: int  # accepted when no hours were left: `cpo credit pending`
     awaiting_marking: int
     sent_back: int
     refused: int
@@ -96,6 +98,7 @@ class WeeklyReport:
     lines: tuple[ReportLine, ...]
     weekly_minutes: tuple[tuple[date, int], ...]  # minutes credited in each chart week
     thresholds: Thresholds = field(default_factory=Thresholds)
+    audit: str = ""  # the audit chain's fingerprint when the report was made
 
     @property
     def week_end(self) -> date:
@@ -157,6 +160,7 @@ class ClientRecord:
     course: str
     today: date
     completed: tuple[Completed, ...]
+    audit: str = ""  # the audit chain's fingerprint when the record was read
 
     @property
     def minutes(self) -> int:
@@ -182,6 +186,7 @@ def weekly_report(
     with t.db.read() as tx:
         if office:
             get_office(tx, office)
+        audit = str(fingerprint(tx))  # read first: the chain holds at least this much
         people = _people(tx, office)
         activity = _activity(tx, office)
     statements = all_statements(t, office)
@@ -190,7 +195,7 @@ def weekly_report(
     lines = [_line(s, people, activity, overdue, start, end, today, thresholds) for s in statements]
     lines.sort(key=lambda line: (line.case_worker, line.client, line.order))
     chart = _weekly_minutes(statements, start)
-    return WeeklyReport(office, start, today, tuple(lines), chart, thresholds)
+    return WeeklyReport(office, start, today, tuple(lines), chart, thresholds, audit)
 
 
 def _people(tx: Transaction, office: str | None) -> dict[str, tuple[str, str]]:
@@ -280,6 +285,7 @@ def _line(
         issued=len(states) - counts[NOT_ISSUED],
         returned=sum(counts[state] for state in RETURNED),
         accepted=counts[CREDITED] + counts[ACCEPTED],
+        completed_without_credit=counts[ACCEPTED],
         awaiting_marking=counts[AWAITING],
         sent_back=counts[SENT_BACK],
         refused=counts[REFUSED],
@@ -308,6 +314,9 @@ def _flags(
         flags.append(f"deadline passed {-days} days ago")
     elif days <= thresholds.deadline_days:
         flags.append(f"deadline in {days} days")
+    unpaid = states.count(ACCEPTED)
+    if unpaid:
+        flags.append(f"{unpaid} completed without credit")
     if ISSUED in states and last_activity:
         quiet = (today - date.fromisoformat(last_activity)).days
         if quiet >= thresholds.quiet_days:
@@ -391,6 +400,7 @@ def client_record(t: Tracker, reference: str) -> ClientRecord:
     """The modules a client has completed and been credited for, on all their orders."""
     with t.db.read() as tx:
         client = get_client(tx, reference)
+        audit = str(fingerprint(tx))
         ids = tx.all("SELECT id FROM orders WHERE client_id = ? ORDER BY number", (client.id,))
         if not ids:
             raise NotFound(f"{client.reference} has no order yet: add one with `cpo order add`")
@@ -406,18 +416,32 @@ def client_record(t: Tracker, reference: str) -> ClientRecord:
                 Completed(m.module_id, m.title, m.minutes, latest.created_at[:10], latest.approver)
             )
     completed.sort(key=lambda c: (c.credited_on, c.module_id))
-    return ClientRecord(client.reference, client.name, t.course.title, t.today(), tuple(completed))
+    return ClientRecord(
+        client.reference, client.name, t.course.title, t.today(), tuple(completed), audit
+    )
 
 
-def as_csv(rows: Sequence[Any], columns: Sequence[str]) -> str:
-    """Dataclass rows as CSV text with a header, columns in the given order."""
+def audit_fingerprint(t: Tracker) -> str:
+    """The audit chain's fingerprint now, to print on what leaves the office (ID:HASH)."""
+    with t.db.read() as tx:
+        return str(fingerprint(tx))
+
+
+def as_csv(rows: Sequence[Any], columns: Sequence[str], audit: str = "") -> str:
+    """Dataclass rows as CSV text with a header, columns in the given order.
+
+    With `audit`, each row ends with it as `audit_fingerprint` (see `cpo audit verify`).
+    """
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    names = [*columns, AUDIT_COLUMN] if audit else list(columns)
+    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in asdict(row).items()})
+        values = {k: ("" if v is None else v) for k, v in asdict(row).items()}
+        writer.writerow({**values, AUDIT_COLUMN: audit} if audit else values)
     return out.getvalue()
 
 
+AUDIT_COLUMN = "audit_fingerprint"
 OVERDUE_COLUMNS = tuple(OverdueItem.__dataclass_fields__)
 LEDGER_COLUMNS = tuple(LedgerEntry.__dataclass_fields__)

@@ -39,7 +39,7 @@ def render_bundle(
     order as `module_ids`; they are checked as for the paper workbook.
     """
     edition = client_edition(course, module_ids, "standard", personal, checkins)
-    return write_bundle(edition, out_dir)
+    return write_bundle(edition, out_dir, private=True)
 
 
 def render_specimen_bundle(
@@ -50,17 +50,20 @@ def render_specimen_bundle(
     return write_bundle(specimen_edition(course, modules, get_profile("standard")), out_dir)
 
 
-def write_bundle(edition: Edition, out_dir: Path) -> tuple[Path, Path]:
-    """Render `edition` into the folder `out_dir` and the zip `out_dir`.zip."""
+def write_bundle(edition: Edition, out_dir: Path, private: bool = False) -> tuple[Path, Path]:
+    """Render `edition` into the folder `out_dir` and the zip `out_dir`.zip.
+
+    `private` (a client's own bundle: their name, a phone number): owner-only files.
+    """
     if not out_dir.name:
         raise BuildError(f"cannot write a bundle to {out_dir}: name a folder")
     bundle = render_html(edition)
-    write_folder(bundle, out_dir)
+    write_folder(bundle, out_dir, private)
     zip_path = out_dir.with_name(f"{out_dir.name}.zip")
     return out_dir, write_atomically(zip_bytes(bundle, out_dir.name), zip_path)
 
 
-def write_folder(bundle: Mapping[str, bytes], out_dir: Path) -> None:
+def write_folder(bundle: Mapping[str, bytes], out_dir: Path, private: bool = False) -> None:
     """Put exactly these files in `out_dir`, replacing an earlier bundle there."""
     if out_dir.exists() and not _replaceable(out_dir):
         raise BuildError(
@@ -78,7 +81,9 @@ def write_folder(bundle: Mapping[str, bytes], out_dir: Path) -> None:
             path = scratch / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        scratch.chmod(0o755)
+        for path in scratch.rglob("*") if private else ():  # 0600 files, 0700 folders
+            path.chmod(0o700 if path.is_dir() else 0o600)
+        scratch.chmod(0o700 if private else 0o755)
         if out_dir.exists():
             out_dir.rename(old)
         scratch.rename(out_dir)

@@ -41,9 +41,9 @@ def init(data: Path | None, database: str, base_url: str) -> None:
     if not created:
         click.echo(f"The tracker in {folder} is already set up; nothing changed.")
         return
-    click.echo(f"Set up the tracker in {folder}")
+    click.echo(f"Set up the tracker in {config.data_dir}")
     click.echo(f"  records:     {config.database_url}")
-    click.echo(f"  signing key: {folder / 'keys'} (owner only: back it up)")
+    click.echo(f"  signing key: {config.data_dir / 'keys'} (owner only: back it up)")
 
 
 @click.group()
@@ -257,7 +257,9 @@ def order() -> None:
 @order.command("add")
 @click.argument("client_reference", metavar="CLIENT")
 @click.option("--jurisdiction", type=click.Choice(["scotland", "england-wales"]), required=True)
-@click.option("--hours", "hours_text", required=True, help="Hours ordered, e.g. 100 or 45h30.")
+@click.option(
+    "--hours", "hours_text", required=True, help="Hours ordered: 100 (hours), 45h30 or 45:30."
+)
 @click.option("--made", type=date_type, required=True, help="The date the order was made.")
 @click.option("--deadline", type=date_type, required=True, help="As entered; never worked out.")
 @data_option
@@ -357,3 +359,13 @@ def order_adjust(
     click.echo(
         f"Adjusted {adjusted.reference}: {hours(adjusted.minutes)}, deadline {adjusted.deadline}"
     )
+    if change > 0:
+        from tracker.marking import completed_without_credit
+
+        with open_from_cli(data) as t:
+            waiting = completed_without_credit(t, adjusted.reference)
+        if waiting:
+            click.echo(
+                f"{len(waiting)} module(s) completed without credit can be credited now: "
+                f"run `cpo credit pending {adjusted.reference}`"
+            )

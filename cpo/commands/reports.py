@@ -71,7 +71,7 @@ def weekly(
     with open_from_cli(data) as t:
         made = weekly_report(t, office, week.date() if week else None)
     if csv_path:
-        _write_text(as_csv(made.lines, CSV_COLUMNS), csv_path)
+        _write_text(as_csv(made.lines, CSV_COLUMNS, made.audit), csv_path)
     if pdf_path:
         from tracker.report_pdf import render_weekly
 
@@ -80,6 +80,7 @@ def weekly(
         body = {
             "office": made.office,
             "week_start": made.week_start.isoformat(),
+            "audit_fingerprint": made.audit,
             "clients": [asdict(line) for line in made.lines],
         }
         click.echo(json.dumps(body, indent=2))
@@ -87,6 +88,7 @@ def weekly(
     click.echo(
         f"Week of {made.week_start} ({made.office or 'all offices'}): {len(made.lines)} orders"
     )
+    click.echo(f"Audit fingerprint: {made.audit} (check: cpo audit verify --since {made.audit})")
     for worker, lines in made.by_case_worker():
         click.echo(f"\n{worker}")
         for line in lines:
@@ -192,18 +194,28 @@ def export(
 ) -> None:
     """The ledger's entries for a date range, to reconcile with a case system.
 
+    Each row ends with the audit chain's fingerprint (audit_fingerprint): keep it,
+    and `cpo audit verify --since` it later proves the records still hold these rows.
+
     \b
     Example:
         cpo export --from 2026-11-01 --to 2026-11-30 --format csv --output nov.csv
     """
-    from tracker.reports import LEDGER_COLUMNS, as_csv, export_ledger
+    from tracker.reports import (
+        AUDIT_COLUMN,
+        LEDGER_COLUMNS,
+        as_csv,
+        audit_fingerprint,
+        export_ledger,
+    )
 
     with open_from_cli(data) as t:
+        fingerprint = audit_fingerprint(t)  # first: the chain holds at least this much
         rows = export_ledger(t, first.date(), last.date())
     text = (
-        as_csv(rows, LEDGER_COLUMNS)
+        as_csv(rows, LEDGER_COLUMNS, fingerprint)
         if fmt == "csv"
-        else json.dumps([asdict(r) for r in rows], indent=2) + "\n"
+        else json.dumps([{**asdict(r), AUDIT_COLUMN: fingerprint} for r in rows], indent=2) + "\n"
     )
     if output:
         _write_text(text, output)

@@ -19,7 +19,8 @@ def open_from_cli(data: Path | None) -> Tracker:
 
 def need_actor(actor: str) -> str:
     from tracker.errors import TrackerError
+    from tracker.validate import check_text
 
     if not actor.strip():
         raise TrackerError("say who you are with --by NAME (or set CPO_USER)")
-    return actor.strip()
+    return check_text(actor, "--by (or CPO_USER)", 100)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -157,11 +158,11 @@ def checkin(
     from tracker.checkins import checkin as record
 
     who = need_actor(actor)
-    lines = codes or (line.strip() for line in sys.stdin)
+    lines = codes or _stdin_lines()
     arrived = "typed" if codes else "scanner"
     refused = 0
     with open_from_cli(data) as t:
-        for result in record(t, lines, who, arrived, client_reference):
+        for result in record(t, lines, who, arrived, client_reference, skip_blank=not codes):
             if as_json:
                 click.echo(json.dumps(result.as_json()))
             elif result.status == RECORDED:
@@ -181,6 +182,12 @@ def checkin(
         raise TrackerError(f"{refused} {'code was' if refused == 1 else 'codes were'} refused")
 
 
+def _stdin_lines() -> Iterator[str]:
+    """Standard input line by line; bytes that are not UTF-8 kept as escapes, to be refused."""
+    for raw in sys.stdin.buffer:
+        yield raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
+
+
 @click.command()
 @click.argument("return_id", metavar="RETURN", required=False)
 @click.option("--accept", "decision", flag_value="accept", help="Accept and credit the module.")
@@ -189,9 +196,17 @@ def checkin(
 @click.option(
     "--tried", default="", metavar="IDS", help="Activities tried, e.g. WB1-1,WB1-2, or 'all'."
 )
-@click.option("--minutes", "declared", metavar="TIME", help="Time the client declared, e.g. 1h50.")
+@click.option(
+    "--minutes",
+    "declared",
+    metavar="TIME",
+    help="Time the client declared: 110 (minutes), 110m, 1h50, 1:50 or 2h.",
+)
 @click.option("--feedback", default="", help="For the client, when sending back.")
-@click.option("--reason", default="", help="Why, when refusing.")
+@click.option("--reason", default="", help="Why, when refusing (or accepting with pages missing).")
+@click.option(
+    "--pages-missing-ok", is_flag=True, help="Accept though pages did not come in (give --reason)."
+)
 @data_option
 @by_option
 @json_option
@@ -202,6 +217,7 @@ def mark(
     declared: str | None,
     feedback: str,
     reason: str,
+    pages_missing_ok: bool,
     data: Path | None,
     actor: str,
     as_json: bool,
@@ -211,15 +227,19 @@ def mark(
     Accepting credits the module: the time declared, up to its guided time (x1.2
     with extra time) and what is left of the cap and the order. With no RETURN,
     lists the returns waiting. Without a decision flag, asks each question in turn.
+    A bare number of minutes is minutes: --minutes 90 is 1 h 30 min. Accepting a
+    return with pages missing needs --pages-missing-ok and a --reason, kept.
 
     \b
     Example:
         cpo mark R17 --accept --tried all --minutes 1h50
+        cpo mark R19 --accept --tried all --minutes 90 --pages-missing-ok \\
+            --reason "Pages 4-6 lost in the post; seen on the client's phone"
         cpo mark R18 --send-back --tried WB2-1 --feedback "Please try activity 3"
     """
     from tracker.marking import mark as record_mark
     from tracker.marking import parse_return_id, pending
-    from tracker.policy import hours, parse_hours
+    from tracker.policy import hours, parse_minutes
 
     with open_from_cli(data) as t:
         if return_id is None:
@@ -250,15 +270,16 @@ def mark(
         number = parse_return_id(return_id)
         module = _module_of(t, number)
         if decision is None:
-            _show_evidence(t, number)
-            decision, tried, declared, feedback, reason = _ask(module)
+            missing = _show_evidence(t, number)
+            decision, tried, declared, feedback, reason = _ask(module, missing)
+            pages_missing_ok = bool(missing)
         ids = {a.id for a in module.activities}
         chosen = (
             ids
             if tried.strip().lower() == "all"
             else {x.strip().upper() for x in tried.split(",") if x.strip()}
         )
-        minutes = parse_hours(declared) if declared else None
+        minutes = parse_minutes(declared, "--minutes") if declared else None
         marked = record_mark(
             t,
             number,
@@ -268,27 +289,36 @@ def mark(
             minutes,
             feedback,
             reason,
+            pages_missing_ok,
         )
     if as_json:
         click.echo(json.dumps(marked.as_json()))
         return
     click.echo(f"R{marked.return_id} {marked.module_id} ({marked.client}): {marked.decision}")
-    if marked.decision == "accept":
+    if marked.decision == "accept" and not marked.credited:
+        click.echo(
+            f"  completed without credit ({marked.note}): when the order has hours "
+            f"again, `cpo credit pending {marked.order}` credits it"
+        )
+    elif marked.decision == "accept":
         click.echo(
             f"  credited {hours(marked.credited)}" + (f" ({marked.note})" if marked.note else "")
         )
 
 
-def _show_evidence(t: Tracker, number: int) -> None:
-    """What came in for this return, so the marker knows what to look at."""
+def _show_evidence(t: Tracker, number: int) -> str:
+    """What came in for this return, so the marker knows what to look at; pages missing."""
     from tracker.intake.evidence import return_evidence
 
     kept = return_evidence(t, number)
     if kept.pages:
         gap = f" (missing {kept.missing_text})" if kept.missing_text else ""
         click.echo(f"{len(kept.pages)} pages received{gap}: see `cpo evidence show R{number}`")
+        if gap:
+            click.echo("  To accept it anyway you will be asked why.")
     if kept.answers:
         click.echo(f"Answers file received: see `cpo evidence show R{number}`")
+    return kept.missing_text
 
 
 def _module_of(t: Tracker, number: int) -> Module:
@@ -304,7 +334,7 @@ def _module_of(t: Tracker, number: int) -> Module:
     return t.course.module(row["module_id"])
 
 
-def _ask(module: Module) -> tuple[str, str, str | None, str, str]:
+def _ask(module: Module, missing: str) -> tuple[str, str, str | None, str, str]:
     """Ask the marker each question in turn."""
     click.echo(f"Marking {module.id}: {module.title}")
     tried = [
@@ -317,7 +347,9 @@ def _ask(module: Module) -> tuple[str, str, str | None, str, str]:
     decision = click.prompt("Decision", type=click.Choice(["accept", "send-back", "refuse"]))
     declared = feedback = reason = ""
     if decision == "accept":
-        declared = click.prompt("Time the client declared (e.g. 1h50)")
+        declared = click.prompt("Time the client declared (e.g. 110, 1h50 or 1:50)")
+        if missing:
+            reason = click.prompt(f"Why accept it with {missing} missing")
     elif decision == "send-back":
         feedback = click.prompt("Feedback for the client")
     else:
@@ -343,13 +375,15 @@ def hours(reference: str, data: Path | None, as_json: bool) -> None:
 
 def print_statement(data: Path | None, reference: str, as_json: bool) -> None:
     from tracker.ledger import describe, hours_statement
+    from tracker.reports import audit_fingerprint
 
     with open_from_cli(data) as t:
+        fingerprint = audit_fingerprint(t)
         statement = hours_statement(t, reference)
     if as_json:
-        click.echo(json.dumps(statement.as_json(), indent=2))
+        click.echo(json.dumps({**statement.as_json(), "audit_fingerprint": fingerprint}, indent=2))
     else:
-        click.echo("\n".join(describe(statement)))
+        click.echo("\n".join([*describe(statement), "", f"  Audit fingerprint: {fingerprint}"]))
 
 
 @click.group()
@@ -384,6 +418,43 @@ def credit_reverse(credit_id: int, reason: str, data: Path | None, actor: str) -
     click.echo(f"Entry {row.id} reverses entry {credit_id}: {show(row.minutes)} on {row.module_id}")
 
 
+@credit.command("pending")
+@click.argument("reference", metavar="ORDER")
+@click.option("--list", "only_list", is_flag=True, help="Only list them; credit nothing.")
+@data_option
+@by_option
+def credit_pending(reference: str, only_list: bool, data: Path | None, actor: str) -> None:
+    """Credit modules completed without credit, now the order has hours left.
+
+    A module accepted when the cap (or the order) was full is recorded as
+    completed without credit. After an adjustment adds hours, this credits each
+    one as marking would today, oldest first.
+
+    \b
+    Example:
+        cpo credit pending C-1042/1 --list
+        cpo credit pending C-1042/1
+    """
+    from tracker.marking import completed_without_credit
+    from tracker.marking import credit_pending as record
+    from tracker.policy import hours as show
+
+    with open_from_cli(data) as t:
+        if only_list:
+            for u in completed_without_credit(t, reference):
+                click.echo(f"R{u.return_id:<6} {u.module_id:<5} accepted {u.marked_on[:10]}")
+            return
+        done = record(t, reference, need_actor(actor))
+    if not done:
+        click.echo(f"No module of {reference} is waiting for credit.")
+    for c in done:
+        if c.credited:
+            note = f" ({c.note})" if c.note else ""
+            click.echo(f"R{c.return_id} {c.module_id}: credited {show(c.credited)}{note}")
+        else:
+            click.echo(f"R{c.return_id} {c.module_id}: still no hours left ({c.note})")
+
+
 @click.group()
 def audit() -> None:
     """The audit log of every change.
@@ -395,21 +466,59 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--since",
+    metavar="FINGERPRINT",
+    help="Also prove the chain still holds this head, as printed on a report (ID:HASH).",
+)
 @data_option
-def audit_verify(data: Path | None) -> None:
-    """Check the audit log's hash chain: any edit, deletion or cut shows.
+@json_option
+def audit_verify(since: str | None, data: Path | None, as_json: bool) -> None:
+    """Check the audit chain, and every row that decides hours against it.
+
+    Any edit, deletion, cut or re-hash of the chain shows, and so does a credit,
+    mark, return, order or workbook changed, added or deleted outside cpo. With
+    --since, the chain must still hold the head fingerprinted on a report.
 
     \b
     Example:
         cpo audit verify
+        cpo audit verify --since 1234:9f3a2b7c1d0e55aa
     """
-    from tracker.audit import verify
+    from tracker.audit import Fingerprint, verify
     from tracker.errors import TrackerError
 
+    anchor = Fingerprint.parse(since) if since is not None else None
     with open_from_cli(data) as t:
-        verdict = verify(t.db)
-    if not verdict.ok:
-        raise TrackerError(
-            f"the audit log is broken after {verdict.entries} good entries: {verdict.problem}"
+        verdict = verify(t.db, t.audit_key, anchor)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "ok": verdict.ok,
+                    "entries": verdict.entries,
+                    "head": str(verdict.head),
+                    "keyed_since": verdict.anchored,
+                    "problems": list(verdict.problems),
+                    "credited_minutes": verdict.credited,
+                },
+                indent=2,
+            )
         )
-    click.echo(f"The audit log is whole: {verdict.entries} entries, every link checked.")
+    elif verdict.ok:
+        click.echo(
+            f"The audit log is whole: {verdict.entries} entries, every link checked, "
+            f"keyed since {verdict.anchored}."
+        )
+        click.echo("Every credit, mark, return, order and workbook matches the chain.")
+        if anchor is not None:
+            click.echo(f"The chain still holds {anchor}.")
+        click.echo(f"Fingerprint now: {verdict.head}")
+    if not verdict.ok:
+        for problem in verdict.problems if not as_json else ():
+            click.echo(f"  {problem}", err=True)
+        count = len(verdict.problems)
+        raise TrackerError(
+            f"the audit check found {count} problem{'s' if count != 1 else ''}"
+            + (f": {verdict.problem}" if count == 1 else " (listed above)")
+        )

@@ -77,6 +77,17 @@ def test_a_dry_run_changes_nothing_and_prune_deletes_on_time(cpo, tmp_path: Path
     # PostgreSQL does not give back the number the dry run's return took.
     return_id = re.findall(r"new return (R\d+)", taken)[0]
     assert "Would delete 0 page images" in cpo("evidence", "prune", "--dry-run").output
-    cpo("mark", return_id, "--accept", "--tried", "all", "--minutes", "1h")
+    cpo(
+        "mark",
+        return_id,
+        "--accept",
+        "--tried",
+        "all",
+        "--minutes",
+        "1h",
+        "--pages-missing-ok",
+        "--reason",
+        "one page scanned",
+    )
     assert "Deleted 2 page images and 0 answers" in cpo("evidence", "prune", "--days", "0").output
     assert "deleted" in cpo("evidence", "show", return_id).output

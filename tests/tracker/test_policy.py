@@ -84,5 +84,5 @@ def test_hours_are_read_as_people_write_them(text: str, minutes: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "-5", "lots", "13h75", "1e9"])
 def test_nonsense_hours_are_refused(text: str) -> None:
-    with pytest.raises(TrackerError, match="is not a number of hours"):
+    with pytest.raises(TrackerError, match="is not a time"):
         parse_hours(text)

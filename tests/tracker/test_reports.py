@@ -35,6 +35,7 @@ from tracker.reports import (
     OVERDUE_COLUMNS,
     RETURNED,
     as_csv,
+    audit_fingerprint,
     client_record,
     export_ledger,
     overdue_items,
@@ -104,9 +105,11 @@ def test_the_weekly_report_by_case_worker(
     assert (c3.credited_week_minutes, c3.allowance_left_minutes) == (120, 1680)
     assert report.weekly_minutes[-1] == (date(2026, 12, 28), 120)
     assert report.weekly_minutes[-6] == (date(2026, 11, 23), 110)
-    text = as_csv(report.lines, CSV_COLUMNS)
+    assert re.fullmatch(r"\d+:[0-9a-f]{16}", report.audit)  # the chain's head, printed
+    text = as_csv(report.lines, CSV_COLUMNS, report.audit)
     assert "Client C-" not in text  # people by reference, never by name
-    check_golden("weekly.csv", text, update_golden)
+    assert text.splitlines()[1].endswith("," + report.audit)
+    check_golden("weekly.csv", text.replace(report.audit, "FINGERPRINT"), update_golden)
     earlier = weekly_report(tracker, "north", date(2026, 11, 25))
     assert earlier.week_start == date(2026, 11, 23)
     assert earlier.lines[0].credited_week_minutes == 110
@@ -131,7 +134,9 @@ def test_overdue_and_export(
     assert [r.order for r in export_ledger(tracker, date(2026, 12, 28), date(2026, 12, 28))] == [
         "C-3/1"
     ]
-    check_golden("export.csv", as_csv(rows, LEDGER_COLUMNS), update_golden)
+    printed = audit_fingerprint(tracker)
+    text = as_csv(rows, LEDGER_COLUMNS, printed).replace(printed, "FINGERPRINT")
+    check_golden("export.csv", text, update_golden)
     with pytest.raises(TrackerError, match="ends"):
         export_ledger(tracker, date(2026, 12, 2), date(2026, 12, 1))
 
@@ -157,8 +162,10 @@ def test_the_pdfs_read_plainly(tracker: Tracker, clock: Clock, tmp_path: Path) -
     """The weekly PDF has its chart and no names; the client's own one-page documents
     have their name and say nothing on the front about why they did the course."""
     a_month(tracker, clock, tmp_path)
-    weekly = render_weekly(weekly_report(tracker, "north"), tmp_path / "weekly.pdf")
+    made = weekly_report(tracker, "north")
+    weekly = render_weekly(made, tmp_path / "weekly.pdf")
     text = "\n".join(page_texts(weekly))
+    assert f"Audit fingerprint {made.audit}" in text
     assert "Case worker: Ana Lopez" in text and "Case worker: Ben Okafor" in text
     assert "C-2/1" in text and "nothing returned for 35 days" in text
     assert CHART_TITLE in text and "28 Dec" in text  # the chart, with its week labels
@@ -181,6 +188,7 @@ def test_the_pdfs_read_plainly(tracker: Tracker, clock: Clock, tmp_path: Path) -
         assert "1 hour 50 minutes" in pages[0] and "Fay Marker" in pages[0]
         assert "23 November 2026" in pages[0]
         assert not JUSTICE.search(pages[0]), JUSTICE.search(pages[0])
+    assert f"Record check: {record.audit}" in page_texts(tmp_path / "learning record.pdf")[0]
     nothing = client_record(tracker, "C-2")
     assert (
         "not finished a module yet" in page_texts(render_statement(nothing, tmp_path / "n.pdf"))[0]
