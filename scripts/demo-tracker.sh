@@ -81,3 +81,10 @@ cpo certificate DEMO-001 --output output/demo-certificate.pdf
 cpo statement DEMO-001 --output output/demo-statement.pdf
 cpo export --from "$made" --to "$("$BIN/python" -c "import datetime as d; print(d.date.today())")" \
     --output output/demo-ledger.csv
+
+echo "== The audit fingerprint on the weekly report is an anchor outside the records:"
+echo "   later, prove the chain still holds what that report showed"
+fingerprint=$("$BIN/python" -c "import csv; print(next(csv.DictReader(open('output/demo-weekly.csv')))['audit_fingerprint'])")
+echo "Fingerprint on output/demo-weekly.csv and output/demo-weekly.pdf: $fingerprint"
+cpo client add DEMO-002 --name "Wáng 王小明" --office demo-office --case-worker "Ana Lopez"
+cpo audit verify --since "$fingerprint"
