@@ -20,6 +20,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table
 
+from builder.fonts_fallback import markup as name_markup
 from builder.pdf.document import write_atomically
 from builder.pdf.styles import INK, RULE, SHADE, Styles, make_styles
 from builder.profiles import get_profile
@@ -150,7 +151,7 @@ def render_statement(record: ClientRecord, out_path: Path) -> Path:
     story: list[Flowable] = [
         Paragraph(f"<b>{escape(record.course)}</b>", p),
         Paragraph("Your learning record", styles.title),
-        Paragraph(f"Name: <b>{escape(record.name)}</b>", p),
+        Paragraph(f"Name: <b>{name_markup(record.name, styles.bold)}</b>", p),
         Paragraph(f"Reference: {escape(record.reference)}", p),
         Paragraph(f"Date: {long_date(record.today)}", p),
         Spacer(1, 4 * mm),
@@ -219,7 +220,7 @@ def render_certificate(record: ClientRecord, out_path: Path) -> Path:
         Spacer(1, 10 * mm),
         Paragraph("Certificate", styles.title),
         Paragraph("This certificate is for", p),
-        Paragraph(f"<b>{escape(record.name)}</b>", styles.h2),
+        Paragraph(f"<b>{name_markup(record.name, styles.bold)}</b>", styles.h2),
         Paragraph(
             f"You finished <b>{count} {'module' if count == 1 else 'modules'}</b>. "
             f"That is <b>{spoken_hours(record.minutes)}</b> of learning.",

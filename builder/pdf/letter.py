@@ -10,6 +10,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
+from builder.fonts_fallback import markup as name_markup
 from builder.pdf.document import write_atomically
 from builder.pdf.styles import make_styles
 from builder.profiles import get_profile
@@ -57,11 +58,11 @@ def render_letter(letter: Letter, profile: str, out_path: Path) -> Path:
         Paragraph(f"<b>{escape(letter.sender)}</b>", p),
         # The address window of a DL envelope: the name, and room to write the address.
         Spacer(1, 20 * mm),
-        Paragraph(escape(letter.name), p),
+        Paragraph(name_markup(letter.name, p.fontName), p),
         Spacer(1, 30 * mm),
         Paragraph(escape(letter.date), p),
         Spacer(1, 6 * mm),
-        Paragraph(f"Dear {escape(letter.name)},", p),
+        Paragraph(f"Dear {name_markup(letter.name, p.fontName)},", p),
         Paragraph(
             f"Here is your workbook. It has {count} {'module' if count == 1 else 'modules'}:"
             + modules,

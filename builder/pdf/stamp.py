@@ -16,6 +16,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from builder.editions import Edition, page_payload
 from builder.errors import BuildError
+from builder.fonts_fallback import draw_string
 from builder.pdf.layout import (
     CODE,
     CONTACT,
@@ -152,8 +153,8 @@ def _fill(canvas: Canvas, slot: Slot, layout: Layout, edition: Edition) -> None:
         step = slot.height / 2
         canvas.setFillColor(TEXT)
         canvas.setFont(styles.bold, size)
-        for line, text in enumerate(lines):
-            canvas.drawString(slot.x, top - (line + 1) * step + 6, text)
+        for line, text in enumerate(lines):  # a case worker's name may be in any script
+            draw_string(canvas, slot.x, top - (line + 1) * step + 6, text, styles.bold, size)
 
 
 def _must_fit(text: str, font: str, size: float, width: float, what: str) -> None:
