@@ -232,9 +232,12 @@ def client_show(reference: str, data: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({**asdict(found), "orders": orders}, indent=2))
         return
-    click.echo(f"{found.reference}: {found.name}")
+    from tracker.validate import show  # a name stored before it was checked prints safely
+
+    click.echo(f"{found.reference}: {show(found.name)}")
     click.echo(
-        f"  office: {found.office}   case worker: {found.case_worker} {found.case_worker_contact}"
+        f"  office: {found.office}   case worker: {show(found.case_worker)} "
+        f"{show(found.case_worker_contact)}"
     )
     click.echo(f"  extra time: {'yes (x1.2)' if found.extra_time else 'no'}")
     for o in orders:

@@ -183,3 +183,30 @@ def test_the_unzipped_html_bundle_is_owner_only(tracker: Tracker, tmp_path: Path
     assert any(p.name == "index.html" for p in paths)
     for path in paths:
         assert path.stat().st_mode & 0o777 == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_the_cli_reads_minutes_and_offers_pending_credit(cpo) -> None:  # type: ignore[no-untyped-def]
+    """`--minutes 90` credits 1 h 30 min; a full cap leaves a module to `credit pending`."""
+    cpo("office", "add", "north", "--name", "North")
+    cpo("client", "add", "C-1", "--name", "Alex", "--office", "north", "--case-worker", "Ana")
+    cpo("order", "add", "C-1", "--jurisdiction", "scotland", "--hours", "20",
+        "--made", "2026-11-02", "--deadline", "2027-05-01")  # fmt: skip
+    issued = cpo("issue", "C-1", "--modules", "WB1,WB2,WB3,TF1,TF2", "--json").output
+    cpo("checkin", *[m["code"] for m in json.loads(issued)["modules"]])
+    accept = ["--accept", "--tried", "all", "--minutes"]
+    assert "credited 1 h 30 min" in cpo("mark", "R1", *accept, "90").output
+    refused = cpo("mark", "R2", *accept, "1.5", ok=False)
+    assert "write 110 (minutes), 110m, 1h50, 1:50 or 2h" in refused.output
+    for r in ("R2", "R3"):
+        cpo("mark", r, *accept, "2h")
+    assert "credited 30 min" in cpo("mark", "R4", *accept, "1:00").output  # the 6 h cap
+    full = cpo("mark", "R5", *accept, "110m").output
+    assert "completed without credit" in full and "cpo credit pending C-1/1" in full
+    assert "R5" in cpo("credit", "pending", "C-1/1", "--list").output
+    adjusted = cpo("order", "adjust", "C-1/1", "--add-hours", "10", "--reason", "Court").output
+    assert "run `cpo credit pending C-1/1`" in adjusted
+    assert "R5 TF2: credited 1 h 50 min" in cpo("credit", "pending", "C-1/1").output
+    assert "No module of C-1/1 is waiting" in cpo("credit", "pending", "C-1/1").output
+    assert "Credited:           7 h 50 min" in cpo("hours", "C-1/1").output
+    wrong = cpo("audit", "verify", "--since", "3:" + "0" * 16, ok=False).output
+    assert "entry 3 is not the one fingerprinted" in wrong
