@@ -6,7 +6,9 @@ append-only triggers first, as they could), and `verify` must fail naming it.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +24,7 @@ from tracker.config import load
 from tracker.errors import TrackerError
 from tracker.issuing import issue
 from tracker.marking import mark
+from tracker.reports import CSV_COLUMNS, as_csv, weekly_report
 from tracker.store import Transaction
 from tracker.tracker import Tracker, open_tracker
 
@@ -213,6 +216,13 @@ def rehash(t: Tracker, key: bytes | None, change: Callable[[dict[str, Any]], Non
         tx.execute("UPDATE audit_head SET last_id = ?, last_hash = ?", (rows[-1]["id"], prev))
 
 
+def printed_on_a_report(t: Tracker) -> Fingerprint:
+    """The fingerprint as the weekly report's CSV prints it, read back."""
+    report = weekly_report(t)
+    text = as_csv(report.lines, CSV_COLUMNS, report.audit)
+    return Fingerprint.parse(next(csv.DictReader(io.StringIO(text)))["audit_fingerprint"])
+
+
 def more_minutes(row: dict[str, Any]) -> None:
     details = json.loads(row["details"])
     for image in details.get("rows", {}).get("credits", {}).values():
@@ -225,8 +235,7 @@ def test_a_chain_re_hashed_without_the_key_is_found(
     tracker: Tracker, tmp_path: Path, guess: bytes | None
 ) -> None:
     credited_case(tracker, tmp_path)
-    with tracker.db.read() as tx:
-        printed = audit.fingerprint(tx)
+    printed = printed_on_a_report(tracker)
     tamper(tracker, "UPDATE credits SET minutes = 9000")
     rehash(tracker, guess, more_minutes)
     assert "re-hashed without the audit key" in problems(tracker)
@@ -238,8 +247,7 @@ def test_a_cut_and_re_anchored_chain_fails_against_a_printed_fingerprint(
 ) -> None:
     """The attacker wipes the chain and the key; cpo anchors anew, so only the print shows."""
     credited_case(tracker, tmp_path)
-    with tracker.db.read() as tx:
-        printed = audit.fingerprint(tx)
+    printed = printed_on_a_report(tracker)
     tamper(
         tracker,
         "UPDATE credits SET minutes = 9000",
@@ -256,8 +264,7 @@ def test_a_cut_and_re_anchored_chain_fails_against_a_printed_fingerprint(
 
 def test_a_chain_cut_below_a_printed_fingerprint_is_found(tracker: Tracker, tmp_path: Path) -> None:
     credited_case(tracker, tmp_path)
-    with tracker.db.read() as tx:
-        printed = audit.fingerprint(tx)
+    printed = printed_on_a_report(tracker)
     tamper(
         tracker,
         f"DELETE FROM audit_log WHERE id >= {printed.entry}",
