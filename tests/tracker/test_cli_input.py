@@ -114,6 +114,10 @@ TEMPLATES: list[list[str]] = [
     ["certificate", X, "--output", "c.pdf"],
     ["export", "--from", X, "--to", "2026-12-01"],
     ["client", "set", "C-1", "--contact", "1", "--by", X],
+    ["init", "--base-url", X],
+    ["evidence", "show", X],
+    ["intake", X],
+    [X],
 ]
 TRACEBACK = re.compile(r"Traceback|Error:.*Error\b(?!:)|\bat 0x[0-9a-f]+")
 UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
