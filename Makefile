@@ -44,6 +44,7 @@ bench: $(STAMP)
 		|| echo "libzbar0 is missing: apt-get install libzbar0"
 	$(BIN)/python -m benchmarks.pdf
 	$(BIN)/python -m benchmarks.tracker
+	$(BIN)/python -m benchmarks.audit
 	$(BIN)/python -m benchmarks.reports
 	$(BIN)/python -m benchmarks.intake
 
