@@ -335,17 +335,27 @@ def _sweep(tx: Transaction) -> Images:
 
 
 def _images(tx: Transaction, table: str, keys: Iterable[str] | None = None) -> dict[str, Any]:
-    """The covered columns of `table`'s rows (of `keys`, or all), by row key."""
+    """The covered columns of `table`'s rows (of `keys`, or all), by row key.
+
+    Rows are found by their indexed id (for mark_activities, the mark's id), so a
+    write's sweep reads only its own rows however large the table grows.
+    """
     sql = f"SELECT {row_key(table)}, {', '.join(COVERED[table])} FROM {table}"
-    wanted = list(keys) if keys is not None else None
     out: dict[str, Any] = {}
-    if wanted is not None and not wanted:
-        return out
-    chunks = [wanted[i : i + 500] for i in range(0, len(wanted), 500)] if wanted else [None]
-    for chunk in chunks:
-        where = f" WHERE {row_key(table)} IN ({', '.join('?' * len(chunk))})" if chunk else ""
-        for first, *rest in tx.tuples(sql + where, chunk or ()):
-            out[str(first)] = json.loads(json.dumps(rest))
+    if keys is None:
+        batches: list[list[int]] = [[]]
+    else:
+        wanted = set(keys)
+        ids = sorted({int(k.split("/")[0]) for k in wanted})
+        if not ids:
+            return out
+        batches = [ids[i : i + 500] for i in range(0, len(ids), 500)]
+    column = "mark_id" if table == "mark_activities" else "id"
+    for batch in batches:
+        where = f" WHERE {column} IN ({', '.join('?' * len(batch))})" if batch else ""
+        for first, *rest in tx.tuples(sql + where, batch):
+            if keys is None or str(first) in wanted:
+                out[str(first)] = json.loads(json.dumps(rest))
     return out
 
 
