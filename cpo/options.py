@@ -19,6 +19,16 @@ output_option = click.option(
     help="Where to write the files.",
 )
 
+# The regions, as the builder defines them (kept in step by tests/cli/test_help.py).
+REGION_NAMES = ("scotland", "england", "wales")
+region_option = click.option(
+    "--region",
+    type=click.Choice(REGION_NAMES),
+    default="scotland",
+    show_default=True,
+    help="Whose help, services and figures to print: where the client lives.",
+)
+
 data_option = click.option(
     "--data",
     type=click.Path(path_type=Path, file_okay=False),

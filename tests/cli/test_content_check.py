@@ -39,7 +39,7 @@ def test_problems_are_listed_with_exit_status_1_and_no_traceback(
     result = runner.invoke(cli, ["content", "check", str(root)])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: 2 problems in the course content:")
-    assert "AA2.md:13: unknown activity type 'wirte' (did you mean 'write'?)" in result.stderr
+    assert "AA2.md:14: unknown activity type 'wirte' (did you mean 'write'?)" in result.stderr
     assert "AA3.md:16: the file is not UTF-8 text" in result.stderr
     assert "Traceback" not in result.output + result.stderr
 
@@ -55,7 +55,7 @@ def test_json_errors(runner: CliRunner, copy_course: Callable[[Path], Path]) -> 
         "errors": [
             {
                 "path": "course/modules/AA2.md",
-                "line": 15,
+                "line": 16,
                 "message": "unknown setting 'lnes'",
                 "hint": "did you mean 'lines'?",
             }
