@@ -215,4 +215,23 @@ CREATE TABLE return_answers (
 )
 """
 
-MIGRATIONS: dict[int, str] = {1: INITIAL, 2: INTAKE}
+# Issue 18: where a client lives (which help their workbook names), and the probation
+# practitioner's agreement that ETE work counts on an England and Wales order. Agreement
+# is recorded once per order, with who agreed and on what day.
+ETE = """
+ALTER TABLE clients ADD COLUMN region TEXT
+    CHECK (region IS NULL OR region IN ('scotland', 'england', 'wales'));
+
+CREATE TABLE order_agreements (
+    id {pk},
+    order_id BIGINT NOT NULL UNIQUE REFERENCES orders (id),
+    agreed_by TEXT NOT NULL CHECK (length(agreed_by) BETWEEN 1 AND 100),
+    agreed_on TEXT NOT NULL CHECK (length(agreed_on) = 10),
+    recorded_by TEXT NOT NULL CHECK (length(recorded_by) > 0),
+    created_at TEXT NOT NULL
+)
+"""
+
+# Numbers need not be contiguous: each migration not yet applied is applied, in order
+# (3 is issue 12's; see store.py).
+MIGRATIONS: dict[int, str] = {1: INITIAL, 2: INTAKE, 4: ETE}
