@@ -45,6 +45,7 @@ EXPECTED = {
         f"{M}:2: 'title' is missing (add a line 'title: ...')",
     ],
     "unknown-setting": [f"{M}:16: unknown setting 'lnes' (did you mean 'lines'?)"],
+    "unknown-counts-as": [f"{M}:9: unknown kind 'eet' in counts_as (did you mean 'ete'?)"],
     "unknown-theme": [f"{M}:4: unknown theme 'alpah' (did you mean 'alpha'?)"],
     "unknown-type": [f"{M}:14: unknown activity type 'wirte' (did you mean 'write'?)"],
 }
