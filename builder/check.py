@@ -53,7 +53,7 @@ def check_course(root: Path, *, strict: bool = False, today: date | None = None)
     course = load_course(root)
     _check_regions(root, course)
     stale = course.regions.stale(today or date.today())
-    report = CheckReport(course, tuple(measure(m) for m in course.modules), stale)
+    report = CheckReport(course, _readability(course), stale)
     if strict and report.flagged:
         raise ContentError(
             [
@@ -67,6 +67,15 @@ def check_course(root: Path, *, strict: bool = False, today: date | None = None)
             ]
         )
     return report
+
+
+def _readability(course: Course) -> tuple[Readability, ...]:
+    """Each module's reading age as printed: the hardest of its regional editions."""
+    editions = [regional_course(course, region).modules for region in Region]
+    return tuple(
+        max((measure(e[i]) for e in editions), key=lambda r: r.reading_age)
+        for i in range(len(course.modules))
+    )
 
 
 def _check_regions(root: Path, course: Course) -> None:
