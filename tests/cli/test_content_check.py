@@ -16,8 +16,8 @@ from tests.conftest import BROKEN, GOOD_COURSE, SHIPPED_COURSE
 def test_shipped_course_summary(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["content", "check", str(SHIPPED_COURSE)])
     assert result.exit_code == 0, result.output
-    assert "5 themes, 15 modules" in result.output
-    assert "30 guided hours" in result.output
+    assert "6 themes, 23 modules" in result.output
+    assert "46 guided hours" in result.output
     assert "Every module reads at age 9 or lower." in result.output
 
 
@@ -25,7 +25,7 @@ def test_json_summary_for_scripts(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["content", "check", str(SHIPPED_COURSE), "--json"])
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert data["ok"] and data["themes"] == 5 and data["modules"] >= 15
+    assert data["ok"] and data["themes"] == 6 and data["modules"] >= 23
     assert data["guided_minutes"] >= 1800
     assert {r["module_id"] for r in data["readability"]} >= {"WB1", "HC3"}
 
