@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from builder.regions import Region
+
 content_option = click.option(
     "--content",
     type=click.Path(path_type=Path, file_okay=False),
@@ -19,8 +21,8 @@ output_option = click.option(
     help="Where to write the files.",
 )
 
-# The regions, as the builder defines them (kept in step by tests/cli/test_help.py).
-REGION_NAMES = ("scotland", "england", "wales")
+# The regions' names come from the builder's closed list, defined once.
+REGION_NAMES = tuple(region.value for region in Region)
 region_option = click.option(
     "--region",
     type=click.Choice(REGION_NAMES),

@@ -71,6 +71,13 @@ def agree(
         return found
 
 
+def order_agreement(t: Tracker, reference: str) -> tuple[bool, Agreement | None]:
+    """Whether the order needs agreement, and the agreement recorded on it, if any."""
+    with t.db.read() as tx:
+        order = find_order(tx, reference)
+        return policy_of(tx, order).needs_agreement, agreement(tx, order)
+
+
 def agreement(tx: Transaction, order: Order) -> Agreement | None:
     """The order's recorded agreement, if there is one."""
     row = tx.one("SELECT * FROM order_agreements WHERE order_id = ?", (order.id,))

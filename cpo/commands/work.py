@@ -342,14 +342,26 @@ def hours(reference: str, data: Path | None, as_json: bool) -> None:
 
 
 def print_statement(data: Path | None, reference: str, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from tracker.ete import order_agreement
     from tracker.ledger import describe, hours_statement
 
     with open_from_cli(data) as t:
         statement = hours_statement(t, reference)
+        needs, agreed = order_agreement(t, statement.order.reference)
     if as_json:
-        click.echo(json.dumps(statement.as_json(), indent=2))
-    else:
-        click.echo("\n".join(describe(statement)))
+        extra = {"ete_agreement": asdict(agreed) if agreed else None} if needs else {}
+        click.echo(json.dumps(statement.as_json() | extra, indent=2))
+        return
+    click.echo("\n".join(describe(statement)))
+    if needs and agreed:
+        click.echo(f"\n  ETE agreed by {agreed.agreed_by} on {agreed.agreed_on}")
+    elif needs:
+        click.echo(
+            f"\n  ETE not agreed yet: nothing is credited until "
+            f"`cpo order agree {statement.order.reference} --by NAME`"
+        )
 
 
 @click.group()

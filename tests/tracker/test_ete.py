@@ -5,6 +5,7 @@ Every test runs on SQLite and on PostgreSQL (the `tracker` fixture).
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -228,3 +229,29 @@ def test_a_workbook_names_the_help_where_the_client_lives(
         version = tx.scalar("SELECT content_version FROM workbooks")
         order = find_order(tx, "C-1")
     assert version != tracker.course.version and order.jurisdiction == jurisdiction
+
+
+def test_the_command_line_records_region_and_agreement(cpo) -> None:  # type: ignore[no-untyped-def]
+    """As a case worker types it: one clear line for each mistake, then the agreement."""
+    cpo("office", "add", "cardiff", "--name", "Cardiff")
+    add = ["client", "add", "E-7", "--name", "Sam", "--office", "cardiff", "--case-worker", "Pat"]
+    bad = cpo(*add, "--region", "walse", ok=False)
+    assert "Invalid value for '--region'" in bad.output and bad.exit_code == 2
+    cpo(*add, "--region", "wales")
+    assert "region: Wales" in cpo("client", "show", "E-7").output
+    dates = ["--made", "2026-11-02", "--deadline", "2027-11-01"]
+    cpo("order", "add", "E-7", "--jurisdiction", "england-wales", "--hours", "60", *dates)
+    assert "ETE not agreed yet" in cpo("hours", "E-7").output
+    early = cpo("order", "agree", "E-7/1", "--by", "Pat Lee", "--date", "2026-10-01", ok=False)
+    assert early.output.startswith("Error: 2026-10-01 is before the order was made")
+    done = cpo("order", "agree", "E-7/1", "--by", "Pat Lee", "--date", "2026-11-20")
+    assert "Pat Lee agreed ETE work on E-7/1 on 2026-11-20" in done.output
+    assert "ETE agreed by Pat Lee on 2026-11-20" in cpo("hours", "E-7").output
+    data = json.loads(cpo("hours", "E-7", "--json").output)
+    assert data["ete_agreement"]["agreed_by"] == "Pat Lee"
+    again = cpo("order", "agree", "E-7/1", "--by", "Sam Roe", ok=False)
+    assert "already agreed by Pat Lee on 2026-11-20" in again.output
+    refused = cpo("issue", "E-7", "--modules", "WB1", ok=False)
+    assert "WB1 cannot count on order E-7/1" in refused.output
+    cpo("client", "set", "E-7", "--region", "england")
+    assert "region: England" in cpo("client", "show", "E-7").output
