@@ -226,3 +226,12 @@ def test_resolving_keeps_plain_lines_and_drops_only_what_the_region_lacks(
     dropped = len(lines) - len(out)
     lacking = sum("only-wales" in line for line in lines) if region != Region.WALES else 0
     assert dropped == lacking
+
+
+def test_an_offline_bundle_names_the_help_of_its_region(tmp_path: Path) -> None:
+    from builder.html import render_specimen_bundle
+
+    course = regional_course(load_course(SHIPPED_COURSE), Region.WALES)
+    folder, _ = render_specimen_bundle(course, ["WB1", "SW7"], tmp_path / "html")
+    page = (folder / next(p.name for p in folder.glob("*SW7*.html"))).read_text(encoding="utf-8")
+    assert "Careers Wales" in page and "[[" not in page
