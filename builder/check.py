@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from builder.course import Course
+from builder.course import ChooseActivity, CountsAs, Course, PlanActivity
 from builder.errors import ContentError, Problem
 from builder.loader import MODULES_DIR, load_course, shown_path
 from builder.readability import TARGET_READING_AGE, Readability, measure
+from builder.regions import Checked, Region, regional_course
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class CheckReport:
 
     course: Course
     readability: tuple[Readability, ...]
+    stale: tuple[Checked, ...] = ()  # region facts checked over 12 months ago
 
     @property
     def flagged(self) -> tuple[Readability, ...]:
@@ -36,14 +39,21 @@ class CheckReport:
             "guided_minutes": course.guided_minutes,
             "target_reading_age": TARGET_READING_AGE,
             "readability": [asdict(r) | {"flagged": r.flagged} for r in self.readability],
+            "ete_modules": [m.id for m in course.modules if m.counts(CountsAs.ETE)],
+            "stale": [
+                {"id": c.id, "region": c.region, "checked": str(c.checked), "source": c.source}
+                for c in self.stale
+            ],
             "errors": [],
         }
 
 
-def check_course(root: Path, *, strict: bool = False) -> CheckReport:
+def check_course(root: Path, *, strict: bool = False, today: date | None = None) -> CheckReport:
     """Load and measure the course; with `strict`, a module above reading age 9 is an error."""
     course = load_course(root)
-    report = CheckReport(course, tuple(measure(m) for m in course.modules))
+    _check_regions(root, course)
+    stale = course.regions.stale(today or date.today())
+    report = CheckReport(course, _readability(course), stale)
     if strict and report.flagged:
         raise ContentError(
             [
@@ -57,3 +67,30 @@ def check_course(root: Path, *, strict: bool = False) -> CheckReport:
             ]
         )
     return report
+
+
+def _readability(course: Course) -> tuple[Readability, ...]:
+    """Each module's reading age as printed: the hardest of its regional editions."""
+    editions = [regional_course(course, region).modules for region in Region]
+    return tuple(
+        max((measure(e[i]) for e in editions), key=lambda r: r.reading_age)
+        for i in range(len(course.modules))
+    )
+
+
+def _check_regions(root: Path, course: Course) -> None:
+    """Report an activity that loses its choices or rows in some region."""
+    problems = []
+    for region in Region:
+        for module in regional_course(course, region).modules:
+            path = shown_path(root / MODULES_DIR / f"{module.id}.md")
+            for a in module.activities:
+                empty = (isinstance(a, ChooseActivity) and len(a.options) < 2) or (
+                    isinstance(a, PlanActivity) and not a.rows
+                )
+                if empty:
+                    problems.append(
+                        Problem(path, a.line, f"in {region.label}, {a.id} has nothing left to fill")
+                    )
+    if problems:
+        raise ContentError(problems)

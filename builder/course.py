@@ -4,11 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from typing import ClassVar
 
+from builder.regions import Region, RegionData
+
 ACTIVITY_TYPES = ("write", "choose", "scale", "list", "plan", "reflect")
-ICONS = ("sun", "thought", "people", "briefcase", "signpost")
+ICONS = ("sun", "thought", "people", "briefcase", "signpost", "toolbox")
+
+
+class CountsAs(StrEnum):
+    """A kind of activity a module can be credited as (front matter `counts_as:`)."""
+
+    OTHER_ACTIVITY = "other-activity"  # Scotland's Other Activity
+    ETE = "ete"  # England and Wales: Education, Training and Employment
+
+    @property
+    def label(self) -> str:
+        """The kind as staff read it."""
+        return COUNTS_AS_LABELS[self]
+
+
+COUNTS_AS_LABELS = {
+    CountsAs.OTHER_ACTIVITY: "Other activity",
+    CountsAs.ETE: "ETE (education, training and employment)",
+}
 
 # The closing declaration every module carries. Renderers print it from here so
 # that paper and screen say exactly the same words.
@@ -121,6 +142,16 @@ class Module:
     outcomes: tuple[str, ...]
     blocks: tuple[Block, ...]
     source: str = field(repr=False)
+    counts_as: frozenset[CountsAs] = frozenset({CountsAs.OTHER_ACTIVITY})
+
+    def counts(self, kind: CountsAs) -> bool:
+        """Whether the module can be credited as this kind of activity."""
+        return kind in self.counts_as
+
+    @property
+    def counts_as_label(self) -> str:
+        """What the module counts as, for staff: 'Other activity; ETE (...)'."""
+        return "; ".join(k.label for k in CountsAs if k in self.counts_as)
 
     @property
     def activities(self) -> tuple[Activity, ...]:
@@ -154,6 +185,8 @@ class Course:
     language: str
     themes: tuple[Theme, ...]
     version: str
+    regions: RegionData = field(default_factory=RegionData, repr=False)
+    region: Region | None = None  # None: not yet resolved for a region (`regional_course`)
 
     @cached_property  # a frozen dataclass keeps it in __dict__; asked for in hot loops
     def modules(self) -> tuple[Module, ...]:

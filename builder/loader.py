@@ -12,15 +12,25 @@ from typing import Any
 import yaml
 
 from builder.blocks import BodyParser
-from builder.course import ICONS, Course, Example, HelpPanel, Module, ReflectActivity, Theme
+from builder.course import (
+    ICONS,
+    CountsAs,
+    Course,
+    Example,
+    HelpPanel,
+    Module,
+    ReflectActivity,
+    Theme,
+)
 from builder.errors import ContentError, Problem
 from builder.hints import did_you_mean
+from builder.regions import REGIONS_FILE, RegionData, check_placeholders, read_regions
 
 COURSE_FILE = "course.yaml"
 MODULES_DIR = "modules"
 COURSE_KEYS = ("title", "subtitle", "language", "themes")
 THEME_KEYS = ("id", "code", "title", "purpose", "icon")
-MODULE_KEYS = ("id", "title", "theme", "minutes", "outcomes")
+MODULE_KEYS = ("id", "title", "theme", "minutes", "outcomes", "counts_as")
 MIN_ACTIVITIES, MAX_ACTIVITIES = 6, 10
 
 
@@ -68,6 +78,7 @@ class _Mapping:
 class _Loader:
     root: Path
     problems: list[Problem] = field(default_factory=list)
+    regions: RegionData = field(default_factory=RegionData)
 
     def problem(self, path: Path, line: int | None, message: str, hint: str = "") -> None:
         self.problems.append(Problem(shown_path(path), line, message, hint))
@@ -80,6 +91,7 @@ class _Loader:
             return None
         course_path = self.root / COURSE_FILE
         course = self.read_course(course_path)
+        self.regions = read_regions(self.root, self.problems, shown_path(self.root / REGIONS_FILE))
         modules = self.read_modules(course["themes"] if course else [])
         if course is None:
             return None
@@ -223,6 +235,7 @@ class _Loader:
         fields = self.module_fields(path, meta, themes)
         parser = BodyParser(shown_path(path), fields["id"], end + 2, self.problems)
         blocks = parser.parse("\n".join(lines[end + 1 :]))
+        self.problems += check_placeholders(self.regions, shown_path(path), text)
         if len(self.problems) > before:
             return None
         module = Module(**fields, blocks=blocks, source=text)
@@ -259,7 +272,27 @@ class _Loader:
             "theme": theme_id,
             "minutes": minutes if isinstance(minutes, int) else 0,
             "outcomes": self.outcomes(path, meta),
+            "counts_as": self.counts_as(path, meta),
         }
+
+    def counts_as(self, path: Path, meta: _Mapping) -> frozenset[CountsAs]:
+        """The kinds of activity the module counts as: a list from a closed vocabulary."""
+        raw = meta.values.get("counts_as")
+        if "counts_as" not in meta.values:
+            return frozenset()
+        kinds = [k.value for k in CountsAs]
+        line = meta.line_of("counts_as")
+        if not isinstance(raw, list) or not raw or not all(isinstance(k, str) for k in raw):
+            hint = "use one or more of: " + ", ".join(kinds)
+            self.problem(path, line, "'counts_as' must be a list like [other-activity, ete]", hint)
+            return frozenset()
+        for kind in raw:
+            if kind not in kinds:
+                hint = did_you_mean(kind, kinds)
+                self.problem(path, line, f"unknown kind '{kind}' in counts_as", hint)
+        if len(set(raw)) != len(raw):
+            self.problem(path, line, "'counts_as' names a kind twice")
+        return frozenset(CountsAs(k) for k in raw if k in kinds)
 
     def outcomes(self, path: Path, meta: _Mapping) -> tuple[str, ...]:
         raw = meta.values.get("outcomes")
@@ -329,6 +362,7 @@ class _Loader:
             language=course["language"],
             themes=tuple(themes),
             version=self.version_hash(),
+            regions=self.regions,
         )
 
     def check_unique(self, modules: list[Module]) -> None:
@@ -350,6 +384,8 @@ class _Loader:
         """A short hash of every content file, so any change to the text changes it."""
         digest = hashlib.sha256()
         files = [self.root / COURSE_FILE, *sorted((self.root / MODULES_DIR).glob("*.md"))]
+        if (self.root / REGIONS_FILE).is_file():
+            files.append(self.root / REGIONS_FILE)
         for path in files:
             digest.update(path.relative_to(self.root).as_posix().encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")

@@ -96,6 +96,15 @@ def signpost() -> list[Shape]:
     ]
 
 
+def toolbox() -> list[Shape]:
+    return [
+        _stroke(Rect(8, 12, 84, 50, rx=4, ry=4), fill=white),
+        _stroke(PolyLine([34, 62, 38, 78, 62, 78, 66, 62])),
+        _stroke(Line(8, 40, 92, 40)),
+        _stroke(Rect(42, 34, 16, 12), fill=INK),
+    ]
+
+
 def pencil() -> list[Shape]:
     body = Group(
         _stroke(Rect(-8, 0, 16, 62), fill=white),
@@ -149,6 +158,7 @@ THEME_ICONS: dict[str, Callable[[], list[Shape]]] = {
     "people": people,
     "briefcase": briefcase,
     "signpost": signpost,
+    "toolbox": toolbox,
 }
 ACTIVITY_PICTOGRAMS: dict[str, Callable[[], list[Shape]]] = {
     "write": pencil,

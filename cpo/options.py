@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from builder.regions import Region
+
 content_option = click.option(
     "--content",
     type=click.Path(path_type=Path, file_okay=False),
@@ -17,6 +19,16 @@ output_option = click.option(
     default=Path("output"),
     show_default=True,
     help="Where to write the files.",
+)
+
+# The regions' names come from the builder's closed list, defined once.
+REGION_NAMES = tuple(region.value for region in Region)
+region_option = click.option(
+    "--region",
+    type=click.Choice(REGION_NAMES),
+    default="scotland",
+    show_default=True,
+    help="Whose help, services and figures to print: where the client lives.",
 )
 
 data_option = click.option(

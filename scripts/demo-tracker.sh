@@ -82,9 +82,41 @@ cpo statement DEMO-001 --output output/demo-statement.pdf
 cpo export --from "$made" --to "$("$BIN/python" -c "import datetime as d; print(d.date.today())")" \
     --output output/demo-ledger.csv
 
+echo "== England and Wales: only ETE modules, credited once the probation practitioner agrees"
+cpo client add DEMO-002 --name "Jo Evans" --office demo-office --case-worker "Pat Lee" \
+    --contact "029 2000 0000" --region england
+cpo order add DEMO-002 --jurisdiction england-wales --hours 120 --made "$made" --deadline "$deadline"
+cpo issue DEMO-002 --modules WM1,SW1 --json > output/demo-issue-england.json
+cpo issue DEMO-002 --modules WB1 || echo "(refused, as it should be: WB1 is not ETE)"
+code=$("$BIN/python" -c "import json; print(json.load(open('output/demo-issue-england.json'))['modules'][0]['code'])")
+cpo checkin "$code"
+cpo mark R5 --accept --tried all --minutes 2h || echo "(refused until the agreement is recorded)"
+cpo order agree DEMO-002/1 --by "Pat Lee"
+cpo mark R5 --accept --tried all --minutes 2h
+cpo hours DEMO-002 | tee output/demo-hours-england.txt
+
+echo "== Wales: the same ETE rule, with Welsh services in the workbook"
+cpo client add DEMO-003 --name "Rhys Morgan" --office demo-office --case-worker "Pat Lee" \
+    --contact "029 2000 0000" --region wales
+cpo order add DEMO-003 --jurisdiction england-wales --hours 80 --made "$made" --deadline "$deadline"
+cpo issue DEMO-003 --modules WM1,SW7 --json > output/demo-issue-wales.json
+
+echo "== Each workbook names the careers service where its client lives"
+"$BIN/python" - <<'PY'
+import json
+import pypdfium2 as pdfium
+for nation, name in [("Scotland", "demo-issue.json"), ("England", "demo-issue-england.json"),
+                     ("Wales", "demo-issue-wales.json")]:
+    issued = json.load(open(f"output/{name}"))
+    document = pdfium.PdfDocument(issued["files"][0])
+    text = " ".join(page.get_textpage().get_text_range() for page in document)
+    found = [s for s in ("My World of Work", "National Careers Service", "Careers Wales") if s in text]
+    print(f"{nation}: workbook {issued['workbook']} ({issued['files'][0]}) names {', '.join(found)}")
+PY
+
 echo "== The audit fingerprint on the weekly report is an anchor outside the records:"
 echo "   later, prove the chain still holds what that report showed"
 fingerprint=$("$BIN/python" -c "import csv; print(next(csv.DictReader(open('output/demo-weekly.csv')))['audit_fingerprint'])")
 echo "Fingerprint on output/demo-weekly.csv and output/demo-weekly.pdf: $fingerprint"
-cpo client add DEMO-002 --name "Wáng 王小明" --office demo-office --case-worker "Ana Lopez"
+cpo client add DEMO-004 --name "Wáng 王小明" --office demo-office --case-worker "Ana Lopez"
 cpo audit verify --since "$fingerprint"

@@ -27,3 +27,19 @@ class IntakeError(TrackerError):
     def __init__(self, source: str, reason: str) -> None:
         self.source, self.reason = source, reason
         super().__init__(f"{source}: {reason}")
+
+
+class NotEligible(TrackerError):
+    """A module that does not count on an order: in England and Wales only ETE modules do."""
+
+    def __init__(self, module_id: str, order: str, reason: str) -> None:
+        self.field, self.module_id, self.order, self.reason = "module", module_id, order, reason
+        super().__init__(f"{module_id} cannot count on order {order}: {reason}")
+
+
+class AgreementNeeded(TrackerError):
+    """ETE work is credited only once the probation practitioner's agreement is recorded."""
+
+    def __init__(self, order: str, reason: str) -> None:
+        self.field, self.order, self.reason = "agreement", order, reason
+        super().__init__(f"order {order}: {reason}")

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from builder.course import Course
 from builder.editions import CheckIn, Personal
 from builder.profiles import get_profile
+from builder.regions import regional_course
 from tracker.codes import ALPHABET, Token, show_code
 from tracker.errors import NotFound, TrackerError
+from tracker.ete import check_eligible, region_for
 from tracker.ledger import ACCEPTED, CREDITED, NOT_ISSUED, REFUSED, REVERSED, statement
-from tracker.orders import find_order, load_order
+from tracker.orders import find_order, load_order, policy_of
 from tracker.people import Client, get_client
 from tracker.policy import hours
 from tracker.store import Transaction
@@ -68,6 +71,7 @@ def issue(
         if order.client_id != client.id:
             raise TrackerError(f"order {order.reference} is not {client.reference}'s")
         modules = _choose(t, tx, order.id, module_ids)
+        course = regional_course(t.course, region_for(order, client))
         today = t.today()
         due = due_on or min(
             today + timedelta(days=t.config.due_days), date.fromisoformat(order.deadline)
@@ -125,7 +129,7 @@ def issue(
         )
         folder = out_root / number
         try:
-            files = _print(t, client, number, profile, due, tuple(issued), folder, html)
+            files = _print(course, t, client, number, profile, due, tuple(issued), folder, html)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -164,13 +168,16 @@ def revoke(t: Tracker, number: str, reason: str, actor: str) -> None:
 def _choose(t: Tracker, tx: Transaction, order_id: int, wanted: list[str] | None) -> list[str]:
     """The modules to issue: those asked for, or the next that fit what is left of the cap."""
     course = t.course
-    order_statement = statement(t, tx, load_order(tx, order_id))
+    order = load_order(tx, order_id)
+    policy = policy_of(tx, order)
+    order_statement = statement(t, tx, order)
     states = {m.module_id: m for m in order_statement.modules}
     if wanted:
         unknown = [m for m in wanted if m not in states]
         if unknown:
             raise NotFound(f"no module {unknown[0]} in the course")
         for module_id in wanted:
+            check_eligible(policy, order, course.module(module_id))
             line = states[module_id]
             if line.state in (CREDITED, ACCEPTED):
                 raise TrackerError(f"{module_id} is already done on this order ({line.state})")
@@ -185,10 +192,10 @@ def _choose(t: Tracker, tx: Transaction, order_id: int, wanted: list[str] | None
         if m.state not in (NOT_ISSUED, CREDITED, ACCEPTED, REFUSED, REVERSED)
     )
     room = order_statement.cap_left - pending
-    free = [m for m in course.modules if states[m.id].state == NOT_ISSUED]
+    free = [m for m in course.modules if states[m.id].state == NOT_ISSUED and policy.eligible(m)]
     if room <= 0 or not free:
         why = (
-            "every module is issued or done"
+            f"every {policy.cap_name} module is issued or done"
             if not free
             else (
                 f"the cap has {hours(max(room, 0))} left once the modules already out are counted"
@@ -221,6 +228,7 @@ def _new_token(t: Tracker, tx: Transaction) -> Token:
 
 
 def _print(
+    course: Course,
     t: Tracker,
     client: Client,
     number: str,
@@ -243,11 +251,9 @@ def _print(
     personal = Personal(client.reference, number, name=client.name, contact=contact)
     ids = [m.module_id for m in modules]
     checkins = [CheckIn(m.payload, m.code) for m in modules]
-    files = [
-        render_personalised(t.course, ids, profile, personal, checkins, folder / "workbook.pdf")
-    ]
+    files = [render_personalised(course, ids, profile, personal, checkins, folder / "workbook.pdf")]
     letter = Letter(
-        sender=t.course.title,
+        sender=course.title,
         name=client.name,
         date=_spoken(t.today()),
         workbook=number,
@@ -259,7 +265,7 @@ def _print(
     if html:
         from builder.html import render_bundle
 
-        files.extend(render_bundle(t.course, ids, personal, checkins, folder / "html"))
+        files.extend(render_bundle(course, ids, personal, checkins, folder / "html"))
     return tuple(files)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tracker.errors import NotFound, TrackerError
+from tracker.ete import check_credit
 from tracker.ledger import ACCEPTED, add_credit, module_states
 from tracker.orders import credited_minutes, find_order, load_order, module_credit, policy_of
 from tracker.policy import credit_for, hours
@@ -140,6 +141,7 @@ def mark(
             if module_credit(tx, order.id, module.id):
                 raise TrackerError(f"{module.id} is already credited on order {order.reference}")
             policy = policy_of(tx, order)
+            check_credit(tx, policy, order, module)  # England and Wales: ETE, once agreed
             so_far = credited_minutes(tx, order.id)
             credit = credit_for(
                 policy,

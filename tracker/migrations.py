@@ -7,6 +7,8 @@ store, compare and return them the same way. Hours are whole minutes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 INITIAL = """
 CREATE TABLE schema_migrations (
     version INTEGER PRIMARY KEY,
@@ -259,10 +261,21 @@ COVERED: dict[str, tuple[str, ...]] = {
         "reason",
         "created_at",
     ),
+    # Issue 18: on an England and Wales order, credit waits for this agreement.
+    "order_agreements": ("order_id", "agreed_by", "agreed_on", "recorded_by", "created_at"),
 }
+# Tables made after migration 3, covered by the migration that follows the one making them.
+LATER = {"order_agreements": 5}
 # How a covered row is named in the journal and the chain; {p} is NEW., OLD. or nothing.
 ROW_KEY = {"mark_activities": "CAST({p}mark_id AS TEXT) || '/' || {p}activity_id"}
-APPEND_ONLY = ("credits", "marks", "mark_activities", "order_adjustments", "audit_log")
+APPEND_ONLY = (
+    "credits",
+    "marks",
+    "mark_activities",
+    "order_adjustments",
+    "audit_log",
+    "order_agreements",
+)
 
 
 def row_key(table: str, prefix: str = "") -> str:
@@ -278,16 +291,16 @@ TRUST_COMMON = [
 ]
 
 
-def _sqlite_trust() -> list[str]:
-    out = list(TRUST_COMMON)
-    for table in COVERED:
+def _sqlite_trust(migration: int) -> list[str]:
+    out = list(TRUST_COMMON) if migration == 3 else []
+    for table in _made_by(migration, COVERED):
         for event, alias in (("INSERT", "NEW."), ("UPDATE", "NEW."), ("DELETE", "OLD.")):
             out.append(
                 f"CREATE TRIGGER {table}_journal_{event.lower()} AFTER {event} ON {table} "
                 f"BEGIN INSERT OR IGNORE INTO row_changes (tbl, row_key) "
                 f"VALUES ('{table}', {row_key(table, alias)}); END"
             )
-    for table in APPEND_ONLY:
+    for table in _made_by(migration, APPEND_ONLY):
         for event in ("UPDATE", "DELETE"):
             out.append(
                 f"CREATE TRIGGER {table}_append_only_{event.lower()} BEFORE {event} ON {table} "
@@ -296,13 +309,15 @@ def _sqlite_trust() -> list[str]:
     return out
 
 
-def _postgresql_trust() -> list[str]:
-    out = [
-        *TRUST_COMMON,
-        "CREATE FUNCTION cpo_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
-    ]
-    for table in COVERED:
+def _postgresql_trust(migration: int) -> list[str]:
+    out = []
+    if migration == 3:
+        out = [
+            *TRUST_COMMON,
+            "CREATE FUNCTION cpo_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
+        ]
+    for table in _made_by(migration, COVERED):
         for alias in ("NEW", "OLD"):
             out.append(
                 f"CREATE FUNCTION cpo_journal_{table}_{alias.lower()}() RETURNS trigger "
@@ -318,7 +333,7 @@ def _postgresql_trust() -> list[str]:
             f"CREATE TRIGGER {table}_journal_old AFTER DELETE ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION cpo_journal_{table}_old()"
         )
-    for table in APPEND_ONLY:
+    for table in _made_by(migration, APPEND_ONLY):
         out.append(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION cpo_append_only()"
@@ -326,8 +341,40 @@ def _postgresql_trust() -> list[str]:
     return out
 
 
+def _made_by(migration: int, tables: Iterable[str]) -> list[str]:
+    """The tables whose triggers `migration` makes: 3 for the first ones, later for later ones."""
+    return [t for t in tables if LATER.get(t, 3) == migration]
+
+
 # A migration is one script for both engines, or its statements for each engine.
 Migration = str | dict[str, list[str]]
-TRUST: dict[str, list[str]] = {"sqlite": _sqlite_trust(), "postgresql": _postgresql_trust()}
+TRUST: dict[str, list[str]] = {"sqlite": _sqlite_trust(3), "postgresql": _postgresql_trust(3)}
+AGREEMENTS_COVERED: dict[str, list[str]] = {
+    "sqlite": _sqlite_trust(5),
+    "postgresql": _postgresql_trust(5),
+}
+# Issue 18: where a client lives (which help their workbook names), and the probation
+# practitioner's agreement that ETE work counts on an England and Wales order. Agreement
+# is recorded once per order, with who agreed and on what day.
+ETE = """
+ALTER TABLE clients ADD COLUMN region TEXT
+    CHECK (region IS NULL OR region IN ('scotland', 'england', 'wales'));
 
-MIGRATIONS: dict[int, Migration] = {1: INITIAL, 2: INTAKE, 3: TRUST}
+CREATE TABLE order_agreements (
+    id {pk},
+    order_id BIGINT NOT NULL UNIQUE REFERENCES orders (id),
+    agreed_by TEXT NOT NULL CHECK (length(agreed_by) BETWEEN 1 AND 100),
+    agreed_on TEXT NOT NULL CHECK (length(agreed_on) = 10),
+    recorded_by TEXT NOT NULL CHECK (length(recorded_by) > 0),
+    created_at TEXT NOT NULL
+)
+"""
+
+# Numbers need not be contiguous: each migration not yet applied is applied, in order.
+MIGRATIONS: dict[int, Migration] = {
+    1: INITIAL,
+    2: INTAKE,
+    3: TRUST,
+    4: ETE,
+    5: AGREEMENTS_COVERED,
+}

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from builder.hints import did_you_mean
+from builder.regions import Region
 from tracker.errors import NotFound, TrackerError
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
@@ -36,6 +37,7 @@ class Client:
     case_worker: str
     case_worker_contact: str
     extra_time: bool
+    region: Region | None = None  # where they live: which help their workbook names
 
 
 def add_office(
@@ -100,6 +102,7 @@ def add_client(
     actor: str,
     contact: str = "",
     extra_time: bool = False,
+    region: Region | None = None,
 ) -> Client:
     """Register a client; TrackerError if the reference is taken or a field is unusable."""
     reference = check_case_reference(reference)
@@ -113,7 +116,7 @@ def add_client(
             raise TrackerError(f"there is already a client with reference '{reference}'")
         client_id = tx.insert(
             "INSERT INTO clients (reference, name, office_id, case_worker, case_worker_contact,"
-            " extra_time, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " extra_time, created_at, region) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 reference,
                 name.strip(),
@@ -122,11 +125,27 @@ def add_client(
                 contact.strip(),
                 int(extra_time),
                 t.now(),
+                region.value if region else None,
             ),
         )
-        t.audit(tx, actor, "client.add", reference, office=office, extra_time=extra_time)
+        t.audit(
+            tx,
+            actor,
+            "client.add",
+            reference,
+            office=office,
+            extra_time=extra_time,
+            **({"region": region.value} if region else {}),
+        )
     return Client(
-        client_id, reference, name.strip(), office, case_worker.strip(), contact.strip(), extra_time
+        client_id,
+        reference,
+        name.strip(),
+        office,
+        case_worker.strip(),
+        contact.strip(),
+        extra_time,
+        region,
     )
 
 
@@ -137,8 +156,9 @@ def update_client(
     extra_time: bool | None = None,
     case_worker: str | None = None,
     contact: str | None = None,
+    region: Region | None = None,
 ) -> Client:
-    """Change a client's extra-time allowance, case worker or contact."""
+    """Change a client's extra-time allowance, case worker, contact or region."""
     if case_worker is not None:
         case_worker = check_text(case_worker, "the case worker", 100, required=True)
     if contact is not None:
@@ -149,10 +169,13 @@ def update_client(
             "extra_time": None if extra_time is None else int(extra_time),
             "case_worker": case_worker,
             "case_worker_contact": contact,
+            "region": region.value if region is not None else None,
         }
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
-            raise TrackerError("nothing to change: give --extra-time, --case-worker or --contact")
+            raise TrackerError(
+                "nothing to change: give --extra-time, --case-worker, --contact or --region"
+            )
         for column, value in changes.items():
             tx.execute(f"UPDATE clients SET {column} = ? WHERE id = ?", (value, client.id))
         t.audit(tx, actor, "client.update", reference, **changes)
@@ -214,4 +237,5 @@ def _client(row: Row) -> Client:
         row["case_worker"],
         row["case_worker_contact"],
         bool(row["extra_time"]),
+        Region(row["region"]) if row.get("region") else None,
     )

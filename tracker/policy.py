@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from builder.course import CountsAs, Module
 from tracker.errors import TrackerError
 
 
@@ -23,7 +24,13 @@ class Policy:
     max_minutes: int  # the longest
     cap_percent: int
     cap_ceiling_minutes: int | None  # None: no ceiling
+    counts: CountsAs = CountsAs.OTHER_ACTIVITY  # the kind of module that can be credited
+    needs_agreement: bool = False  # credit waits for the case worker's recorded agreement
     extra_time_percent: int = 120  # the x1.2 allowance for people who need extra time
+
+    def eligible(self, module: Module) -> bool:
+        """Whether the module can be credited under this policy."""
+        return module.counts(self.counts)
 
     def cap(self, ordered_minutes: int) -> int:
         """The most Other Activity an order can hold: a share of it, rounded down, capped."""
@@ -59,6 +66,9 @@ POLICIES: dict[str, Policy] = {
             max_minutes=300 * 60,
             cap_percent=30,
             cap_ceiling_minutes=None,
+            # The Community Payback manual: ETE "agreed with the Probation Practitioner".
+            counts=CountsAs.ETE,
+            needs_agreement=True,
         ),
     )
 }

@@ -96,8 +96,10 @@ class Database:
                 f"the records were written by a newer cpo (schema {version}; this cpo knows "
                 f"up to {newest}): upgrade cpo-offline before using them"
             )
+        with self._transaction(write=False) as tx:
+            applied = _applied(tx)
         for number in sorted(MIGRATIONS):
-            if number > version:
+            if number not in applied:  # a gap (a migration merged late) is filled in too
                 self._apply(number, MIGRATIONS[number])
 
     def _apply(self, number: int, script: Migration) -> None:
@@ -112,7 +114,7 @@ class Database:
                 self._conn.execute("BEGIN IMMEDIATE")
             else:
                 tx.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
-            if _schema_version(tx) < number:
+            if number not in _applied(tx):
                 for statement in statements:
                     self._conn.execute(statement)
                 tx.execute(
@@ -241,6 +243,13 @@ def _connect_postgres(url: str) -> Any:
     except psycopg.Error as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise TrackerError(f"cannot reach the PostgreSQL records: {first}") from None
+
+
+def _applied(tx: Transaction) -> set[int]:
+    """The numbers of the migrations already applied."""
+    if not _schema_version(tx):
+        return set()
+    return {int(r["version"]) for r in tx.all("SELECT version FROM schema_migrations")}
 
 
 def _schema_version(tx: Transaction) -> int:

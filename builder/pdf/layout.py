@@ -386,7 +386,10 @@ class _Story:
                     if m.minutes % 60 == 0
                     else f"{m.minutes} minutes"
                 )
-                out.append(self.p(f"<b>{m.id}</b>   {escape(m.title)} ({hours})", "bullet"))
+                line = f"<b>{m.id}</b>   {escape(m.title)} ({hours})"
+                if self.specimen:  # staff only: a client's workbook never says what it counts as
+                    line += f"<br/>Counts as: {escape(m.counts_as_label)}"
+                out.append(self.p(line, "bullet"))
         return out
 
     def theme_opener(self, theme: Theme, modules: list[Module]) -> list[Flowable]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cpo.options import content_option, output_option
+from cpo.options import content_option, output_option, region_option
 
 
 @click.group()
@@ -36,12 +36,14 @@ def build() -> None:
 )
 @content_option
 @output_option
+@region_option
 def pdf(
     profiles: tuple[str, ...],
     modules: str | None,
     preview: str | None,
     content: Path | None,
     output: Path,
+    region: str,
 ) -> None:
     """Write specimen PDF workbooks (watermarked SPECIMEN; their codes are never credited).
 
@@ -51,18 +53,19 @@ def pdf(
     \b
     Example:
         cpo build pdf --profile standard --modules WB1,HC2
-        cpo build pdf --preview WB1
+        cpo build pdf --preview WB1 --region wales
     """
     from builder.errors import BuildError
     from builder.loader import default_content_root, load_course
     from builder.pdf import render_specimen
     from builder.pdf.preview import page_png
     from builder.profiles import PROFILES, get_profile
+    from builder.regions import parse_region, regional_course
 
     chosen = list(profiles) or list(PROFILES)
     for name in chosen:
         get_profile(name)  # a bad name fails before anything is written
-    course = load_course(content or default_content_root())
+    course = regional_course(load_course(content or default_content_root()), parse_region(region))
     ids = [m.strip() for m in modules.split(",") if m.strip()] if modules else None
     if preview and ids and preview not in ids:
         raise BuildError(f"--preview {preview} is not among --modules {modules}")
@@ -91,7 +94,10 @@ def pdf(
     metavar="MODULE",
     help="Also save pictures of this module's page, 320 and 1280 px wide (needs Chromium).",
 )
-def html(modules: str | None, content: Path | None, output: Path, preview: str | None) -> None:
+@region_option
+def html(
+    modules: str | None, content: Path | None, output: Path, preview: str | None, region: str
+) -> None:
     """Write a specimen offline bundle: open its index.html in any browser, no internet needed.
 
     The bundle is one folder of web pages (for a USB stick or a phone) and a zip
@@ -101,15 +107,16 @@ def html(modules: str | None, content: Path | None, output: Path, preview: str |
     \b
     Example:
         cpo build html --modules WB1,HC2 --output output/html
-        cpo build html --preview WB1
+        cpo build html --preview WB1 --region england
     """
     from builder.errors import BuildError
     from builder.html import render_specimen_bundle
     from builder.html.preview import page_pngs
     from builder.html.views import module_file
     from builder.loader import default_content_root, load_course
+    from builder.regions import parse_region, regional_course
 
-    course = load_course(content or default_content_root())
+    course = regional_course(load_course(content or default_content_root()), parse_region(region))
     ids = [m.strip() for m in modules.split(",") if m.strip()] if modules else None
     if preview and ids and preview not in ids:
         raise BuildError(f"--preview {preview} is not among --modules {modules}")
@@ -143,7 +150,8 @@ def html(modules: str | None, content: Path | None, output: Path, preview: str |
     show_default=True,
     help="Where to write the workbooks, one WORKBOOK.pdf each.",
 )
-def batch(jobs: Path, workers: int, content: Path | None, output: Path) -> None:
+@region_option
+def batch(jobs: Path, workers: int, content: Path | None, output: Path, region: str) -> None:
     """Print personalised workbooks for many clients at once, across cores.
 
     JOBS is a JSON Lines file, one workbook a line, with the check-in codes
@@ -155,7 +163,8 @@ def batch(jobs: Path, workers: int, content: Path | None, output: Path) -> None:
        "checkins": [{"payload": "...", "code": "..."}, {"payload": "...", "code": "..."}]}
 
     A line that cannot be printed is reported with its reason; the rest are printed.
-    The exit status is 1 if any line failed.
+    The exit status is 1 if any line failed. Every workbook in a file is for one
+    --region: give one file per region.
 
     \b
     Example:
@@ -167,8 +176,9 @@ def batch(jobs: Path, workers: int, content: Path | None, output: Path) -> None:
     from builder.errors import BuildError
     from builder.loader import default_content_root, load_course
     from builder.pdf.batch import Outcome, read_jobs, render_batch
+    from builder.regions import parse_region, regional_course
 
-    course = load_course(content or default_content_root())
+    course = regional_course(load_course(content or default_content_root()), parse_region(region))
     todo, problems = read_jobs(jobs, output)
     failed = [str(problem) for problem in problems]
     printed = pages = 0

@@ -57,9 +57,17 @@ def check(path: Path | None, strict: bool, as_json: bool) -> None:
         click.echo(json.dumps(report.as_json(), indent=2))
     else:
         _print_report(report)
+        for fact in report.stale:
+            click.echo(
+                f"Warning: regions.yaml: '{fact.id}' for {fact.region.label} was checked on "
+                f"{fact.checked}, over 12 months ago: check it again ({fact.source})",
+                err=True,
+            )
 
 
 def _print_report(report: CheckReport) -> None:
+    from builder.course import CountsAs
+
     course = report.course
     activities = sum(len(m.activities) for m in course.modules)
     hours, minutes = divmod(course.guided_minutes, 60)
@@ -71,6 +79,8 @@ def _print_report(report: CheckReport) -> None:
     )
     for theme in course.themes:
         click.echo(f"  {theme.title}: {', '.join(m.id for m in theme.modules)}")
+    ete = [m.id for m in course.modules if m.counts(CountsAs.ETE)]
+    click.echo(f"Count as ETE (England and Wales): {', '.join(ete) or 'none'}")
     click.echo("")
     click.echo("Reading age by module (target: 9 or lower)")
     titles = {m.id: m.title for m in course.modules}

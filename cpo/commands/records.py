@@ -9,7 +9,20 @@ from pathlib import Path
 import click
 
 from cpo.commands.tracking import need_actor, open_from_cli
-from cpo.options import by_option, data_option, date_type, json_option
+from cpo.options import (
+    REGION_NAMES,
+    _default_actor,
+    by_option,
+    data_option,
+    date_type,
+    json_option,
+)
+
+region_choice = click.option(
+    "--region",
+    type=click.Choice(REGION_NAMES),
+    help="Where the client lives (an England and Wales order needs england or wales).",
+)
 
 
 @click.command()
@@ -126,6 +139,7 @@ def client() -> None:
 @click.option("--case-worker", required=True, help="Who the client's case worker is.")
 @click.option("--contact", default="", help="The phone number printed for the client to call.")
 @click.option("--extra-time", is_flag=True, help="Allow x1.2 the guided time per module.")
+@region_choice
 @data_option
 @by_option
 def client_add(
@@ -135,6 +149,7 @@ def client_add(
     case_worker: str,
     contact: str,
     extra_time: bool,
+    region: str | None,
     data: Path | None,
     actor: str,
 ) -> None:
@@ -144,12 +159,23 @@ def client_add(
     Example:
         cpo client add C-1042 --name "Alex Smith" --office glasgow-north \\
             --case-worker "Ana Lopez" --contact "0141 000 0000"
+        cpo client add E-77 --name "Sam Jones" --office cardiff --case-worker "Pat Lee" \\
+            --region wales
     """
+    from builder.regions import Region
     from tracker.people import add_client
 
     with open_from_cli(data) as t:
         added = add_client(
-            t, reference, name, office_code, case_worker, need_actor(actor), contact, extra_time
+            t,
+            reference,
+            name,
+            office_code,
+            case_worker,
+            need_actor(actor),
+            contact,
+            extra_time,
+            Region(region) if region else None,
         )
     click.echo(f"Added client {added.reference}")
 
@@ -159,6 +185,7 @@ def client_add(
 @click.option("--extra-time/--no-extra-time", default=None, help="The x1.2 allowance.")
 @click.option("--case-worker", help="A new case worker.")
 @click.option("--contact", help="A new phone number to print.")
+@region_choice
 @data_option
 @by_option
 def client_set(
@@ -166,19 +193,30 @@ def client_set(
     extra_time: bool | None,
     case_worker: str | None,
     contact: str | None,
+    region: str | None,
     data: Path | None,
     actor: str,
 ) -> None:
-    """Change a client's extra-time allowance, case worker or contact.
+    """Change a client's extra-time allowance, case worker, contact or region.
 
     \b
     Example:
         cpo client set C-1042 --extra-time
+        cpo client set E-77 --region england
     """
+    from builder.regions import Region
     from tracker.people import update_client
 
     with open_from_cli(data) as t:
-        update_client(t, reference, need_actor(actor), extra_time, case_worker, contact)
+        update_client(
+            t,
+            reference,
+            need_actor(actor),
+            extra_time,
+            case_worker,
+            contact,
+            Region(region) if region else None,
+        )
     click.echo(f"Updated client {reference}")
 
 
@@ -240,6 +278,7 @@ def client_show(reference: str, data: Path | None, as_json: bool) -> None:
         f"{show(found.case_worker_contact)}"
     )
     click.echo(f"  extra time: {'yes (x1.2)' if found.extra_time else 'no'}")
+    click.echo(f"  region: {found.region.label if found.region else 'not recorded'}")
     for o in orders:
         click.echo(
             f"  order {found.reference}/{o['number']}: {o['jurisdiction']}, "
@@ -372,3 +411,34 @@ def order_adjust(
                 f"{len(waiting)} module(s) completed without credit can be credited now: "
                 f"run `cpo credit pending {adjusted.reference}`"
             )
+
+
+@order.command("agree")
+@click.argument("reference", metavar="ORDER")
+@click.option("--by", "agreed_by", required=True, help="The probation practitioner who agreed.")
+@click.option("--date", "agreed_on", type=date_type, help="When they agreed (default: today).")
+@data_option
+def order_agree(
+    reference: str, agreed_by: str, agreed_on: datetime | None, data: Path | None
+) -> None:
+    """Record that the probation practitioner agreed ETE work counts on this order.
+
+    England and Wales only: until it is recorded, no ETE module is credited on the
+    order. It is recorded once, with who agreed and when, in the audit log under your
+    name ($CPO_USER, or your login name).
+
+    \b
+    Example:
+        cpo order agree E-77/1 --by "Pat Lee" --date 2026-11-20
+    """
+    from tracker.ete import agree
+
+    with open_from_cli(data) as t:
+        done = agree(
+            t,
+            reference,
+            agreed_by,
+            need_actor(_default_actor()),
+            agreed_on.date() if agreed_on else None,
+        )
+    click.echo(f"Recorded: {done.agreed_by} agreed ETE work on {done.order} on {done.agreed_on}")

@@ -374,16 +374,31 @@ def hours(reference: str, data: Path | None, as_json: bool) -> None:
 
 
 def print_statement(data: Path | None, reference: str, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from tracker.ete import order_agreement
     from tracker.ledger import describe, hours_statement
     from tracker.reports import audit_fingerprint
 
     with open_from_cli(data) as t:
         fingerprint = audit_fingerprint(t)
         statement = hours_statement(t, reference)
+        needs, agreed = order_agreement(t, statement.order.reference)
     if as_json:
-        click.echo(json.dumps({**statement.as_json(), "audit_fingerprint": fingerprint}, indent=2))
-    else:
-        click.echo("\n".join([*describe(statement), "", f"  Audit fingerprint: {fingerprint}"]))
+        extra = {"ete_agreement": asdict(agreed) if agreed else None} if needs else {}
+        click.echo(
+            json.dumps(statement.as_json() | extra | {"audit_fingerprint": fingerprint}, indent=2)
+        )
+        return
+    click.echo("\n".join(describe(statement)))
+    if needs and agreed:
+        click.echo(f"\n  ETE agreed by {agreed.agreed_by} on {agreed.agreed_on}")
+    elif needs:
+        click.echo(
+            f"\n  ETE not agreed yet: nothing is credited until "
+            f"`cpo order agree {statement.order.reference} --by NAME`"
+        )
+    click.echo(f"\n  Audit fingerprint: {fingerprint}")
 
 
 @click.group()

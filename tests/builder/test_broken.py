@@ -18,35 +18,36 @@ EXPECTED = {
         " (check the : and -)"
     ],
     "choose-without-choices": [
-        f"{M}:11: a choose activity needs at least two choices (end the box with a - list)"
+        f"{M}:12: a choose activity needs at least two choices (end the box with a - list)"
     ],
     "duplicate-id": [
-        f"{M}:23: the id 'AA2-2' is used twice (first used at {M}:11; give this one a new number)"
+        f"{M}:24: the id 'AA2-2' is used twice (first used at {M}:12; give this one a new number)"
     ],
     "empty": [f"{M}: the file is empty"],
-    "italics": [f"{M}:16: italics are hard to read (use **bold** for stress)"],
-    "last-not-reflect": [f"{M}:59: the last activity must be 'type: reflect'"],
+    "italics": [f"{M}:17: italics are hard to read (use **bold** for stress)"],
+    "last-not-reflect": [f"{M}:60: the last activity must be 'type: reflect'"],
     "missing-minutes": [f"{M}:2: 'minutes' is missing (add a line 'minutes: ...')"],
     "no-front-matter": [f"{M}:1: no front matter (start the file with a line '---')"],
     "no-help": [f"{M}: the module has 0 help boxes (add a '::: help' box)"],
     "not-utf8": [f"{M}:16: the file is not UTF-8 text (save it as UTF-8 in your editor)"],
-    "plan-without-table": [f"{M}:11: a plan activity needs a table at the end of the box"],
-    "setting-for-other-type": [f"{M}:15: unknown setting 'pick' ('pick' is for choose activities)"],
+    "plan-without-table": [f"{M}:12: a plan activity needs a table at the end of the box"],
+    "setting-for-other-type": [f"{M}:16: unknown setting 'pick' ('pick' is for choose activities)"],
     "unclosed-box": [
-        f"{M}:11: the '::: activity' box is never closed"
+        f"{M}:12: the '::: activity' box is never closed"
         " (add a line with only ':::' where the box ends)"
     ],
     "unknown-box": [
-        f"{M}:11: unknown box '::: activty' (did you mean 'activity'?)",
-        f"{M}:17: a ':::' line closes a box that was never opened",
+        f"{M}:12: unknown box '::: activty' (did you mean 'activity'?)",
+        f"{M}:18: a ':::' line closes a box that was never opened",
     ],
     "unknown-front-key": [
         f"{M}:3: unknown key 'tittle' (did you mean 'title'?)",
         f"{M}:2: 'title' is missing (add a line 'title: ...')",
     ],
-    "unknown-setting": [f"{M}:15: unknown setting 'lnes' (did you mean 'lines'?)"],
+    "unknown-setting": [f"{M}:16: unknown setting 'lnes' (did you mean 'lines'?)"],
+    "unknown-counts-as": [f"{M}:9: unknown kind 'eet' in counts_as (did you mean 'ete'?)"],
     "unknown-theme": [f"{M}:4: unknown theme 'alpah' (did you mean 'alpha'?)"],
-    "unknown-type": [f"{M}:13: unknown activity type 'wirte' (did you mean 'write'?)"],
+    "unknown-type": [f"{M}:14: unknown activity type 'wirte' (did you mean 'write'?)"],
 }
 
 

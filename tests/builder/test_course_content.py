@@ -1,4 +1,4 @@
-"""The shipped course meets the bar the issue sets: 5 themes, 15+ modules, 30+ hours, age 9."""
+"""The shipped course meets the bar the issues set: 6 themes, 23+ modules, 46+ hours, age 9."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 from builder import Course, HelpPanel, Prose, load_course
 from builder.check import check_course
-from builder.course import ACTIVITY_TYPES
+from builder.course import ACTIVITY_TYPES, CountsAs
+from builder.regions import Region, regional_course
 from tests.conftest import SHIPPED_COURSE
 
 JUSTICE_WORDS = re.compile(
@@ -21,17 +22,20 @@ def course() -> Course:
     return load_course(SHIPPED_COURSE)
 
 
-def test_five_themes_fifteen_modules_thirty_hours(course: Course) -> None:
+def test_six_themes_twenty_three_modules_forty_six_hours(course: Course) -> None:
     assert [t.id for t in course.themes] == [
         "wellbeing",
         "thoughts",
         "relationships",
         "work",
         "healthy-choices",
+        "skills-for-work",
     ]
     assert all(len(t.modules) >= 3 for t in course.themes)
-    assert len(course.modules) >= 15
-    assert course.guided_minutes >= 30 * 60
+    assert len(course.modules) >= 23
+    assert course.guided_minutes >= 46 * 60
+    ete = [m for m in course.modules if m.counts(CountsAs.ETE)]
+    assert len(ete) >= 11 and all(m.id[:2] in ("WM", "SW") for m in ete)
     assert all(m.minutes == 120 for m in course.modules)
 
 
@@ -56,7 +60,9 @@ def test_the_course_never_talks_about_offences_or_punishment(course: Course) -> 
     assert not JUSTICE_WORDS.search(course.title + course.subtitle)
 
 
-def test_every_help_panel_gives_a_way_to_reach_someone(course: Course) -> None:
-    for module in course.modules:
+@pytest.mark.parametrize("region", list(Region))
+def test_every_help_panel_gives_a_way_to_reach_someone(course: Course, region: Region) -> None:
+    for module in regional_course(course, region).modules:
         help_panel = next(b for b in module.blocks if isinstance(b, HelpPanel))
-        assert re.search(r"\b\d{3}\b", help_panel.markdown), module.id
+        assert re.search(r"\b\d{3}\b", help_panel.markdown), (region, module.id)
+        assert "[[" not in help_panel.markdown

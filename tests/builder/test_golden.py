@@ -22,6 +22,7 @@ def as_data(module: Module) -> dict[str, Any]:
     """The module as plain data, with each block's kind named."""
     data = {f.name: getattr(module, f.name) for f in dataclasses.fields(module)}
     del data["source"]
+    data["counts_as"] = sorted(data["counts_as"])
     data["blocks"] = [
         {"kind": b.kind if isinstance(b, Activity) else type(b).__name__.lower()}
         | dataclasses.asdict(b)

@@ -71,7 +71,7 @@ def test_blocks_keep_reading_order_and_source_lines(course: Course) -> None:
     blocks = course.module("AA1").blocks
     kinds = [type(b).__name__ for b in blocks]
     assert kinds[:3] == ["Prose", "Example", "WriteActivity"]
-    assert isinstance(blocks[0], Prose) and blocks[0].line == 10
+    assert isinstance(blocks[0], Prose) and blocks[0].line == 11
     assert blocks[0].markdown.startswith("In this part you will try each kind of task.")
     example = blocks[1]
     assert isinstance(example, Example) and example.title == "Sam's morning"

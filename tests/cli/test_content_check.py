@@ -16,8 +16,8 @@ from tests.conftest import BROKEN, GOOD_COURSE, SHIPPED_COURSE
 def test_shipped_course_summary(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["content", "check", str(SHIPPED_COURSE)])
     assert result.exit_code == 0, result.output
-    assert "5 themes, 15 modules" in result.output
-    assert "30 guided hours" in result.output
+    assert "6 themes, 23 modules" in result.output
+    assert "46 guided hours" in result.output
     assert "Every module reads at age 9 or lower." in result.output
 
 
@@ -25,7 +25,7 @@ def test_json_summary_for_scripts(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["content", "check", str(SHIPPED_COURSE), "--json"])
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert data["ok"] and data["themes"] == 5 and data["modules"] >= 15
+    assert data["ok"] and data["themes"] == 6 and data["modules"] >= 23
     assert data["guided_minutes"] >= 1800
     assert {r["module_id"] for r in data["readability"]} >= {"WB1", "HC3"}
 
@@ -39,7 +39,7 @@ def test_problems_are_listed_with_exit_status_1_and_no_traceback(
     result = runner.invoke(cli, ["content", "check", str(root)])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: 2 problems in the course content:")
-    assert "AA2.md:13: unknown activity type 'wirte' (did you mean 'write'?)" in result.stderr
+    assert "AA2.md:14: unknown activity type 'wirte' (did you mean 'write'?)" in result.stderr
     assert "AA3.md:16: the file is not UTF-8 text" in result.stderr
     assert "Traceback" not in result.output + result.stderr
 
@@ -55,7 +55,7 @@ def test_json_errors(runner: CliRunner, copy_course: Callable[[Path], Path]) -> 
         "errors": [
             {
                 "path": "course/modules/AA2.md",
-                "line": 15,
+                "line": 16,
                 "message": "unknown setting 'lnes'",
                 "hint": "did you mean 'lines'?",
             }

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from builder import Course, load_course
+from builder.regions import Region
 from cpo.cli import cli
 from tests.conftest import SHIPPED_COURSE
 from tests.tracker.pgserver import PostgresServer, find_binaries
@@ -88,8 +89,9 @@ def make_order(
     jurisdiction: str = "scotland",
     extra_time: bool = False,
     office: str = "north",
+    region: Region | None = None,
 ) -> Order:
-    """A client with one order (and their office, if it is new)."""
+    """A client with one order (and their office, if it is new); England by default in E&W."""
     with suppress(TrackerError):  # the office is already there
         add_office(t, office, office.title(), "tester")
     add_client(
@@ -101,6 +103,7 @@ def make_order(
         "tester",
         contact="0141 000 0000",
         extra_time=extra_time,
+        region=region or (Region.SCOTLAND if jurisdiction == "scotland" else Region.ENGLAND),
     )
     return add_order(
         t, reference, jurisdiction, hours * 60, date(2026, 11, 2), date(2027, 5, 1), "tester"
@@ -114,6 +117,7 @@ def snapshot(t: Tracker) -> dict[str, list[dict[str, object]]]:
         "clients",
         "orders",
         "order_adjustments",
+        "order_agreements",
         "workbooks",
         "tokens",
         "returns",

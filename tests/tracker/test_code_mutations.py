@@ -241,6 +241,6 @@ def issue_codes(t: Tracker, tmp_path: Path) -> list[str]:
     make_order(t, "C-2", jurisdiction="england-wales")
     issued: list[Issued] = [
         issue(t, "C-1", "ana", out_root=tmp_path / "out"),  # the next modules: all fifteen
-        issue(t, "C-2", "ana", module_ids=["WB1", "WB2"], out_root=tmp_path / "out"),
+        issue(t, "C-2", "ana", module_ids=["WM1", "WM2"], out_root=tmp_path / "out"),
     ]
     return [text for i in issued for m in i.modules for text in (m.payload, m.code)]

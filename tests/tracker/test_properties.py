@@ -28,12 +28,14 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from builder.course import CountsAs
 from tests.tracker.conftest import ENGINES, Clock, make_order, shipped_course, snapshot
 from tracker import audit
 from tracker.checkins import RECORDED, REFUSED_CODE, checkin_one
 from tracker.codes import ALPHABET
 from tracker.config import initialise
 from tracker.errors import TrackerError
+from tracker.ete import agree
 from tracker.issuing import issue, revoke
 from tracker.ledger import hours_statement, reverse_credit
 from tracker.marking import mark
@@ -45,7 +47,17 @@ T = TypeVar("T")
 
 # Explicit module lists come from a few sets so the printed layouts are reused; None asks
 # the tracker to choose (the next modules that fit the cap).
-MODULE_SETS = (None, ("WB1",), ("WB2",), ("WB1", "WB2"), ("WB3", "TF1"), ("TF1",), ("WB1", "WB3"))
+MODULE_SETS = (
+    None,
+    ("WB1",),
+    ("WB2",),
+    ("WB1", "WB2"),
+    ("WB3", "TF1"),
+    ("TF1",),
+    ("WB1", "WB3"),
+    ("WM1",),  # ETE: the only kind an England and Wales order takes
+    ("WM2", "WM3"),
+)
 ORDERS = (  # small orders twice: their caps bite sooner
     ("scotland", 20),
     ("scotland", 20),
@@ -120,6 +132,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.revoked: set[str] = set()
         self.returns: list[int] = []
         self.marked: set[int] = set()
+        self.agreed: set[str] = set()  # England and Wales orders with ETE agreement
 
     def teardown(self) -> None:
         self.t.close()
@@ -178,6 +191,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 out_root=self.folder / "issues",
             ),
         )
+        ete = {"WM1", "WM2", "WM3"}
+        if self.orders[order][0] == "england-wales" and modules and not set(modules) <= ete:
+            assert issued is None, "an England and Wales order was issued a non-ETE module"
         for m in issued.modules if issued else ():
             self.codes.append(
                 Code(issued.number, issued.client, order, m.module_id, m.payload, m.code)
@@ -270,6 +286,10 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         if return_id in self.marked or (decision == "accept" and skip_required):
             assert marked is None, "a second mark, or an accept with a required activity missed"
+        order = f"{self.client_of_return(return_id)}/1"
+        ew = self.orders[order][0] == "england-wales"
+        if decision == "accept" and ew and order not in self.agreed:
+            assert marked is None, "ETE credited before the practitioner agreed"
         if marked is None:
             return
         self.marked.add(return_id)
@@ -340,6 +360,15 @@ class LedgerMachine(RuleBasedStateMachine):
         self.extra_time[client] = not self.extra_time[client]
         update_client(self.t, client, "ana", extra_time=self.extra_time[client])
 
+    @rule(which=st.integers(0, 2))
+    def agree_ete(self, which: int) -> None:
+        reference = self.pick(sorted(self.orders), which)
+        done = self.attempt("agree", lambda: agree(self.t, reference, "Pat Lee", "ana"))
+        needs = self.orders[reference][0] == "england-wales" and reference not in self.agreed
+        assert (done is not None) == needs, (reference, self.agreed)
+        if done:
+            self.agreed.add(reference)
+
     @rule(days=st.integers(1, 5))
     def time_passes(self, days: int) -> None:
         self.clock.advance(days=days)
@@ -357,6 +386,10 @@ class LedgerMachine(RuleBasedStateMachine):
             if s.credited and s.credited == s.cap:
                 event("an order reached its cap")
             assert all(m.minutes >= 0 for m in s.modules)
+            if jurisdiction == "england-wales":  # only ETE, and only once agreed
+                credited = [m.module_id for m in s.modules if m.minutes]
+                assert not credited or reference in self.agreed
+                assert all(self.t.course.module(m).counts(CountsAs.ETE) for m in credited)
             reversed_ids = {r.reverses for r in s.ledger if r.reverses is not None}
             for line in s.modules:
                 rows = [r for r in s.ledger if r.module_id == line.module_id]
