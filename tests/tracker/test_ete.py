@@ -88,8 +88,8 @@ def test_scotland_is_unchanged(tracker: Tracker, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("who", "on", "why"),
     [
-        ("", date(2026, 11, 20), "say who agreed"),
-        ("x" * 101, date(2026, 11, 20), "say who agreed"),
+        ("", date(2026, 11, 20), "--by is empty"),
+        ("x" * 101, date(2026, 11, 20), "is longer than 100"),
         ("Pat Lee", date(2026, 12, 1), "in the future"),
         ("Pat Lee", date(2026, 10, 1), "before the order was made"),
     ],
