@@ -25,6 +25,7 @@ from tracker.checkins import (
     identify,
     new_return,
     problem,
+    refusal_reason,
     token_row,
 )
 from tracker.errors import CodeError, NotFound, TrackerError
@@ -107,7 +108,7 @@ def _sort_ours(
         try:
             serials.add(t.keyring.read_payload(reading.payload).serial)
         except CodeError as err:
-            return Sorted(item.position, INVALID, err.reason, item.codes), None
+            return Sorted(item.position, INVALID, refusal_reason(tx, err), item.codes), None
     if len(serials) > 1:
         reason = "codes of two different modules on one page: check it by hand"
         return Sorted(item.position, INVALID, reason, item.codes), None
@@ -213,8 +214,10 @@ def code_page(
     try:
         found = identify(t.keyring, code)
     except CodeError as err:
-        _refuse_code(t, actor, page_id, code, err.reason)
-        raise
+        with t.db.read() as tx:
+            reason = refusal_reason(tx, err)
+        _refuse_code(t, actor, page_id, code, reason)
+        raise CodeError(code, reason) from None
     with t.db.write() as tx:
         page = tx.one("SELECT * FROM intake_pages WHERE id = ?", (page_id,))
         if page is None:
