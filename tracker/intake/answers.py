@@ -42,7 +42,7 @@ def record_answers(
     def record(tx: Transaction, file_id: int, written: list[str]) -> list[Sorted]:
         pages = []
         for position, module in enumerate(worked, start=1):
-            sorted_, row = sort_item(t, tx, Item(position, (module.checkin,)))
+            sorted_, row = sort_item(t, tx, Item(position, (module.checkin,), scanned=False))
             sorted_ = _check_belongs(sorted_, module, answers, tx)
             sorted_ = record_item(t, tx, file_id, sorted_, row, actor, "answers")
             if sorted_.klass == OURS:

@@ -45,6 +45,7 @@ class Item:
     codes: tuple[str, ...]
     error: str = ""  # why it could not be read at all
     evidence: str = ""  # where its image is kept, under the data folder
+    scanned: bool = True  # a sheet of paper (not a module of an answers file)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,49 @@ def _sort_ours(
         page_count=page.total if page else None,
         evidence=item.evidence,
     )
-    return place(t, tx, base, found, row), row
+    placed = place(t, tx, base, found, row)
+    if page is None and item.scanned and placed.klass == OURS and placed.return_id:
+        placed = place_unknown(tx, placed)
+    return placed, row
+
+
+PAGE_UNKNOWN = (
+    "page unknown: its page code could not be read, but its module code was, so it is "
+    "the module's first page or its declaration page"
+)
+
+
+def place_unknown(tx: Transaction, page: Sorted) -> Sorted:
+    """Place a sheet known by its module code alone, or say it is a duplicate or unknown.
+
+    Only two pages carry the module code: the first and the declaration page (the last).
+    If one of them is in the return already, this sheet is the other; if both are, or
+    as many sheets known this way as are still to come, it is a duplicate.
+    """
+    assert page.return_id is not None
+    rows = tx.all(
+        "SELECT p.page_number, p.page_count FROM intake_pages p"
+        " JOIN intake_files f ON f.id = p.file_id"
+        " WHERE p.return_id = ? AND p.class = 'ours' AND f.kind <> 'answers'",
+        (page.return_id,),
+    )
+    count = max((r["page_count"] or 0 for r in rows), default=0)
+    have = {r["page_number"] for r in rows if r["page_number"]}
+    unknown = sum(1 for r in rows if r["page_number"] is None)
+    carrying = {1, count} if count else {1, 0}  # 0: the declaration page, number not yet known
+    left = len(carrying - have) - unknown
+    if left <= 0:
+        return replace(
+            page,
+            klass=DUPLICATE,
+            return_id=None,
+            reason=f"the pages of {page.module} that carry its module code (the first and the "
+            f"declaration page) were already received in return R{page.return_id}",
+        )
+    if left == 1 and count and not unknown:
+        number = (carrying - have).pop()
+        return replace(page, page_number=number, page_count=count)
+    return replace(page, reason=PAGE_UNKNOWN)
 
 
 def place(t: Tracker, tx: Transaction, base: Sorted, found: Identified, row: Row | None) -> Sorted:

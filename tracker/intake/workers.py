@@ -90,8 +90,10 @@ def watch(intake_pid: int) -> None:
         os._exit(1)
     try:
         handle = os.pidfd_open(intake_pid)
+    except ProcessLookupError:  # the intake process has ended already
+        os._exit(1)
     except (OSError, AttributeError):
-        return
+        return  # no pidfds (before Linux 5.3): the forkserver's end still ends this worker
     threading.Thread(target=_wait_for, args=(handle,), daemon=True).start()
 
 
