@@ -74,35 +74,16 @@ class ReturnEvidence:
     @property
     def missing_pages(self) -> list[int]:
         """Page numbers of the module surely not received, when the page count is known."""
-        count = self._count
-        if not count:
+        counts = {p.page_count for p in self.pages if p.page_count}
+        if len(counts) != 1:
             return []
         have = {p.page_number for p in self.pages}
-        missing = [n for n in range(1, count + 1) if n not in have]
-        if not self._unknown:
-            return missing
-        # A sheet known by its module code alone is the first or the declaration page:
-        # those are not surely missing (`either` names them when one of them is).
-        return [n for n in missing if n not in (1, count)]
-
-    @property
-    def either(self) -> tuple[int, int] | None:
-        """The first and declaration pages, when a sheet of the return is one of them, unknown."""
-        count = self._count
-        have = {p.page_number for p in self.pages}
-        if count and self._unknown == 1 and 1 not in have and count not in have and count > 1:
-            return (1, count)
-        return None
-
-    @property
-    def _count(self) -> int | None:
-        counts = {p.page_count for p in self.pages if p.page_count}
-        return counts.pop() if len(counts) == 1 else None
-
-    @property
-    def _unknown(self) -> int:
-        """Sheets known by their module code alone (an answers file has no image)."""
-        return sum(1 for p in self.pages if p.page_number is None and p.path is not None)
+        missing = [n for n in range(1, counts.pop() + 1) if n not in have]
+        if any(p.page_number is None and p.path is not None for p in self.pages):
+            # A sheet known by its module code alone: page 1 or the declaration page,
+            # and intake placed it as page 1 where it could, so page 1 is not surely missing.
+            return [n for n in missing if n != 1]
+        return missing
 
     @property
     def missing_text(self) -> str:
@@ -115,11 +96,7 @@ class ReturnEvidence:
                 spans.append([n])
         text = ", ".join(f"{s[0]}-{s[-1]}" if len(s) > 1 else str(s[0]) for s in spans)
         many = len(spans) > 1 or len(spans[0]) > 1 if spans else False
-        either = f"page {self.either[0]} or {self.either[1]}" if self.either else ""
-        if not spans:
-            return either
-        listed = f"{'pages' if many else 'page'} {text}"
-        return f"{listed}, and {either}" if either else listed
+        return f"{'pages' if many else 'page'} {text}" if spans else ""
 
 
 def return_evidence(t: Tracker, return_id: int) -> ReturnEvidence:

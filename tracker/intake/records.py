@@ -126,8 +126,10 @@ def _sort_ours(
         evidence=item.evidence,
     )
     placed = place(t, tx, base, found, row)
-    if page is None and item.scanned and placed.klass == OURS and placed.return_id:
-        placed = place_unknown(tx, placed)
+    if page is None and item.scanned and placed.klass == OURS:
+        placed = (
+            place_unknown(tx, placed) if placed.return_id else replace(placed, reason=PAGE_UNKNOWN)
+        )
     return placed, row
 
 
@@ -140,23 +142,26 @@ PAGE_UNKNOWN = (
 def place_unknown(tx: Transaction, page: Sorted) -> Sorted:
     """Place a sheet known by its module code alone, or say it is a duplicate or unknown.
 
-    Only two pages carry the module code: the first and the declaration page (the last).
-    If one of them is in the return already, this sheet is the other; if both are, or
-    as many sheets known this way as are still to come, it is a duplicate.
+    Only two pages carry the module code: the first and the declaration page. The
+    declaration page's number is known once it came in with both codes read. If the
+    return has both, this sheet is a duplicate; if it has the declaration page and no
+    page 1, this sheet is page 1; otherwise its number is unknown, for the marker.
     """
     assert page.return_id is not None
     rows = tx.all(
-        "SELECT p.page_number, p.page_count FROM intake_pages p"
+        "SELECT p.page_number, p.page_count, p.codes FROM intake_pages p"
         " JOIN intake_files f ON f.id = p.file_id"
         " WHERE p.return_id = ? AND p.class = 'ours' AND f.kind <> 'answers'",
         (page.return_id,),
     )
-    count = max((r["page_count"] or 0 for r in rows), default=0)
     have = {r["page_number"] for r in rows if r["page_number"]}
+    declaration = {
+        r["page_number"]
+        for r in rows
+        if r["page_number"] not in (None, 1) and has_module_code(r["codes"])
+    }
     unknown = sum(1 for r in rows if r["page_number"] is None)
-    carrying = {1, count} if count else {1, 0}  # 0: the declaration page, number not yet known
-    left = len(carrying - have) - unknown
-    if left <= 0:
+    if (1 in have) + bool(declaration) + unknown >= 2:
         return replace(
             page,
             klass=DUPLICATE,
@@ -164,10 +169,15 @@ def place_unknown(tx: Transaction, page: Sorted) -> Sorted:
             reason=f"the pages of {page.module} that carry its module code (the first and the "
             f"declaration page) were already received in return R{page.return_id}",
         )
-    if left == 1 and count and not unknown:
-        number = (carrying - have).pop()
-        return replace(page, page_number=number, page_count=count)
+    if declaration and not unknown:  # and so page 1 is still to come: this is it
+        count = max((r["page_count"] or 0 for r in rows), default=0)
+        return replace(page, page_number=1, page_count=count or None)
     return replace(page, reason=PAGE_UNKNOWN)
+
+
+def has_module_code(codes: str) -> bool:
+    """Whether a page's codes (as stored, one a line) hold a module code, not only a page code."""
+    return any(parse(code).payload and parse(code).number is None for code in codes.splitlines())
 
 
 def place(t: Tracker, tx: Transaction, base: Sorted, found: Identified, row: Row | None) -> Sorted:
