@@ -15,6 +15,7 @@ from typing import Any
 
 from builder.answers import AnswersError, AnswersFile, ModuleAnswers, canonical_json, read_answers
 from tracker.intake.filing import FileOutcome, file_whole, refused
+from tracker.intake.pages import PageRead
 from tracker.intake.records import DUPLICATE, INVALID, OURS, Item, Sorted, record_item, sort_item
 from tracker.intake.sources import Source
 from tracker.store import Transaction
@@ -22,9 +23,12 @@ from tracker.tracker import Tracker
 
 
 def record_answers(
-    t: Tracker, source: Source, reads: object, actor: str, dry_run: bool
+    t: Tracker, source: Source, reads: list[PageRead], actor: str, dry_run: bool
 ) -> FileOutcome:
-    """Take in one answers file: a return, with its answers, for each module worked on."""
+    """Take in one answers file: a return, with its answers, for each module worked on.
+
+    `reads` is empty: an answers file is read here, whole, not by the page readers.
+    """
     data = source.path.read_bytes()
     try:
         answers = read_answers(data, source.path.name)
