@@ -124,9 +124,11 @@ def _read_sheets(task: PageTask) -> tuple[Sheet, ...]:
         found = _merge(found, again)
     if image.width > WIDE * image.height and len(_page_codes(found)) < 2:
         found = _merge(found, _halves(image))
+    sheets = split_sheets(image.size, found)
+    if len(sheets) == 1:  # the usual page: no copy of the image for its evidence
+        return (Sheet(tuple(f.text for f in found), evidence_jpeg(image)),)
     return tuple(
-        Sheet(tuple(f.text for f in codes), evidence_jpeg(image.crop(box)))
-        for box, codes in split_sheets(image.size, found)
+        Sheet(tuple(f.text for f in codes), evidence_jpeg(image.crop(box))) for box, codes in sheets
     )
 
 
