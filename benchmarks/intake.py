@@ -6,6 +6,10 @@ three scanner PDFs (one JPEG a page, as copiers write them) and 50 are loose pho
 photos (JPEG). What is timed is `plan_intake` + `take_in` on SQLite: hashing, rendering,
 reading, sorting, storing evidence and recording, with the worker processes' start-up.
 The same pages then go through the readers side by side (benchmarks/intake_read.py).
+
+Then the harder kinds (tests/intake/marks.py): pages with a pen stroke or a staple
+across the page code (half of them degraded as well), and photos of two pages side by
+side, taken in the same way, with their read rate, and zbar on the marked pages.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from tracker.tracker import Tracker, open_tracker
 PAGES = 200
 DPI = 300
 SEED = 2026
+MARKED = 100  # pages with a pen stroke or a staple across the page code
+PAIRS = 15  # photos of two pages side by side
 
 
 def issue_workbooks(t: Tracker, out: Path) -> list[Path]:
@@ -53,9 +59,8 @@ def issue_workbooks(t: Tracker, out: Path) -> list[Path]:
     return paths
 
 
-def degraded_pages(workbooks: list[Path], count: int) -> list[Image.Image]:
-    """`count` module pages at 300 dpi, degraded, in a shuffled order."""
-    rng = random.Random(SEED)
+def clean_pages(workbooks: list[Path], count: int, dpi: int = DPI) -> list[Image.Image]:
+    """`count` module pages at `dpi`, as printed, in workbook order."""
     pages: list[Image.Image] = []
     per_book = count // len(workbooks)
     for path in workbooks:
@@ -69,10 +74,49 @@ def degraded_pages(workbooks: list[Path], count: int) -> list[Image.Image]:
             if footer.search(document[i].get_textpage().get_text_range())
         ]
         for index in indexes[:per_book]:
-            image = document[index].render(scale=DPI / 72, grayscale=True).to_pil()
-            pages.append(degrade(image.convert("L"), rng)[0])
+            image = document[index].render(scale=dpi / 72, grayscale=True).to_pil()
+            pages.append(image.convert("L"))
+    return pages
+
+
+def degraded_pages(workbooks: list[Path], count: int) -> list[Image.Image]:
+    """`count` module pages at 300 dpi, degraded, in a shuffled order."""
+    rng = random.Random(SEED)
+    pages = [degrade(image, rng)[0] for image in clean_pages(workbooks, count)]
     rng.shuffle(pages)
     return pages
+
+
+def marked_pages(workbooks: list[Path], count: int) -> list[Image.Image]:
+    """`count` pages with a pen stroke or a staple across the page code, half degraded too."""
+    from tests.intake.marks import MARKS
+    from tracker.intake.pages import has_page_code, parse
+    from tracker.intake.reader import find_codes
+
+    rng = random.Random(SEED + 1)
+    pages = clean_pages(workbooks, count * 3)[1::3]  # other pages than the degraded set's
+    marked = []
+    for n, page in enumerate(pages[:count]):
+        box = next(
+            f.box for f in find_codes(page, has_page_code) if parse(f.text).number is not None
+        )
+        image = MARKS["pen" if n % 2 else "staple"](page, box, rng)
+        marked.append(degrade(image, rng)[0] if rng.random() < 0.5 else image)
+    return marked
+
+
+def two_page_photos(workbooks: list[Path], pairs: int, folder: Path) -> list[Path]:
+    """`pairs` phone photos, each of two pages lying side by side (200 dpi pages)."""
+    from tests.intake.marks import side_by_side
+
+    rng = random.Random(SEED + 2)
+    pages = clean_pages(workbooks, pairs * 2, dpi=200)
+    files = []
+    for n in range(pairs):
+        path = folder / f"two-{n:02d}.jpg"
+        side_by_side(pages[2 * n], pages[2 * n + 1], rng).save(path, "JPEG", quality=85)
+        files.append(path)
+    return files
 
 
 def write_envelopes(pages: list[Image.Image], folder: Path) -> list[Path]:
@@ -121,6 +165,7 @@ def main() -> None:
         files = write_envelopes(pages, folder)
         # The same records twice, so the one-core run sorts the same pages the same way.
         shutil.copytree(folder / "data", folder / "data1")
+        shutil.copytree(folder / "data", folder / "data2")  # for the harder kinds, below
         cores = os.cpu_count() or 1
         seconds, read, classes = take_in_all(folder / "data", files, cores)
         row(f"cpo intake, {cores} workers", f"{read / seconds:.1f} pages/s ({seconds:.1f} s)")
@@ -137,6 +182,7 @@ def main() -> None:
         for name in names:
             rate, ms = figures[f"{name} read"], figures[f"{name} ms"]
             row(name, f"{rate:6.1%} read   {ms:6.1f} ms/page")
+        hard_kinds(folder, workbooks)
         zbar = figures.get("zbar (pyzbar) read")
         if zbar is None:
             print("  zbar could not be loaded: apt-get install libzbar0")
@@ -145,6 +191,36 @@ def main() -> None:
                 if not name.startswith("zbar"):
                     ratio = figures[f"{name} read"] / zbar if zbar else float("inf")
                     row(f"{name}: read rate against zbar's", f"{ratio:.2f}x")
+
+
+def hard_kinds(folder: Path, workbooks: list[Path]) -> None:
+    """Pen strokes and staples over the code, and two-page photos: read rate and pages/s."""
+    from benchmarks.intake_read import compare_readers
+
+    marked = marked_pages(workbooks, MARKED)
+    files = write_envelopes_small(marked, folder / "marked.pdf")
+    files += two_page_photos(workbooks, PAIRS, folder)
+    heading(
+        f"Intake: {MARKED} pages with a pen stroke or staple on the code, {PAIRS} two-page photos"
+    )
+    cores = os.cpu_count() or 1
+    seconds, _, classes = take_in_all(folder / "data2", files, cores)
+    ours = classes.get("ours", 0)
+    expected = MARKED + 2 * PAIRS
+    row(f"cpo intake, {cores} workers", f"{expected / seconds:.1f} pages/s ({seconds:.1f} s)")
+    row("pages sorted", ", ".join(f"{n} {k}" for k, n in classes.items() if n))
+    row("our pages read", f"{ours} of {expected} ({100 * ours / expected:.1f}%)")
+    heading(f"Readers on the {MARKED} marked pages (one core)")
+    figures = compare_readers(marked)
+    for name in [key.removesuffix(" read") for key in figures if key.endswith(" read")]:
+        rate, ms = figures[f"{name} read"], figures[f"{name} ms"]
+        row(name, f"{rate:6.1%} read   {ms:6.1f} ms/page")
+
+
+def write_envelopes_small(pages: list[Image.Image], path: Path) -> list[Path]:
+    """One scanner PDF of `pages`."""
+    pages[0].save(path, "PDF", save_all=True, append_images=pages[1:], resolution=DPI, quality=75)
+    return [path]
 
 
 if __name__ == "__main__":

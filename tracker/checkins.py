@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from tracker.codes import PAGE_PAYLOAD, PAYLOAD, Keyring, normalise_code
+from tracker.codes import PAGE_PAYLOAD, PAYLOAD, Keyring, SignatureMismatch, normalise_code
 from tracker.errors import CodeError
 from tracker.ledger import ACCEPTED, AWAITING, REFUSED, module_states, token_states
 from tracker.orders import module_credit
@@ -110,7 +110,9 @@ def checkin_one(
     try:
         found = identify(t.keyring, text)
     except CodeError as err:
-        return _refuse(t, actor, text, err.reason)
+        with t.db.read() as tx:
+            reason = refusal_reason(tx, err)
+        return _refuse(t, actor, text, reason)
     with t.db.write() as tx:
         row = token_row(tx, found)
         refusal = problem(t, tx, found, row, client)
@@ -121,6 +123,14 @@ def checkin_one(
                 text, RECORDED, "", return_id, row["reference"], row["number"], row["module_id"]
             )
     return _refuse(t, actor, text, refusal.reason, refusal.status, row)
+
+
+def refusal_reason(tx: Transaction, err: CodeError) -> str:
+    """Why a code was refused, in true words: a bad signature is forged only on our serial."""
+    if isinstance(err, SignatureMismatch):
+        issued = tx.one("SELECT id FROM tokens WHERE serial = ?", (err.serial,))
+        return err.reason_given(issued is not None)
+    return err.reason
 
 
 def token_row(tx: Transaction, found: Identified) -> Row | None:

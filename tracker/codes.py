@@ -175,10 +175,10 @@ class Keyring:
         key_id, serial, mac = match.groups()
         key = self._keys.get(key_id)
         if key is None:
-            raise CodeError(payload, f"made with key {key_id}, which this tracker does not have")
+            raise CodeError(payload, another_tracker(key_id))
         expected = _b32(_mac(key, b"qr", serial)[:MAC_BYTES])
         if not hmac.compare_digest(expected, mac):
-            raise CodeError(payload, "the signature does not match: the code was changed or forged")
+            raise SignatureMismatch(payload, serial)
         return ReadPayload(key_id, serial)
 
     def check_code(self, symbols: str, key_id: str, serial: str) -> bool:
@@ -189,14 +189,36 @@ class Keyring:
         try:
             return self._keys[key_id]
         except KeyError:
-            raise CodeError(
-                key_id, f"made with key {key_id}, which this tracker does not have"
-            ) from None
+            raise CodeError(key_id, another_tracker(key_id)) from None
 
     @staticmethod
     def key_of_code(symbols: str) -> str:
         """The key id a normalised typed code was made with."""
         return "k" + symbols[0].lower()
+
+
+def another_tracker(key_id: str) -> str:
+    """Why a code made with a key this tracker lacks is refused: not ours, not forged."""
+    return f"issued by another tracker (made with key {key_id}, which this tracker does not have)"
+
+
+class SignatureMismatch(CodeError):
+    """A payload under one of our key ids whose signature does not match: not signed by us."""
+
+    FORGED = "the signature does not match: the code was changed or forged"
+    # Another office's tracker names its first key k1 too; its serials are not in our records.
+    NOT_OURS = (
+        "issued by another tracker, or changed: the signature is not this tracker's "
+        "and no workbook of ours has that serial"
+    )
+
+    def __init__(self, payload: str, serial: str) -> None:
+        super().__init__(payload, self.FORGED)
+        self.serial = serial
+
+    def reason_given(self, serial_issued: bool) -> str:
+        """The truthful reason: forged only if the serial is one this tracker issued."""
+        return self.FORGED if serial_issued else self.NOT_OURS
 
 
 def _read_key(path: Path) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -108,6 +109,7 @@ def _take_in(
                 bar.update(1, read)
 
             try:
+                _stop_on_hangup()
                 for outcome in take_in(t, plan, actor, dry_run, workers, on_page):
                     outcomes.append(outcome)
                     if as_json:
@@ -126,6 +128,16 @@ def _take_in(
     refused = sum(o.status == REFUSED for o in outcomes)
     if refused:
         raise TrackerError(f"{refused} of {len(outcomes)} files refused (see above)")
+
+
+def _stop_on_hangup() -> None:
+    """SIGTERM and SIGHUP stop the intake as Ctrl-C does: the files reported stay in."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
 
 
 def _report(t: Tracker, outcomes: list[FileOutcome], dry_run: bool) -> None:
@@ -154,6 +166,8 @@ def _row(page: Sorted, dry_run: bool, fresh: set[int]) -> str:
             detail = "would open a new return" if page.new_return else "would join it"
         else:
             detail = f"{'new return' if page.new_return else 'return'} R{page.return_id}"
+            if page.reason:  # a page placed with a note: its number unknown
+                detail += f"; {page.reason}"
     elif page.klass == "unreadable" and page.page_id:
         detail += f"; type its code: cpo intake --code CODE P{page.page_id}"
     who = f"{page.client:<12} {page.module:<7} {of:<6}"

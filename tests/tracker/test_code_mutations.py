@@ -205,14 +205,14 @@ def bad_codes(tracker: Tracker, tmp_path: Path) -> Iterator[dict[str, tuple[str,
 
 
 REASONS = {
-    "payload with its signature changed": "signature does not match",
-    "payload with its serial changed": "signature does not match",
+    "payload with its signature changed": "the code was changed or forged",
+    "payload with its serial changed": "issued by another tracker, or changed",
     "typed code with a made-up signature": "not a code we issued",
     "typed code with a wrong symbol": "wrong or two are swapped",
     "payload cut short": "not one of our codes",
     "typed code cut short": "this one has 8",
-    "payload from another tracker's key": "signature does not match",
-    "payload from a key this tracker lacks": "made with key k2, which this tracker does not have",
+    "payload from another tracker's key": "issued by another tracker, or changed",
+    "payload from a key this tracker lacks": r"issued by another tracker \(made with key k2",
     "typed code from another tracker": "not a code we issued",
     "payload of another client": "belongs to another client",
     "typed code of another client": "belongs to another client",

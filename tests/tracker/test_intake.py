@@ -296,7 +296,7 @@ def test_foreign_invalid_and_revoked_pages_say_why(tracker: Tracker, tmp_path: P
 
     assert [p.klass for p in outcome.pages] == ["invalid", "invalid"]
     assert "revoked" in outcome.pages[0].reason
-    assert "signature does not match" in outcome.pages[1].reason
+    assert "the code was changed or forged" in outcome.pages[1].reason
 
 
 def draw_code(image: Image.Image, payload: str) -> None:

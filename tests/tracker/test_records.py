@@ -133,9 +133,9 @@ def test_refused_codes_say_why_and_change_nothing(
         code[:-3]: "has 12 letters and digits; this one has 9",
         "HELLO-WORLD!": "'!' is not used in codes",
         unknown: "not a code we issued",
-        tampered: "signature does not match",
-        foreign: "made with key k2, which this tracker does not have",
-        forged: "signature does not match",
+        tampered: "the code was changed or forged",
+        foreign: "issued by another tracker (made with key k2",
+        forged: "issued by another tracker, or changed",
         lost.modules[0].code: "was revoked on 2026-11-23 (lost in the post)",
         other.modules[0].code: "another client's workbook",
     }

@@ -14,63 +14,50 @@ from dataclasses import replace
 from typing import Any
 
 from builder.answers import AnswersError, AnswersFile, ModuleAnswers, canonical_json, read_answers
+from tracker.intake.filing import FileOutcome, file_whole, refused
+from tracker.intake.pages import PageRead
 from tracker.intake.records import DUPLICATE, INVALID, OURS, Item, Sorted, record_item, sort_item
-from tracker.intake.run import (
-    ALREADY,
-    DRY_RUN,
-    REFUSED,
-    TAKEN,
-    FileOutcome,
-    Rollback,
-    finish_file,
-    insert_file,
-    taken_reason,
-)
 from tracker.intake.sources import Source
 from tracker.store import Transaction
 from tracker.tracker import Tracker
 
 
-def record_answers(t: Tracker, source: Source, actor: str, dry_run: bool) -> FileOutcome:
-    """Take in one answers file: a return, with its answers, for each module worked on."""
+def record_answers(
+    t: Tracker, source: Source, reads: list[PageRead], actor: str, dry_run: bool
+) -> FileOutcome:
+    """Take in one answers file: a return, with its answers, for each module worked on.
+
+    `reads` is empty: an answers file is read here, whole, not by the page readers.
+    """
     data = source.path.read_bytes()
     try:
         answers = read_answers(data, source.path.name)
     except AnswersError as err:
-        return FileOutcome(source.path, REFUSED, err.reason, source.kind)
+        return refused(source, err.reason)
     if answers.specimen:
-        reason = "these answers come from a specimen bundle: specimens are never credited"
-        return FileOutcome(source.path, REFUSED, reason, source.kind)
+        return refused(
+            source, "these answers come from a specimen bundle: specimens are never credited"
+        )
     worked = [m for m in answers.modules if _worked_on(m)]
     if not worked:
-        reason = "no module in the file has any answers yet: nothing to take in"
-        return FileOutcome(source.path, REFUSED, reason, source.kind)
+        return refused(source, "no module in the file has any answers yet: nothing to take in")
     raw = {m["id"]: m for m in json.loads(data)["modules"]}
-    try:
-        with t.db.write() as tx:
-            taken = taken_reason(tx, source.sha256)
-            if taken:
-                raise Rollback(FileOutcome(source.path, ALREADY, taken, source.kind))
-            file_id = insert_file(t, tx, source, len(worked), actor)
-            pages = []
-            for position, module in enumerate(worked, start=1):
-                sorted_, row = sort_item(t, tx, Item(position, (module.checkin,)))
-                sorted_ = _check_belongs(sorted_, module, answers, tx)
-                sorted_ = record_item(t, tx, file_id, sorted_, row, actor, "answers")
-                if sorted_.klass == OURS:
-                    tx.execute(
-                        "INSERT INTO return_answers (return_id, page_id, answers) VALUES (?, ?, ?)",
-                        (sorted_.return_id, sorted_.page_id, _kept(answers, raw[module.id])),
-                    )
-                pages.append(sorted_)
-            status = DRY_RUN if dry_run else TAKEN
-            outcome = FileOutcome(source.path, status, "", source.kind, file_id, tuple(pages))
-            if dry_run:
-                raise Rollback(replace(outcome, file_id=None))
-            finish_file(t, tx, outcome, source, actor)
-    except Rollback as stop:
-        return stop.outcome
-    return outcome
+
+    def record(tx: Transaction, file_id: int, written: list[str]) -> list[Sorted]:
+        pages = []
+        for position, module in enumerate(worked, start=1):
+            sorted_, row = sort_item(t, tx, Item(position, (module.checkin,), scanned=False))
+            sorted_ = _check_belongs(sorted_, module, answers, tx)
+            sorted_ = record_item(t, tx, file_id, sorted_, row, actor, "answers")
+            if sorted_.klass == OURS:
+                tx.execute(
+                    "INSERT INTO return_answers (return_id, page_id, answers) VALUES (?, ?, ?)",
+                    (sorted_.return_id, sorted_.page_id, _kept(answers, raw[module.id])),
+                )
+            pages.append(sorted_)
+        return pages
+
+    return file_whole(t, source, len(worked), actor, dry_run, record)
 
 
 def _worked_on(module: ModuleAnswers) -> bool:

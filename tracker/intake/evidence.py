@@ -73,12 +73,17 @@ class ReturnEvidence:
 
     @property
     def missing_pages(self) -> list[int]:
-        """Page numbers of the module not received, when the page count is known."""
+        """Page numbers of the module surely not received, when the page count is known."""
         counts = {p.page_count for p in self.pages if p.page_count}
         if len(counts) != 1:
             return []
         have = {p.page_number for p in self.pages}
-        return [n for n in range(1, counts.pop() + 1) if n not in have]
+        missing = [n for n in range(1, counts.pop() + 1) if n not in have]
+        if any(p.page_number is None and p.path is not None for p in self.pages):
+            # A sheet known by its module code alone: page 1 or the declaration page,
+            # and intake placed it as page 1 where it could, so page 1 is not surely missing.
+            return [n for n in missing if n != 1]
+        return missing
 
     @property
     def missing_text(self) -> str:

@@ -7,14 +7,17 @@ is consulted.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from PIL import Image
+
 from builder.editions import SPECIMEN_CODE
 from tracker.codes import PAGE_PAYLOAD, PAYLOAD
 from tracker.errors import IntakeError
-from tracker.intake.reader import read_codes
+from tracker.intake.reader import Found, find_codes
 from tracker.intake.sources import (
     PDF,
     RENDER_LONG_SIDE,
@@ -24,6 +27,7 @@ from tracker.intake.sources import (
 )
 
 OURS, SPECIMEN, FOREIGN = "ours", "specimen", "foreign"
+WIDE = 1.15  # an image this much wider than high may hold two pages side by side
 
 
 @dataclass(frozen=True)
@@ -67,36 +71,117 @@ class PageTask(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Sheet:
+    """One sheet of paper seen on a page image: its codes, and its part of the image as kept."""
+
+    codes: tuple[str, ...]
+    evidence: bytes
+
+
+@dataclass(frozen=True)
 class PageRead:
-    """What a worker found on a page, or why it could not read it."""
+    """What a worker found on a page image (one sheet, or two side by side), or why it failed."""
 
     file_index: int
     position: int  # from 1
-    codes: tuple[str, ...]
-    evidence: bytes
+    sheets: tuple[Sheet, ...] = ()
     error: str = ""
 
 
 def read_page(task: PageTask) -> PageRead:
-    """Read a page's codes, trying a PDF page another way if its page code is missing.
+    """Read a page image's codes; whatever goes wrong is this page's failure, not the batch's."""
+    position = task.page + 1
+    try:
+        return PageRead(task.file_index, position, _read_sheets(task))
+    except IntakeError as err:
+        return PageRead(task.file_index, position, error=err.reason)
+    except Exception as err:
+        return PageRead(task.file_index, position, error=_failure(err))
+
+
+def _failure(err: BaseException) -> str:
+    if isinstance(err, MemoryError):
+        return "the page is too large to read in this computer's memory"
+    detail = str(err).strip().splitlines()[0][:160] if str(err).strip() else ""
+    return f"the page could not be read ({type(err).__name__}{': ' + detail if detail else ''})"
+
+
+def _read_sheets(task: PageTask) -> tuple[Sheet, ...]:
+    """Find every code on the image, trying a PDF page another way if its page code is missing.
 
     A scanned page is first read as the scanner saved it; if that fails, the page is
     rendered at 200 dpi, whose smoothing mends some damaged codes. A page that had to
-    be rendered is rendered again at 300 dpi.
+    be rendered is rendered again at 300 dpi. A wide image may be two pages side by side.
     """
-    position = task.page + 1
-    try:
-        image = page_image(task.path, task.kind, task.page)
-        codes = read_codes(image, has_page_code)
-        if task.kind == PDF and not has_page_code(codes):
-            rendered = max(image.size) <= RENDER_LONG_SIDE
-            size = RETRY_LONG_SIDE if rendered else RENDER_LONG_SIDE
-            other = page_image(task.path, task.kind, task.page, size, scanned=False)
-            codes = _merge(codes, read_codes(other, has_page_code))
-    except IntakeError as err:
-        return PageRead(task.file_index, position, (), b"", err.reason)
-    return PageRead(task.file_index, position, tuple(codes), evidence_jpeg(image))
+    image = page_image(task.path, task.kind, task.page)
+    found = find_codes(image, has_page_code)
+    if task.kind == PDF and not has_page_code([f.text for f in found]):
+        rendered = max(image.size) <= RENDER_LONG_SIDE
+        size = RETRY_LONG_SIDE if rendered else RENDER_LONG_SIDE
+        other = page_image(task.path, task.kind, task.page, size, scanned=False)
+        scale = image.width / other.width
+        again = [_scaled(f, scale) for f in find_codes(other, has_page_code)]
+        found = _merge(found, again)
+    if image.width > WIDE * image.height and len(_page_codes(found)) < 2:
+        found = _merge(found, _halves(image))
+    sheets = split_sheets(image.size, found)
+    if len(sheets) == 1:  # the usual page: no copy of the image for its evidence
+        return (Sheet(tuple(f.text for f in found), evidence_jpeg(image)),)
+    return tuple(
+        Sheet(tuple(f.text for f in codes), evidence_jpeg(image.crop(box))) for box, codes in sheets
+    )
 
 
-def _merge(first: list[str], second: list[str]) -> list[str]:
-    return first + [code for code in second if code not in first]
+def _halves(image: Image.Image) -> list[Found]:
+    """Read each half of a wide image as a page: a photo of two pages side by side."""
+    width, height = image.size
+    found: list[Found] = []
+    for left in (0, width // 2):
+        half = image.crop((left, 0, left + width // 2, height))
+        found += [f.moved(left, 0) for f in find_codes(half, has_page_code)]
+    return found
+
+
+def split_sheets(
+    size: tuple[int, int], found: list[Found]
+) -> list[tuple[tuple[int, int, int, int], list[Found]]]:
+    """Split an image between the sheets its page codes show, each with the codes on it.
+
+    A page code sits in its page's bottom-right corner (top left upside down), so two
+    sheets side by side part just beyond the left one's code, or just before the right's.
+    """
+    width, height = size
+    codes = sorted(_page_codes(found).values(), key=lambda f: f.box[0] + f.box[2])
+    cuts = [0]
+    for left, right in itertools.pairwise(codes):
+        upright = left.box[1] + left.box[3] > height
+        if upright:
+            cut = left.box[2] + (left.box[2] - left.box[0]) // 2
+        else:
+            cut = right.box[0] - (right.box[2] - right.box[0]) // 2
+        centres = ((left.box[0] + left.box[2]) // 2, (right.box[0] + right.box[2]) // 2)
+        cuts.append(min(max(cut, centres[0] + 1), centres[1] - 1))
+    cuts.append(width)
+    boxes = [(a, 0, b, height) for a, b in itertools.pairwise(cuts)]
+    return [
+        (box, [f for f in found if box[0] <= (f.box[0] + f.box[2]) // 2 < box[2]]) for box in boxes
+    ]
+
+
+def _page_codes(found: list[Found]) -> dict[tuple[str, int | None], Found]:
+    """The page codes among `found`, one per module page."""
+    pages: dict[tuple[str, int | None], Found] = {}
+    for code in found:
+        reading = parse(code.text)
+        if reading.number is not None:
+            pages.setdefault((reading.payload, reading.number), code)
+    return pages
+
+
+def _scaled(found: Found, scale: float) -> Found:
+    return Found(found.text, tuple(round(v * scale) for v in found.box))  # type: ignore[arg-type]
+
+
+def _merge(first: list[Found], second: list[Found]) -> list[Found]:
+    texts = {f.text for f in first}
+    return first + [f for f in second if f.text not in texts]

@@ -25,6 +25,7 @@ from tracker.checkins import (
     identify,
     new_return,
     problem,
+    refusal_reason,
     token_row,
 )
 from tracker.errors import CodeError, NotFound, TrackerError
@@ -44,6 +45,7 @@ class Item:
     codes: tuple[str, ...]
     error: str = ""  # why it could not be read at all
     evidence: str = ""  # where its image is kept, under the data folder
+    scanned: bool = True  # a sheet of paper (not a module of an answers file)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def _sort_ours(
         try:
             serials.add(t.keyring.read_payload(reading.payload).serial)
         except CodeError as err:
-            return Sorted(item.position, INVALID, err.reason, item.codes), None
+            return Sorted(item.position, INVALID, refusal_reason(tx, err), item.codes), None
     if len(serials) > 1:
         reason = "codes of two different modules on one page: check it by hand"
         return Sorted(item.position, INVALID, reason, item.codes), None
@@ -123,7 +125,59 @@ def _sort_ours(
         page_count=page.total if page else None,
         evidence=item.evidence,
     )
-    return place(t, tx, base, found, row), row
+    placed = place(t, tx, base, found, row)
+    if page is None and item.scanned and placed.klass == OURS:
+        placed = (
+            place_unknown(tx, placed) if placed.return_id else replace(placed, reason=PAGE_UNKNOWN)
+        )
+    return placed, row
+
+
+PAGE_UNKNOWN = (
+    "page unknown: its page code could not be read, but its module code was, so it is "
+    "the module's first page or its declaration page"
+)
+
+
+def place_unknown(tx: Transaction, page: Sorted) -> Sorted:
+    """Place a sheet known by its module code alone, or say it is a duplicate or unknown.
+
+    Only two pages carry the module code: the first and the declaration page. The
+    declaration page's number is known once it came in with both codes read. If the
+    return has both, this sheet is a duplicate; if it has the declaration page and no
+    page 1, this sheet is page 1; otherwise its number is unknown, for the marker.
+    """
+    assert page.return_id is not None
+    rows = tx.all(
+        "SELECT p.page_number, p.page_count, p.codes FROM intake_pages p"
+        " JOIN intake_files f ON f.id = p.file_id"
+        " WHERE p.return_id = ? AND p.class = 'ours' AND f.kind <> 'answers'",
+        (page.return_id,),
+    )
+    have = {r["page_number"] for r in rows if r["page_number"]}
+    declaration = {
+        r["page_number"]
+        for r in rows
+        if r["page_number"] not in (None, 1) and has_module_code(r["codes"])
+    }
+    unknown = sum(1 for r in rows if r["page_number"] is None)
+    if (1 in have) + bool(declaration) + unknown >= 2:
+        return replace(
+            page,
+            klass=DUPLICATE,
+            return_id=None,
+            reason=f"the pages of {page.module} that carry its module code (the first and the "
+            f"declaration page) were already received in return R{page.return_id}",
+        )
+    if declaration and not unknown:  # and so page 1 is still to come: this is it
+        count = max((r["page_count"] or 0 for r in rows), default=0)
+        return replace(page, page_number=1, page_count=count or None)
+    return replace(page, reason=PAGE_UNKNOWN)
+
+
+def has_module_code(codes: str) -> bool:
+    """Whether a page's codes (as stored, one a line) hold a module code, not only a page code."""
+    return any(parse(code).payload and parse(code).number is None for code in codes.splitlines())
 
 
 def place(t: Tracker, tx: Transaction, base: Sorted, found: Identified, row: Row | None) -> Sorted:
@@ -213,8 +267,10 @@ def code_page(
     try:
         found = identify(t.keyring, code)
     except CodeError as err:
-        _refuse_code(t, actor, page_id, code, err.reason)
-        raise
+        with t.db.read() as tx:
+            reason = refusal_reason(tx, err)
+        _refuse_code(t, actor, page_id, code, reason)
+        raise CodeError(code, reason) from None
     with t.db.write() as tx:
         page = tx.one("SELECT * FROM intake_pages WHERE id = ?", (page_id,))
         if page is None:

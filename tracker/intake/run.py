@@ -9,57 +9,36 @@ be run again: the files already taken in are refused by their hash, the rest go 
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.errors import IntakeError
-from tracker.intake.evidence import remove_evidence, save_evidence
-from tracker.intake.pages import PageRead, PageTask, read_page
-from tracker.intake.records import (
-    OURS,
-    UNREADABLE,
-    Item,
-    Sorted,
-    record_item,
-    sort_item,
-    tally,
+from tracker.intake.filing import (
+    ALREADY,
+    DRY_RUN,
+    REFUSED,
+    TAKEN,
+    FileOutcome,
+    audit_refusal,
+    taken_reason,
 )
-from tracker.intake.sources import ANSWERS, Source, inspect
-from tracker.store import Transaction
+from tracker.intake.kinds import KINDS, inspect
+from tracker.intake.pages import PageTask
+from tracker.intake.sources import Source
+from tracker.intake.workers import ReaderPool
 from tracker.tracker import Tracker
 
-TAKEN, DRY_RUN, REFUSED, ALREADY = "taken in", "dry run", "refused", "already taken in"
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    """What became of one file: taken in (its pages sorted), or refused and why."""
-
-    path: Path
-    status: str
-    reason: str = ""
-    kind: str = ""
-    file_id: int | None = None
-    pages: tuple[Sorted, ...] = ()
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return tally(list(self.pages))
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "file": str(self.path),
-            "status": self.status,
-            "reason": self.reason,
-            "kind": self.kind,
-            "intake": f"F{self.file_id}" if self.file_id else None,
-            "counts": self.counts,
-            "pages": [page.as_json() for page in self.pages],
-        }
+__all__ = [
+    "ALREADY",
+    "DRY_RUN",
+    "REFUSED",
+    "TAKEN",
+    "FileOutcome",
+    "Plan",
+    "plan_intake",
+    "take_in",
+]
 
 
 @dataclass
@@ -71,7 +50,11 @@ class Plan:
     @property
     def pages(self) -> int:
         """How many pages will be read (the length of the progress bar)."""
-        return sum(f.pages for f in self.files if isinstance(f, Source) and f.kind != ANSWERS)
+        return sum(f.pages for f in self.files if isinstance(f, Source) and _by_workers(f))
+
+
+def _by_workers(source: Source) -> bool:
+    return KINDS[source.kind].read_by_workers
 
 
 def plan_intake(t: Tracker, paths: Iterable[Path]) -> Plan:
@@ -95,16 +78,6 @@ def plan_intake(t: Tracker, paths: Iterable[Path]) -> Plan:
     return plan
 
 
-def taken_reason(tx: Transaction, sha256: str) -> str:
-    row = tx.one("SELECT id, name, taken_at FROM intake_files WHERE sha256 = ?", (sha256,))
-    if row is None:
-        return ""
-    return (
-        f"already taken in on {row['taken_at'][:10]} as F{row['id']} ({row['name']}): "
-        "the same file is never taken in twice"
-    )
-
-
 def take_in(
     t: Tracker,
     plan: Plan,
@@ -121,121 +94,21 @@ def take_in(
     tasks = [
         PageTask(index, f.path, f.kind, page)
         for index, f in enumerate(plan.files)
-        if isinstance(f, Source) and f.kind != ANSWERS
+        if isinstance(f, Source) and _by_workers(f)
         for page in range(f.pages)
     ]
-    with _Reader(workers, len(tasks)) as read:
-        results = read(tasks)
+    with ReaderPool(workers, len(tasks)) as pool:
+        results = pool.read(tasks)
         for entry in plan.files:
             if isinstance(entry, FileOutcome):
                 outcome = entry
-            elif entry.kind == ANSWERS:
-                from tracker.intake.answers import record_answers
-
-                outcome = record_answers(t, entry, actor, dry_run)
             else:
                 reads = []
-                for _ in range(entry.pages):
+                for _ in range(entry.pages if _by_workers(entry) else 0):
                     reads.append(next(results))
                     if on_page:
                         on_page()
-                outcome = _record_scan(t, entry, reads, actor, dry_run)
+                outcome = KINDS[entry.kind].record(t, entry, reads, actor, dry_run)
             if outcome.status in (REFUSED, ALREADY) and not dry_run:
-                _audit_refusal(t, actor, outcome)
+                audit_refusal(t, actor, outcome)
             yield outcome
-
-
-class _Reader:
-    """Maps `read_page` over the tasks: in worker processes, or here for a page or two."""
-
-    def __init__(self, workers: int | None, pages: int) -> None:
-        self.workers = min(workers or os.cpu_count() or 1, max(pages, 1))
-        self.pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> Callable[[list[PageTask]], Iterator[PageRead]]:
-        if self.workers <= 1:
-            return lambda tasks: map(read_page, tasks)
-        # Workers forked from a fresh server process that has loaded the reader once:
-        # quick to start, and they never share this process's connection to the records.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["tracker.intake.pages"])
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
-        pool = self.pool
-        return lambda tasks: pool.map(read_page, tasks)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-class Rollback(Exception):
-    """Ends a file's transaction without keeping it: a dry run, or a file refused whole."""
-
-    def __init__(self, outcome: FileOutcome) -> None:
-        self.outcome = outcome
-
-
-def _record_scan(
-    t: Tracker, source: Source, reads: list[PageRead], actor: str, dry_run: bool
-) -> FileOutcome:
-    if all(read.error for read in reads):
-        return FileOutcome(source.path, REFUSED, reads[0].error, source.kind)
-    written: list[str] = []
-    try:
-        with t.db.write() as tx:
-            taken = taken_reason(tx, source.sha256)  # another intake may have just taken it in
-            if taken:
-                raise Rollback(FileOutcome(source.path, ALREADY, taken, source.kind))
-            file_id = insert_file(t, tx, source, len(reads), actor)
-            pages = []
-            for read in reads:
-                sorted_, row = sort_item(t, tx, Item(read.position, read.codes, read.error))
-                if sorted_.klass in (OURS, UNREADABLE) and read.evidence and not dry_run:
-                    written.append(
-                        save_evidence(t.config, source.sha256, read.position, read.evidence)
-                    )
-                    sorted_ = replace(sorted_, evidence=written[-1])
-                pages.append(record_item(t, tx, file_id, sorted_, row, actor, "scan"))
-            outcome = FileOutcome(
-                source.path, DRY_RUN if dry_run else TAKEN, "", source.kind, file_id, tuple(pages)
-            )
-            if dry_run:
-                raise Rollback(replace(outcome, file_id=None))
-            finish_file(t, tx, outcome, source, actor)
-    except Rollback as stop:
-        remove_evidence(t.config, written)
-        return stop.outcome
-    except BaseException:
-        remove_evidence(t.config, written)
-        raise
-    return outcome
-
-
-def insert_file(t: Tracker, tx: Transaction, source: Source, items: int, actor: str) -> int:
-    return tx.insert(
-        "INSERT INTO intake_files (sha256, name, kind, size_bytes, items, taken_at, taken_by)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (source.sha256, source.path.name, source.kind, source.size, items, t.now(), actor),
-    )
-
-
-def finish_file(
-    t: Tracker, tx: Transaction, outcome: FileOutcome, source: Source, actor: str
-) -> None:
-    """Write the file's audit entry: what it was and how its pages were sorted."""
-    t.audit(
-        tx,
-        actor,
-        "intake.file",
-        f"F{outcome.file_id}",
-        name=source.path.name,
-        sha256=source.sha256,
-        kind=source.kind,
-        returns=sorted({f"R{p.return_id}" for p in outcome.pages if p.return_id}),
-        **outcome.counts,
-    )
-
-
-def _audit_refusal(t: Tracker, actor: str, outcome: FileOutcome) -> None:
-    with t.db.write() as tx:
-        t.audit(tx, actor, "intake.refuse", outcome.path.name[:80], reason=outcome.reason)

@@ -11,7 +11,6 @@ before decoding, so a huge image is refused before it fills the memory.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps
 
 from tracker.errors import IntakeError
+from tracker.intake.images import MAX_PIXELS, check_pixels, to_grey
 
 PDF, PNG, JPEG, TIFF, ANSWERS = "pdf", "png", "jpeg", "tiff", "answers"
 # PDF pages are rendered to a size in pixels, not a resolution, so a scanner that writes
@@ -29,7 +29,6 @@ PDF, PNG, JPEG, TIFF, ANSWERS = "pdf", "png", "jpeg", "tiff", "answers"
 # 300 dpi is tried when a page's code was not found.
 RENDER_LONG_SIDE = 2339
 RETRY_LONG_SIDE = 3508
-MAX_PIXELS = 100_000_000  # a 300-dpi A3 scan is 17 MP and a phone photo 12 to 50 MP
 EVIDENCE_LONG_SIDE = 1754  # an A4 page at about 150 dpi: clear to read, a few hundred KB
 EVIDENCE_QUALITY = 60
 
@@ -46,28 +45,6 @@ class Source:
     sha256: str
     size: int
     pages: int
-
-
-def inspect(path: Path) -> Source:
-    """Tell what `path` holds and how many pages; IntakeError saying why it cannot be read."""
-    name = str(path)
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise IntakeError(name, "this is a folder: give the files in it") from None
-    except OSError as err:
-        raise IntakeError(name, f"cannot read the file ({err.strerror})") from None
-    if not data:
-        raise IntakeError(name, "the file is empty (0 bytes): scan or save it again")
-    kind = sniff(data, name)
-    digest = hashlib.sha256(data).hexdigest()
-    if kind == PDF:
-        pages = _pdf_pages(data, name)
-    elif kind == ANSWERS:
-        pages = 1
-    else:
-        pages = _image_pages(data, name)
-    return Source(path, kind, digest, len(data), pages)
 
 
 def sniff(data: bytes, name: str) -> str:
@@ -104,7 +81,8 @@ def _looks_like_text(head: bytes) -> bool:
     return all(c.isprintable() or c.isspace() for c in text)
 
 
-def _pdf_pages(data: bytes, name: str) -> int:
+def pdf_pages(data: bytes, name: str) -> int:
+    """How many pages a PDF has; IntakeError if it is locked or damaged."""
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as err:
@@ -127,9 +105,21 @@ def _pdf_pages(data: bytes, name: str) -> int:
     return pages
 
 
-def _image_pages(data: bytes, name: str) -> int:
+def image_pages(data: bytes, name: str) -> int:
+    """How many frames the image holds, each measured against the pixel budget."""
     with _open_image(data, name) as image:
-        return int(getattr(image, "n_frames", 1))
+        frames = int(getattr(image, "n_frames", 1))
+        for frame in range(1, frames):  # a frame's header only: nothing is decoded
+            _seek(image, frame, name)
+        return frames
+
+
+def _seek(image: Image.Image, frame: int, name: str) -> None:
+    try:
+        image.seek(frame)
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        raise IntakeError(name, f"the image is damaged ({err})") from None
+    check_pixels(image.width, image.height, name, f"frame {frame + 1}")
 
 
 def _open_image(data: bytes, name: str) -> Image.Image:
@@ -142,13 +132,7 @@ def _open_image(data: bytes, name: str) -> Image.Image:
         raise IntakeError(name, f"the image is damaged and cannot be opened ({err})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = limit
-    if image.width * image.height > MAX_PIXELS:
-        raise IntakeError(
-            name,
-            f"the image is too large to be a scanned page ({image.width} by {image.height} "
-            f"pixels); the most cpo reads is {MAX_PIXELS // 1_000_000} megapixels: scan at "
-            "300 dpi or send a smaller photo",
-        )
+    check_pixels(image.width, image.height, name)
     return image
 
 
@@ -164,10 +148,10 @@ def page_image(
     if kind == PDF:
         return _render_pdf_page(path, index, long_side, name, scanned)
     image = _open_image(path.read_bytes(), name)
+    if index:
+        _seek(image, index, name)
     try:
-        image.seek(index)
-        frame = ImageOps.exif_transpose(image)
-        return frame.convert("L")
+        return to_grey(ImageOps.exif_transpose(image))
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise IntakeError(name, f"the image is damaged ({err})") from None
 
@@ -177,7 +161,8 @@ def _render_pdf_page(
 ) -> Image.Image:
     try:
         page = _document(path)[index]
-        scan = _scanned_image(page) if scanned else None
+        _check_page_images(page, name)
+        scan = _scanned_image(page, name) if scanned else None
         if scan is not None:
             return scan
         width, height = page.get_size()
@@ -191,12 +176,23 @@ def _render_pdf_page(
                 "too long and thin to be a scanned page",
             )
         image: Image.Image = page.render(scale=scale, grayscale=True).to_pil()
-        return image.convert("L")
+        return to_grey(image)
     except pdfium.PdfiumError as err:
         raise IntakeError(name, f"the page cannot be rendered ({err})") from None
 
 
-def _scanned_image(page: pdfium.PdfPage) -> Image.Image | None:
+def _check_page_images(page: pdfium.PdfPage, name: str) -> None:
+    """Measure every image on the page, in forms too, from its dictionary: none decoded."""
+    for picture in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)):
+        assert isinstance(picture, pdfium.PdfImage)
+        try:
+            width, height = picture.get_px_size()
+        except pdfium.PdfiumError:
+            continue  # an image PDFium cannot size, it will not decode either
+        check_pixels(width, height, name, "an image on the page")
+
+
+def _scanned_image(page: pdfium.PdfPage, name: str) -> Image.Image | None:
     """A scanner's page as it was scanned: its one full-page image, at its own resolution.
 
     Taking the image out is several times faster than rendering the page, and loses
@@ -218,10 +214,11 @@ def _scanned_image(page: pdfium.PdfPage) -> Image.Image | None:
         return None
     if picture.get_filters() == ["DCTDecode"]:
         data = bytes(picture.get_data(decode_simple=False))
-        with Image.open(io.BytesIO(data)) as image:
-            return image.convert("L")
+        with _open_image(data, name) as image:  # its own header may differ from the PDF's
+            image.load()  # before the file closes: to_grey keeps an 8-bit grey image as is
+            return to_grey(image)
     bitmap: Image.Image = picture.get_bitmap(render=False).to_pil()
-    return bitmap.convert("L")
+    return to_grey(bitmap)
 
 
 _open_document: dict[Path, pdfium.PdfDocument] = {}

@@ -1,0 +1,114 @@
+"""Intake that never stops on one bad file, and uses every code on an image.
+
+Decompression bombs between good files, two pages in one photo, and pages known only by
+their module code, taken in on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from tests.intake.files import pdf_bomb, png_bomb, tiff_bomb
+from tests.intake.marks import side_by_side
+from tests.tracker.test_intake import CPO, Page, as_pdf, issue_two, module_pages, run
+from tracker.intake.evidence import return_evidence
+from tracker.intake.pages import has_page_code, parse
+from tracker.intake.reader import find_codes
+from tracker.intake.records import PAGE_UNKNOWN
+from tracker.tracker import Tracker
+
+
+def test_bombs_between_good_files_are_refused_and_the_good_files_taken_in(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """A PDF image, a TIFF frame and a loose PNG over the pixel budget: refused, said why."""
+    first, _ = issue_two(tracker, tmp_path)
+    pages = module_pages(first, dpi=100)[:4]
+    good = [as_pdf([p.image], tmp_path / f"good-{n}.pdf") for n, p in enumerate(pages)]
+    bombs = [
+        pdf_bomb(tmp_path / "bomb.pdf"),
+        tiff_bomb(tmp_path / "bomb.tif", pages[0].image),
+        png_bomb(tmp_path / "bomb.png"),
+    ]
+    files = [good[0], bombs[0], good[1], bombs[1], good[2], bombs[2], good[3]]
+    env = {**os.environ, "CPO_DATA": str(tracker.config.data_dir), "CPO_USER": "fac"}
+
+    done = subprocess.run(
+        [str(CPO), "intake", "--workers", "2", *map(str, files)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 1
+    assert "Error: 3 of 7 files refused" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    for bomb, size in zip(
+        bombs, ("12000 by 12000", "20000 by 20000", "11000 by 11000"), strict=True
+    ):
+        assert f"Refused {bomb}: " in done.stdout and size in done.stdout
+    for path in good:
+        assert f"{path}: taken in as F" in done.stdout
+    with tracker.db.read() as tx:
+        assert tx.scalar("SELECT COUNT(*) FROM intake_pages WHERE class = 'ours'") == 4
+        assert tx.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'intake.refuse'") == 3
+
+
+def test_two_pages_in_one_photo_give_two_pages(tracker: Tracker, tmp_path: Path) -> None:
+    first, _ = issue_two(tracker, tmp_path)
+    pages = [p for p in module_pages(first, dpi=200) if p.module == "WB1"]
+    left, right = pages[2], pages[5]
+    photo = tmp_path / "two.jpg"
+    side_by_side(left.image, right.image, random.Random(4)).save(photo, quality=85)
+
+    (outcome,) = run(tracker, [photo])
+
+    got = sorted((p.klass, p.module, p.page_number) for p in outcome.pages)
+    assert got == [("ours", "WB1", left.number), ("ours", "WB1", right.number)]
+    kept = [tracker.config.data_dir / p.evidence for p in outcome.pages]
+    assert len(set(kept)) == 2
+    for path in kept:
+        with Image.open(path) as image:  # each is one page: portrait, not the whole photo
+            assert image.height > image.width
+    evidence = return_evidence(tracker, outcome.pages[0].return_id or 0)
+    assert str(left.number) not in evidence.missing_text.split()
+
+
+def blot_page_code(page: Page) -> Image.Image:
+    """The page with its small page code covered (by a sticker, a coffee ring...)."""
+    image = page.image.copy()
+    for code in find_codes(image, has_page_code):
+        if parse(code.text).number is not None:
+            left, top, right, bottom = code.box
+            ImageDraw.Draw(image).rectangle((left - 8, top - 8, right + 8, bottom + 8), fill=255)
+    return image
+
+
+def test_a_page_known_by_its_module_code_is_placed_or_a_duplicate(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """Only the first and the declaration page carry the module code: that places them."""
+    first, _ = issue_two(tracker, tmp_path)
+    pages = module_pages(first, dpi=150)
+    wb1 = [p for p in pages if p.module == "WB1"]
+    hc2 = [p for p in pages if p.module == "HC2"]
+    declaration = next(p for p in wb1[1:] if len(find_codes(p.image)) == 2)
+
+    run(tracker, [as_pdf([p.image for p in wb1[1:]], tmp_path / "wb1.pdf")])
+    (placed,) = run(tracker, [as_pdf([blot_page_code(wb1[0])], tmp_path / "first.pdf")])
+    (again,) = run(tracker, [as_pdf([blot_page_code(declaration)], tmp_path / "decl.pdf")])
+    (unknown,) = run(tracker, [as_pdf([blot_page_code(hc2[0]), hc2[1].image], tmp_path / "h.pdf")])
+
+    assert (placed.pages[0].klass, placed.pages[0].page_number) == ("ours", 1)
+    assert return_evidence(tracker, placed.pages[0].return_id or 0).missing_text == ""
+    assert again.pages[0].klass == "duplicate"
+    assert "carry its module code" in again.pages[0].reason
+    sheet = unknown.pages[0]
+    assert (sheet.klass, sheet.page_number, sheet.reason) == ("ours", None, PAGE_UNKNOWN)
+    missing = return_evidence(tracker, sheet.return_id or 0).missing_text
+    assert missing.startswith("pages 3-")  # page 1 may be the sheet whose number is unknown

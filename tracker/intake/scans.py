@@ -1,0 +1,50 @@
+"""Scans and photos: each sheet seen on a page image is sorted, kept as evidence and stored.
+
+A page image usually shows one sheet; a photo of two pages side by side shows two, and
+each becomes an item of its own, numbered in the order the sheets come in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tracker.intake.evidence import save_evidence
+from tracker.intake.filing import FileOutcome, file_whole, refused
+from tracker.intake.pages import PageRead
+from tracker.intake.records import OURS, UNREADABLE, Item, Sorted, record_item, sort_item
+from tracker.intake.sources import Source
+from tracker.store import Transaction
+from tracker.tracker import Tracker
+
+
+def record_scan(
+    t: Tracker, source: Source, reads: list[PageRead], actor: str, dry_run: bool
+) -> FileOutcome:
+    """Take in one scanned or photographed file: every sheet on every page image."""
+    if all(read.error for read in reads):
+        return refused(source, reads[0].error)
+    items = list(_items(reads))
+
+    def record(tx: Transaction, file_id: int, written: list[str]) -> list[Sorted]:
+        pages = []
+        for item, image in items:
+            sorted_, row = sort_item(t, tx, item)
+            if sorted_.klass in (OURS, UNREADABLE) and image and not dry_run:
+                written.append(save_evidence(t.config, source.sha256, item.position, image))
+                sorted_ = replace(sorted_, evidence=written[-1])
+            pages.append(record_item(t, tx, file_id, sorted_, row, actor, "scan"))
+        return pages
+
+    return file_whole(t, source, len(items), actor, dry_run, record)
+
+
+def _items(reads: list[PageRead]) -> list[tuple[Item, bytes]]:
+    """Each sheet as an item to sort, with its image; a page that failed is one item."""
+    items: list[tuple[Item, bytes]] = []
+    for read in reads:
+        if read.error:
+            items.append((Item(len(items) + 1, (), read.error), b""))
+            continue
+        for sheet in read.sheets:
+            items.append((Item(len(items) + 1, sheet.codes), sheet.evidence))
+    return items

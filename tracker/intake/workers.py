@@ -1,0 +1,102 @@
+"""The processes that read pages: they end with the command, however the command ends.
+
+Workers are forked from a forkserver that has loaded the reader once. Each worker is
+bound to the intake process that asked for it: Linux kills it if its parent (the
+forkserver) dies, and a thread in it waits on the intake process itself (a pidfd) and
+ends the worker the moment that process is gone, even by SIGKILL, which no handler sees.
+The forkserver ends by itself once the intake process is gone (its pipe closes), and the
+resource tracker once the forkserver and the workers have.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import select
+import signal
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from tracker.intake.pages import PageRead, PageTask, read_page
+
+_PR_SET_PDEATHSIG = 1
+
+
+class ReaderPool:
+    """Maps `read_page` over the tasks: in worker processes, or here for a page or two."""
+
+    def __init__(self, workers: int | None, pages: int) -> None:
+        self.workers = min(workers or os.cpu_count() or 1, max(pages, 1))
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ReaderPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop(wait=True)
+
+    def read(self, tasks: list[PageTask]) -> Iterator[PageRead]:
+        """Each task's reading, in order. A page that brings a worker down is refused alone."""
+        if self.workers <= 1:
+            yield from map(read_page, tasks)
+            return
+        done, broke_at = 0, -1
+        while done < len(tasks):
+            try:
+                for read in self._start().map(read_page, tasks[done:]):
+                    yield read
+                    done += 1
+            except BrokenProcessPool:
+                self._stop(wait=False)
+                if broke_at == done:  # a fresh pool broke on the same page: that page did it
+                    task = tasks[done]
+                    yield PageRead(task.file_index, task.page + 1, error=BROKE)
+                    done += 1
+                broke_at = done
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["tracker.intake.workers"])
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=watch, initargs=(os.getpid(),)
+            )
+        return self.pool
+
+    def _stop(self, wait: bool) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=wait, cancel_futures=True)
+            self.pool = None
+
+
+BROKE = (
+    "reading this page stopped the reader process (it may need more memory than this "
+    "computer has): scan it again at 300 dpi"
+)
+
+
+def watch(intake_pid: int) -> None:
+    """In a worker: end when the intake process or the forkserver ends, however it ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the intake process decides when to stop
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the pidfd thread below still watches
+    if os.getppid() == 1:  # the forkserver is gone already
+        os._exit(1)
+    try:
+        handle = os.pidfd_open(intake_pid)
+    except ProcessLookupError:  # the intake process has ended already
+        os._exit(1)
+    except (OSError, AttributeError):
+        return  # no pidfds (before Linux 5.3): the forkserver's end still ends this worker
+    threading.Thread(target=_wait_for, args=(handle,), daemon=True).start()
+
+
+def _wait_for(handle: int) -> None:
+    select.select([handle], [], [])  # readable once the process has ended
+    os._exit(1)
