@@ -18,8 +18,11 @@ from builder.course import (
     WriteActivity,
 )
 from builder.pdf.markdown import MarkdownFlowables
+from builder.pdf.rules import Gap, KeepStart
 from builder.pdf.styles import INK, RULE, SHADE, Styles
 from builder.pictures import pictogram
+
+MIN_SPLIT_LINES = 6  # answer lines are never split leaving fewer than this on a page
 
 
 class AnswerLines(Flowable):
@@ -35,7 +38,8 @@ class AnswerLines(Flowable):
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
         fits = int(avail_height // self.gap)
-        if fits < 1 or fits >= self.count:
+        # A short answer space moves whole; a long one leaves a fair share on each page.
+        if fits < MIN_SPLIT_LINES or self.count - fits < MIN_SPLIT_LINES:
             return []
         return [
             AnswerLines(fits, self.gap, self.first_label, self.start),
@@ -124,8 +128,17 @@ def activity_flowables(
     )
     task = md(activity.prompt)
     answer = ANSWER_SPACE[activity.kind](activity, styles)
-    head = KeepTogether([header, *task, *answer[:1]])
-    return [head, *answer[1:], Spacer(1, styles.body.leading)]
+    head = KeepStart([header, *task], answer[0], lambda a, h: _first_part(a, h, styles))
+    return [head, *answer[1:], Gap(1, styles.body.leading)]
+
+
+def _first_part(answer: Flowable, height: float, styles: Styles) -> float:
+    """How much of an answer space (`height` tall) must follow its task on the same page."""
+    if isinstance(answer, Table):  # the header and two rows
+        return min(height, sum(answer._rowHeights[:3]))  # type: ignore[attr-defined]
+    if isinstance(answer, AnswerLines):
+        return min(height, MIN_SPLIT_LINES * styles.line_gap)
+    return height
 
 
 def _lines(activity: Activity, styles: Styles) -> list[Flowable]:

@@ -44,13 +44,19 @@ from builder.course import (
 )
 from builder.pdf.activities import TickBox, activity_flowables
 from builder.pdf.markdown import MarkdownFlowables
+from builder.pdf.rules import (
+    BLANK,
+    NewPage,
+    RectoBreak,
+    blank_page,
+    keep_numbers_whole,
+)
+from builder.pdf.rules import MARGINS as MARGINS  # re-exported: the stamp uses it
 from builder.pdf.styles import INK, MARKER_SHADE, RULE, SHADE, Styles, make_styles
 from builder.pictures import theme_icon
 from builder.profiles import PrintProfile
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
-# Wide margins survive a staple on the left and a photocopier's grip on every side.
-MARGINS = {"left": 25 * mm, "right": 20 * mm, "top": 20 * mm, "bottom": 32 * mm}
 QR_SIZE = 34 * mm
 # Every module page carries a small code in its bottom-right corner saying whose module
 # and which page it is, so intake can sort a shuffled envelope. 20 mm with its quiet
@@ -167,7 +173,7 @@ def footer_baselines(styles: Styles) -> tuple[float, float]:
 class _Section(Flowable):
     """An invisible marker: the pages from here on belong to `key`; adds a bookmark."""
 
-    def __init__(self, key: str, title: str, level: int) -> None:
+    def __init__(self, key: str, title: str, level: int | None) -> None:
         super().__init__()
         self.key, self.title, self.level = key, title, level
 
@@ -177,6 +183,8 @@ class _Section(Flowable):
     def draw(self) -> None:
         if isinstance(self.canv, _WorkbookCanvas):
             self.canv.cpo_section = self.key
+        if self.level is None:  # a page left blank: no bookmark, no outline entry
+            return
         self.canv.bookmarkPage(self.key)
         self.canv.addOutlineEntry(self.title, self.key, level=self.level, closed=False)
 
@@ -265,6 +273,11 @@ class _WorkbookCanvas(Canvas):
         for number, page in enumerate(self.held, start=1):
             self.first_pages.setdefault(page["cpo_section"], number)
             self.__dict__.update(page)
+            if self.cpo_section == BLANK:  # no module, no page code; a specimen still says so
+                if self.specimen:
+                    self._footer_line(WATERMARK)
+                Canvas.showPage(self)
+                continue
             seen[self.cpo_section] += 1
             self._footer(seen[self.cpo_section], totals[self.cpo_section])
             if self.cpo_section in self.modules:
@@ -290,6 +303,10 @@ class _WorkbookCanvas(Canvas):
         line = f"{self.cpo_section}   \u00b7   Page {page} of {total}"
         if self.specimen:
             line += f"   \u00b7   {WATERMARK}"
+        self._footer_line(line)
+
+    def _footer_line(self, line: str) -> None:
+        """The footer's first line, in the footer's place and type."""
         self.saveState()
         self.setFillColor(INK)
         self.setFont(self.styles.bold, self.styles.profile.footer_size)
@@ -315,11 +332,16 @@ class _Story:
                 continue
             story += [PageBreak(), *self.theme_opener(theme, modules)]
             for module in modules:
-                story += [PageBreak(), *self.module(module)]
+                story += [NewPage(), self.recto(), *self.module(module)]
         return story
 
+    def recto(self) -> RectoBreak:
+        """Turn over to a right-hand page, leaving a left-hand one blank if need be."""
+        height = PAGE_HEIGHT - MARGINS["top"] - MARGINS["bottom"]
+        return RectoBreak(blank_page(_Section(BLANK, "", None), self.styles.body, height))
+
     def p(self, text: str, style: str = "body") -> Paragraph:
-        return Paragraph(text, getattr(self.styles, style))
+        return Paragraph(keep_numbers_whole(text), getattr(self.styles, style))
 
     # -- front pages -------------------------------------------------------------------
 
@@ -426,8 +448,8 @@ class _Story:
             elif isinstance(block, HelpPanel):
                 out.append(self.panel("Where to get help", block.markdown, SHADE))
             elif isinstance(block, Prose):
-                out += self.md(block.markdown)
-        out += [*self.declaration(module), self.marker_box(module)]
+                out += self.md.prose(block.markdown)
+        out += self.declaration(module)
         return out
 
     def code_panel(self, module: Module, why: str) -> Table:
@@ -466,6 +488,10 @@ class _Story:
         return KeepTogether([table])  # moves whole to the next page when it can
 
     def declaration(self, module: Module) -> list[Flowable]:
+        """The module's last page: the client's form, the code again and the marker's box.
+
+        They are one unit, kept together on a page of their own that ends the module.
+        """
         s = self.styles
         statement = Table(
             [[TickBox(s.box), self.p(f"<b>{escape(DECLARATION_STATEMENT)}</b>")]],
@@ -473,32 +499,36 @@ class _Story:
             hAlign="LEFT",
             style=s.table([("LEFTPADDING", (0, 0), (-1, -1), 0)]),
         )
-        return [
-            PageBreak(),
+        unit = [
             self.p(f"Before you send {module.id} back", "title"),
             self.p("Please fill in this form and tick the box."),
             statement,
             _field_table(
                 ["My name", "Signature", "Date", f"{DECLARATION_TIME} (hours and minutes)"], s
             ),
-            Spacer(1, 6 * mm),
-            self.code_panel(module, "Keep this code clear when you send the pages back."),
+            Spacer(1, 2 * mm),
+            self.code_panel(module, "Please keep this code clear."),
+            self.marker_box(module),
         ]
+        return [NewPage(), KeepTogether(unit)]
 
     def marker_box(self, module: Module) -> Table:
+        """The required activities in a grid, each with a box to tick, and a line to sign."""
         s = self.styles
+        across = 4
+        ticks = [[TickBox(s.box), self.p(a.id)] for a in module.required_activities]
+        cells: list[Any] = [cell for tick in ticks for cell in tick]
+        cells += [""] * (-len(cells) % (2 * across))
+        grid = [cells[n : n + 2 * across] for n in range(0, len(cells), 2 * across)]
+        blank = [""] * (2 * across - 1)
         rows: list[list[Any]] = [
-            [self.p("For the marker only", "h3"), "", ""],
-            [self.p("<b>Required activity</b>"), "", self.p("<b>Tried</b>")],
+            [self.p("For the marker: tick each activity tried", "h3"), *blank],
+            *grid,
+            [self.p("Marker and date:"), *blank],
         ]
-        rows += [
-            [self.p(a.id), self.p(escape(a.title)), TickBox(s.box)]
-            for a in module.required_activities
-        ]
-        rows.append([self.p("Marker and date:"), "", ""])
         return Table(
             rows,
-            colWidths=[s.body.fontSize * 5, None, s.body.fontSize * 4],
+            colWidths=[s.box + 3 * mm, None] * across,
             style=s.table(
                 [
                     ("BACKGROUND", (0, 0), (-1, -1), MARKER_SHADE),
@@ -506,10 +536,11 @@ class _Story:
                     ("SPAN", (0, 0), (-1, 0)),
                     ("SPAN", (0, -1), (-1, -1)),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ("BOTTOMPADDING", (0, -1), (-1, -1), 18),
+                    ("TOPPADDING", (0, -1), (-1, -1), 6),
+                    ("BOTTOMPADDING", (0, -1), (-1, -1), s.line_gap * 0.8),
                 ]
             ),
-            spaceBefore=12,
+            spaceBefore=8,
         )
 
 
@@ -518,7 +549,7 @@ def _field_table(labels: list[str], styles: Styles) -> Table:
     rows = [[Paragraph(escape(label), styles.body), ""] for label in labels]
     return Table(
         rows,
-        colWidths=["40%", "55%"],
+        colWidths=["48%", "50%"],
         hAlign="LEFT",
         style=styles.table(
             [
