@@ -13,7 +13,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, Spacer
 
 # Wide margins survive a staple on the left and a photocopier's grip on every side.
 MARGINS = {"left": 25 * mm, "right": 20 * mm, "top": 20 * mm, "bottom": 32 * mm}
@@ -114,7 +114,7 @@ class KeepStart(Flowable):
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
         parts = [*self.head, self.answer]
-        heights = [f.wrapOn(self.canv, avail_width, avail_height)[1] for f in parts]
+        heights = [_height(f, self.canv, avail_width, avail_height) for f in parts]
         spaces = sum(f.getSpaceBefore() + f.getSpaceAfter() for f in parts)
         need = sum(heights[:-1]) + self.first(self.answer, heights[-1]) + spaces
         frame = getattr(self, "_frame", None)
@@ -124,3 +124,9 @@ class KeepStart(Flowable):
 
     def draw(self) -> None:  # pragma: no cover - it is always split into its parts
         raise AssertionError("KeepStart is laid out by its parts")
+
+
+def _height(flowable: Flowable, canvas: Any, avail_width: float, avail_height: float) -> float:
+    """How tall a flowable is set (a KeepTogether says 'too tall' to make itself split)."""
+    height = flowable.wrapOn(canvas, avail_width, avail_height)[1]
+    return float(getattr(flowable, "_H", height)) if isinstance(flowable, KeepTogether) else height
