@@ -22,6 +22,7 @@ class PrintProfile:
     word_spacing: float = 0.0  # extra space between words, in em
     answer_line_mm: float = 10.0  # gap between handwriting lines
     box_mm: float = 7.0  # tick boxes and scale circles
+    write_cell_mm: float = 15.0  # the least height of a table cell to write in
 
     @property
     def leading(self) -> float:
@@ -44,6 +45,7 @@ PROFILES: dict[str, PrintProfile] = {
             body_size=18,
             answer_line_mm=12.0,
             box_mm=9.0,
+            write_cell_mm=19.0,
         ),
         PrintProfile(
             name="dyslexia",
@@ -55,6 +57,7 @@ PROFILES: dict[str, PrintProfile] = {
             letter_spacing=0.09,
             word_spacing=0.35,
             answer_line_mm=11.0,
+            write_cell_mm=16.5,
         ),
     )
 }

@@ -46,6 +46,7 @@ from builder.pdf.activities import TickBox, activity_flowables
 from builder.pdf.markdown import MarkdownFlowables
 from builder.pdf.rules import (
     BLANK,
+    KeepWhole,
     NewPage,
     RectoBreak,
     blank_page,
@@ -469,11 +470,12 @@ class _Story:
             ),
         )
 
-    def panel(self, heading: str, markdown: str, shade: Any) -> KeepTogether:
+    def panel(self, heading: str, markdown: str, shade: Any) -> KeepWhole:
         rows: list[list[Any]] = [[self.p(heading, "h3")], *([f] for f in self.md(markdown))]
         table = Table(
             rows,
             colWidths=["100%"],
+            repeatRows=1,  # a box split over two pages has its heading on both
             style=self.styles.table(
                 [
                     ("BACKGROUND", (0, 0), (-1, -1), shade),
@@ -485,7 +487,7 @@ class _Story:
             spaceBefore=6,
             spaceAfter=12,
         )
-        return KeepTogether([table])  # moves whole to the next page when it can
+        return KeepWhole(table)
 
     def declaration(self, module: Module) -> list[Flowable]:
         """The module's last page: the client's form, the code again and the marker's box.

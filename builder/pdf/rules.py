@@ -18,6 +18,10 @@ from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, Spa
 # Wide margins survive a staple on the left and a photocopier's grip on every side.
 MARGINS = {"left": 25 * mm, "right": 20 * mm, "top": 20 * mm, "bottom": 32 * mm}
 FRAME_WIDTH = A4[0] - MARGINS["left"] - MARGINS["right"]
+# A block moves whole to the next page only if that leaves less than this share of
+# this page empty; otherwise it splits, so that no page carries only a few lines.
+MOST_EMPTY = 0.5
+FRAME_HEIGHT = A4[1] - MARGINS["top"] - MARGINS["bottom"] - 12  # less the frame's padding
 BLANK = "blank"  # the section of a page left blank on purpose: no footer, no page code
 BLANK_NOTE = "This page is left blank on purpose."
 # A space between two digits is part of a phone number ("0800 83 85 87", "116 123"):
@@ -118,7 +122,7 @@ class KeepStart(Flowable):
         spaces = sum(f.getSpaceBefore() + f.getSpaceAfter() for f in parts)
         need = sum(heights[:-1]) + self.first(self.answer, heights[-1]) + spaces
         frame = getattr(self, "_frame", None)
-        if need > avail_height and not getattr(frame, "_atTop", False):
+        if need > avail_height and not _mostly_empty(frame, avail_height):
             return []  # to the next page, all together
         return parts
 
@@ -130,3 +134,38 @@ def _height(flowable: Flowable, canvas: Any, avail_width: float, avail_height: f
     """How tall a flowable is set (a KeepTogether says 'too tall' to make itself split)."""
     height = flowable.wrapOn(canvas, avail_width, avail_height)[1]
     return float(getattr(flowable, "_H", height)) if isinstance(flowable, KeepTogether) else height
+
+
+def _mostly_empty(frame: Any, avail_height: float) -> bool:
+    """Whether moving on now would leave most of the page empty (or nothing is on it yet)."""
+    return bool(getattr(frame, "_atTop", False)) or avail_height > FRAME_HEIGHT * MOST_EMPTY
+
+
+class KeepWhole(Flowable):
+    """A box kept whole on one page when it fits there, split between its rows when not.
+
+    It moves whole to the next page unless that would leave most of this page empty.
+    """
+
+    def __init__(self, flowable: Flowable) -> None:
+        super().__init__()
+        self.flowable = flowable
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        width, height = self.flowable.wrapOn(self.canv, avail_width, avail_height)
+        self.width, self.height = width, height
+        return width, height
+
+    def getSpaceBefore(self) -> float:
+        return float(self.flowable.getSpaceBefore())
+
+    def getSpaceAfter(self) -> float:
+        return float(self.flowable.getSpaceAfter())
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        if not _mostly_empty(getattr(self, "_frame", None), avail_height):
+            return []  # to the next page, whole
+        return list(self.flowable.splitOn(self.canv, avail_width, avail_height))
+
+    def draw(self) -> None:
+        self.flowable.drawOn(self.canv, 0, 0)
