@@ -107,7 +107,22 @@ class PlanActivity(Activity):
     rows: tuple[tuple[str, ...], ...]
 
 
-Block = Prose | Example | HelpPanel | Activity
+@dataclass(frozen=True, kw_only=True)
+class Diagram:
+    """A named drawing (see `builder.diagrams`) with its settings and a caption.
+
+    With `activity`, it is that activity's answer space on paper: the client writes
+    in its parts.
+    """
+
+    name: str
+    settings: tuple[tuple[str, tuple[str, ...]], ...]
+    caption: str
+    activity: str
+    line: int
+
+
+Block = Prose | Example | HelpPanel | Activity | Diagram
 
 
 @dataclass(frozen=True, kw_only=True)

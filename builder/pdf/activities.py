@@ -110,9 +110,13 @@ class ScaleRow(Flowable):
 
 
 def activity_flowables(
-    activity: Activity, number: int, styles: Styles, md: MarkdownFlowables
+    activity: Activity,
+    number: int,
+    styles: Styles,
+    md: MarkdownFlowables,
+    answer: list[Flowable] | None = None,
 ) -> list[Flowable]:
-    """The activity as it is printed: header, task, answer space."""
+    """The activity as it is printed: header, task, answer space (its own, or `answer`)."""
     extra = "" if activity.required else " (extra, if you want to)"
     title = f"Activity {number}: {escape(activity.title)}{extra}"
     size = styles.body.fontSize * 2.2
@@ -129,7 +133,7 @@ def activity_flowables(
         ),
     )
     task = md(activity.prompt)
-    answer = ANSWER_SPACE[activity.kind](activity, styles)
+    answer = answer or ANSWER_SPACE[activity.kind](activity, styles)
     head = KeepStart([header, *task], answer[0], lambda a, h: _first_part(a, h, styles))
     return [head, *answer[1:], Gap(1, styles.body.leading)]
 

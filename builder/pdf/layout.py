@@ -36,6 +36,7 @@ from builder.course import (
     DECLARATION_TIME,
     Activity,
     Course,
+    Diagram,
     Example,
     HelpPanel,
     Module,
@@ -43,6 +44,7 @@ from builder.course import (
     Theme,
 )
 from builder.pdf.activities import TickBox, activity_flowables
+from builder.pdf.diagrams import diagram_flowables
 from builder.pdf.markdown import MarkdownFlowables
 from builder.pdf.rules import (
     BLANK,
@@ -440,10 +442,16 @@ class _Story:
             *self.md("\n".join(f"- {o}" for o in module.outcomes)),
         ]
         number = 0
+        drawn = {b.activity: b for b in module.blocks if isinstance(b, Diagram) and b.activity}
         for block in module.blocks:
             if isinstance(block, Activity):
                 number += 1
-                out += activity_flowables(block, number, self.styles, self.md)
+                diagram = drawn.get(block.id)
+                answer = diagram_flowables(diagram, self.styles, True) if diagram else None
+                out += activity_flowables(block, number, self.styles, self.md, answer)
+            elif isinstance(block, Diagram):
+                if not block.activity:  # one for an activity is drawn as its answer space
+                    out += diagram_flowables(block, self.styles, False)
             elif isinstance(block, Example):
                 out.append(self.panel(f"Example: {escape(block.title)}", block.markdown, SHADE))
             elif isinstance(block, HelpPanel):
