@@ -8,6 +8,15 @@ from functools import cached_property
 from typing import ClassVar
 
 ACTIVITY_TYPES = ("write", "choose", "scale", "list", "plan", "reflect")
+# What each type of activity asks the client to do, for the page that explains the pictures.
+ACTIVITY_ASKS = {
+    "write": "Write your answer on the lines.",
+    "choose": "Tick the box, or the boxes, that fit.",
+    "scale": "Circle a number on the line.",
+    "list": "Fill in the numbered lines.",
+    "plan": "Fill in the table, or the picture.",
+    "reflect": "Look back at the module and write what you think.",
+}
 ICONS = ("sun", "thought", "people", "briefcase", "signpost")
 
 # The closing declaration every module carries. Renderers print it from here so

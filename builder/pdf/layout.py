@@ -45,6 +45,7 @@ from builder.course import (
 )
 from builder.pdf.activities import TickBox, activity_flowables
 from builder.pdf.diagrams import diagram_flowables
+from builder.pdf.front import edition_advice, pictures_page
 from builder.pdf.markdown import MarkdownFlowables
 from builder.pdf.rules import (
     BLANK,
@@ -57,7 +58,7 @@ from builder.pdf.rules import (
 from builder.pdf.rules import MARGINS as MARGINS  # re-exported: the stamp uses it
 from builder.pdf.styles import INK, MARKER_SHADE, RULE, SHADE, Styles, make_styles
 from builder.pictures import theme_icon
-from builder.profiles import PrintProfile
+from builder.profiles import PRINTABLE_INSET_MM, PrintProfile
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 QR_SIZE = 34 * mm
@@ -235,9 +236,12 @@ class _Background:
 
     def __call__(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
         canvas.saveState()
-        if self.styles.profile.page_colour.upper() != "#FFFFFF":
+        if self.styles.profile.print_fill:  # inside what an office printer can reach
+            inset = PRINTABLE_INSET_MM * mm
             canvas.setFillColor(self.styles.page_colour)
-            canvas.rect(0, 0, PAGE_WIDTH, PAGE_HEIGHT, stroke=0, fill=1)
+            canvas.rect(
+                inset, inset, PAGE_WIDTH - 2 * inset, PAGE_HEIGHT - 2 * inset, stroke=0, fill=1
+            )
         if self.specimen:
             canvas.setFillColor(HexColor("#D9D9D9"))
             canvas.setFont(self.styles.bold, 96)
@@ -371,7 +375,10 @@ class _Story:
         count = len(self.modules)
         return [
             self.p("How to use this workbook", "title"),
-            self.p(f"This workbook has {count} parts. We call each part a <b>module</b>."),
+            self.p(
+                f"This workbook has {count} part{'' if count == 1 else 's'}."
+                " We call each part a <b>module</b>."
+            ),
             self.p(
                 "Each module takes about <b>2 hours</b>. You do not have to do it all at once. "
                 "Short bits of 20 or 30 minutes are fine."
@@ -396,6 +403,8 @@ class _Story:
                 "If you feel low or need to talk, call <b>Samaritans</b> free on "
                 "<b>116 123</b>, any time, day or night."
             ),
+            *edition_advice(self.styles),
+            *pictures_page(self.course, self.styles),
         ]
 
     def contents(self) -> list[Flowable]:
