@@ -181,14 +181,18 @@ def _scale(activity: Activity, styles: Styles) -> list[Flowable]:
     assert isinstance(activity, ScaleActivity)
     if not activity.items:
         return [ScaleRow(activity, styles)]
-    out: list[Flowable] = []
-    for item in activity.items:
-        out.append(
-            KeepTogether(
-                [Paragraph(f"<b>{escape(item)}</b>", styles.small), ScaleRow(activity, styles)]
-            )
-        )
-    return out
+    gap = styles.body.leading * 0.6  # "Very good" is not read as the next item's title
+    items = [
+        [
+            Paragraph(f"<b>{escape(item)}</b>", styles.small),
+            ScaleRow(activity, styles),
+            Spacer(1, gap),
+        ]
+        for item in activity.items
+    ]
+    if len(items) > 2:  # the last item never goes over to a page on its own
+        items[-2:] = [[*items[-2], *items[-1]]]
+    return [KeepTogether(item) for item in items]
 
 
 def _plan(activity: Activity, styles: Styles) -> list[Flowable]:

@@ -7,7 +7,7 @@ from typing import Literal
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, String
 from reportlab.lib.colors import HexColor
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from builder.course import Diagram
 from builder.diagrams import Circle as CircleShape
@@ -24,12 +24,15 @@ _ANCHORS: dict[str, Literal["start", "middle", "end"]] = {
 
 
 def diagram_flowables(diagram: Diagram, styles: Styles, write: bool) -> list[Flowable]:
-    """The diagram (with room to write in its parts when `write`) and its caption."""
+    """The diagram (with room to write in its parts when `write`) and its caption.
+
+    The caller keeps them together.
+    """
     picture = picture_for(diagram, styles, write)
-    out: list[Flowable] = [drawing(picture, styles)]
+    out: list[Flowable] = [Spacer(1, 2 * mm), drawing(picture, styles), Spacer(1, 3 * mm)]
     if diagram.caption:
-        out.append(Paragraph(diagram.caption, styles.small))
-    return [KeepTogether(out)]
+        out.append(Paragraph(diagram.caption, styles.body))
+    return out
 
 
 def picture_for(diagram: Diagram, styles: Styles, write: bool) -> Picture:

@@ -70,6 +70,7 @@ PAGE_QR_BOTTOM = 6 * mm
 START = "Start"
 WATERMARK = "SPECIMEN"
 
+DIAGRAM_MARK, END_MARK = "diagram", "end"  # marks: a module's first diagram, its last page
 # What a slot holds; `key` names the module for QR, CODE and PAGE.
 QR, CODE, WHOSE, CONTACT, PAGE = "qr", "code", "whose", "contact", "page"
 
@@ -98,7 +99,9 @@ class Layout:
     specimen: bool
     pages: int
     slots: tuple[Slot, ...]
-    first_pages: dict[str, int]  # section (START, theme code, module id) -> first page, from 1
+    # section (START, theme code, module id) -> first page, from 1; and where a module's
+    # first diagram and its last page landed ("TF1/diagram", "TF1/end"), for page pictures.
+    first_pages: dict[str, int]
 
 
 def lay_out(
@@ -158,7 +161,7 @@ def lay_out(
         specimen=specimen,
         pages=canvas.page_count,
         slots=tuple(canvas.slots),
-        first_pages=dict(canvas.first_pages),
+        first_pages={**canvas.first_pages, **canvas.marks},
     )
 
 
@@ -191,6 +194,21 @@ class _Section(Flowable):
             return
         self.canv.bookmarkPage(self.key)
         self.canv.addOutlineEntry(self.title, self.key, level=self.level, closed=False)
+
+
+class _Mark(Flowable):
+    """An invisible marker: records the page it lands on under `key` (for page pictures)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        if isinstance(self.canv, _WorkbookCanvas):
+            self.canv.marks.setdefault(self.key, len(self.canv.held) + 1)
 
 
 class _Slot(Flowable):
@@ -268,6 +286,7 @@ class _WorkbookCanvas(Canvas):
         self.held: list[dict[str, Any]] = []
         self.slots: list[Slot] = []
         self.first_pages: dict[str, int] = {}  # section -> its first page, filled in on save
+        self.marks: dict[str, int] = {}  # "TF1/diagram", "TF1/end" -> the page they landed on
         self.page_count = 0
 
     def showPage(self) -> None:
@@ -456,19 +475,27 @@ class _Story:
             if isinstance(block, Activity):
                 number += 1
                 diagram = drawn.get(block.id)
-                answer = diagram_flowables(diagram, self.styles, True) if diagram else None
+                answer: list[Flowable] | None = None
+                if diagram:
+                    answer = [self.diagram(module, diagram, True)]
                 out += activity_flowables(block, number, self.styles, self.md, answer)
             elif isinstance(block, Diagram):
                 if not block.activity:  # one for an activity is drawn as its answer space
-                    out += diagram_flowables(block, self.styles, False)
+                    out.append(self.diagram(module, block, False))
             elif isinstance(block, Example):
                 out.append(self.panel(f"Example: {escape(block.title)}", block.markdown, SHADE))
             elif isinstance(block, HelpPanel):
                 out.append(self.panel("Where to get help", block.markdown, SHADE))
             elif isinstance(block, Prose):
-                out += self.md.prose(block.markdown)
+                out += self.md(block.markdown)
+        out = self.md.keep_lead_ins(out)  # headings and lead-ins stay with what follows
         out += self.declaration(module)
         return out
+
+    def diagram(self, module: Module, diagram: Diagram, write: bool) -> KeepTogether:
+        """A diagram and its caption, marked so that the module's first can be pictured."""
+        mark = _Mark(f"{module.id}/{DIAGRAM_MARK}")
+        return KeepTogether([mark, *diagram_flowables(diagram, self.styles, write)])
 
     def code_panel(self, module: Module, why: str) -> Table:
         """The module's QR code with its typed code beside it, both stamped in later."""
@@ -519,6 +546,7 @@ class _Story:
             style=s.table([("LEFTPADDING", (0, 0), (-1, -1), 0)]),
         )
         unit = [
+            _Mark(f"{module.id}/{END_MARK}"),
             self.p(f"Before you send {module.id} back", "title"),
             self.p("Please fill in this form and tick the box."),
             statement,

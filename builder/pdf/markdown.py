@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 
 from markdown_it.token import Token
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import Flowable, ListFlowable, ListItem, Paragraph
+from reportlab.platypus import Flowable, KeepTogether, ListFlowable, ListItem, Paragraph
 
 from builder.errors import BuildError
 from builder.markdown import markdown
@@ -55,10 +55,6 @@ class MarkdownFlowables:
     def __call__(self, source: str) -> list[Flowable]:
         return self.blocks(markdown().parse(source), 0, None)[0]
 
-    def prose(self, source: str) -> list[Flowable]:
-        """Reading text on the page itself (not in a box), lead-ins kept with what follows."""
-        return self.keep_lead_ins(self(source))
-
     def keep_lead_ins(self, flowables: list[Flowable]) -> list[Flowable]:
         """Keep headings and lead-ins (a paragraph ending in ':') with the start of what follows.
 
@@ -71,7 +67,7 @@ class MarkdownFlowables:
             if isinstance(flowable, Paragraph) and getattr(flowable.style, "keepWithNext", False):
                 held.append(flowable)
             elif held:
-                out.append(KeepStart(held, flowable, lambda _, height: min(height, lines)))
+                out.append(KeepStart(held, flowable, lambda a, h: _first(a, h, lines)))
                 held = []
             else:
                 out.append(flowable)
@@ -130,3 +126,8 @@ class MarkdownFlowables:
             spaceAfter=size * 0.5,
         )
         return [flowable], i + 1
+
+
+def _first(flowable: Flowable, height: float, lines: float) -> float:
+    """How much of what follows a heading must come with it: a kept-together box whole."""
+    return height if isinstance(flowable, KeepTogether) else min(height, lines)

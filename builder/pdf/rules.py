@@ -13,7 +13,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, Spacer, Table
 
 # Wide margins survive a staple on the left and a photocopier's grip on every side.
 MARGINS = {"left": 25 * mm, "right": 20 * mm, "top": 20 * mm, "bottom": 32 * mm}
@@ -120,9 +120,13 @@ class KeepStart(Flowable):
         parts = [*self.head, self.answer]
         heights = [_height(f, self.canv, avail_width, avail_height) for f in parts]
         spaces = sum(f.getSpaceBefore() + f.getSpaceAfter() for f in parts)
-        need = sum(heights[:-1]) + self.first(self.answer, heights[-1]) + spaces
+        first = self.first(self.answer, heights[-1])
+        need = sum(heights[:-1]) + first + spaces
         frame = getattr(self, "_frame", None)
-        if need > avail_height and not _mostly_empty(frame, avail_height):
+        # An answer that cannot split (a diagram) never leaves its task behind.
+        whole = first >= heights[-1] and not isinstance(self.answer, Table)
+        at_top = bool(getattr(frame, "_atTop", False))
+        if need > avail_height and not (at_top if whole else _mostly_empty(frame, avail_height)):
             return []  # to the next page, all together
         return parts
 

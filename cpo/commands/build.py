@@ -31,15 +31,18 @@ def build() -> None:
 @click.option("--modules", metavar="IDS", help="Only these modules, e.g. WB1,HC2 (default: all).")
 @click.option(
     "--preview",
-    metavar="MODULE",
-    help="Also save a PNG of this module's first page for each profile (needs pdftoppm).",
+    "previews",
+    multiple=True,
+    metavar="MODULE[/diagram|/end]",
+    help="Also save a PNG of this module's first page (or first diagram, or last page) "
+    "for each profile; repeat for several (needs pdftoppm).",
 )
 @content_option
 @output_option
 def pdf(
     profiles: tuple[str, ...],
     modules: str | None,
-    preview: str | None,
+    previews: tuple[str, ...],
     content: Path | None,
     output: Path,
 ) -> None:
@@ -51,7 +54,7 @@ def pdf(
     \b
     Example:
         cpo build pdf --profile standard --modules WB1,HC2
-        cpo build pdf --preview WB1
+        cpo build pdf --preview WB1 --preview TF1/diagram --preview TF1/end
     """
     from builder.errors import BuildError
     from builder.loader import default_content_root, load_course
@@ -64,15 +67,16 @@ def pdf(
         get_profile(name)  # a bad name fails before anything is written
     course = load_course(content or default_content_root())
     ids = [m.strip() for m in modules.split(",") if m.strip()] if modules else None
-    if preview and ids and preview not in ids:
-        raise BuildError(f"--preview {preview} is not among --modules {modules}")
+    for preview in previews:
+        if ids and preview.split("/")[0] not in ids:
+            raise BuildError(f"--preview {preview} is not among --modules {modules}")
     for name in chosen:
         path, first_pages = render_specimen(course, name, ids, output)
         click.echo(f"Wrote {path}")
-        if preview:
+        for preview in previews:
             if preview not in first_pages:
-                raise BuildError(f"no such module: {preview}")
-            png = output / f"workbook-specimen-{name}-{preview}.png"
+                raise BuildError(f"no such page to picture: {preview}")
+            png = output / f"workbook-specimen-{name}-{preview.replace('/', '-')}.png"
             click.echo(f"Wrote {page_png(path, first_pages[preview], png)}")
 
 
