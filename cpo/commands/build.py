@@ -26,7 +26,8 @@ def build() -> None:
     "profiles",
     multiple=True,
     metavar="P",
-    help="Print profile: standard, large-print or dyslexia (repeat for several; default: all).",
+    help="Print profile: standard, large-print, dyslexia or dyslexia-cream (repeat for several; "
+    "default: all).",
 )
 @click.option("--modules", metavar="IDS", help="Only these modules, e.g. WB1,HC2 (default: all).")
 @click.option(
