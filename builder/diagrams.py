@@ -250,16 +250,16 @@ def drinks(settings: Mapping[str, tuple[str, ...]], write: bool, t: float) -> Pi
     """Common drinks side by side, each with its size and its units (or a space for them)."""
     items = [_drink(item) for item in settings["drinks"]]
     slot = WIDTH / len(items)
-    base = 4 * t + 4
+    labels = [wrap(name, slot - 4, t)[:3] for name, _ in items]
+    lines = max(len(label) for label in labels) + 1  # the name, then the units
+    base = lines * t * 1.25 + 4
     height = base + 62
     shapes: list[Shape] = []
-    for n, (name, units) in enumerate(items):
+    for n, ((name, units), label) in enumerate(zip(items, labels, strict=True)):
         cx = slot * n + slot / 2
         shapes += _glass(name, cx, base)
-        label = wrap(name, slot - 4, t)
-        shapes.append(Text(cx, base - t * 1.4, label[:2]))
         said = "____ units" if write else f"{units} unit{'' if units == '1' else 's'}"
-        shapes.append(Text(cx, base - t * 1.4 - 2 * t * 1.25, (said,), bold=True))
+        shapes.append(Text(cx, base - t * 1.4, (*label, said)))
     names = [f"{name}: {units} units" for name, units in items]
     alt = "Drinks side by side. " + (
         "Under each is a space to write its units: " + _and(tuple(n for n, _ in items))
@@ -293,10 +293,10 @@ def _glass(name: str, cx: float, base: float) -> list[Shape]:
     if "wine" in lower:
         stem = [Line(cx, base + 36, cx, base + 6), Line(cx - 9, base + 4, cx + 9, base + 4)]
         return [_cup(cx, base + 58, base + 36, 22, 16), *stem]
-    if "shot" in lower or "spirit" in lower:
-        return [_cup(cx, base + 22, base + 4, 12, 10)]
     if "can" in lower.split():
         return [_cup(cx, base + 42, base + 4, 18, 18), Line(cx - 9, base + 38, cx + 9, base + 38)]
+    if "bottle" not in lower and ("shot" in lower or "spirit" in lower):
+        return [_cup(cx, base + 22, base + 4, 12, 10)]
     if "bottle" in lower:
         neck = (
             (cx - 4, base + 60),
