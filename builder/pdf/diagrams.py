@@ -44,26 +44,33 @@ def picture_for(diagram: Diagram, styles: Styles, write: bool) -> Picture:
 def drawing(picture: Picture, styles: Styles) -> Drawing:
     """The picture as a reportlab Drawing, in millimetres, its words in the workbook's font."""
     out = Drawing(picture.width * mm, picture.height * mm)
-    group = Group(*(_shape(shape, picture, styles) for shape in picture.shapes))
-    group.scale(mm, mm)
-    out.add(group)
+    # Points, not a scaled group: the words are set at the body size itself.
+    out.add(Group(*(_shape(shape, picture, styles) for shape in picture.shapes)))
     out.hAlign = "CENTER"
     return out
 
 
 def _shape(shape: Shape, picture: Picture, styles: Styles) -> Group:
     """One shape; lines 0.5 mm wide in the workbook's ink."""
-    width = 0.5
+    width = 0.5 * mm
     if isinstance(shape, LineShape):
-        line = Line(shape.x1, shape.y1, shape.x2, shape.y2, strokeColor=INK, strokeWidth=width)
+        x1, y1, x2, y2 = (v * mm for v in (shape.x1, shape.y1, shape.x2, shape.y2))
+        line = Line(x1, y1, x2, y2, strokeColor=INK, strokeWidth=width)
         return Group(line)
     if isinstance(shape, CircleShape):
         fill = HexColor(shape.fill) if shape.fill else None
         return Group(
-            Circle(shape.x, shape.y, shape.r, strokeColor=INK, strokeWidth=width, fillColor=fill)
+            Circle(
+                shape.x * mm,
+                shape.y * mm,
+                shape.r * mm,
+                strokeColor=INK,
+                strokeWidth=width,
+                fillColor=fill,
+            )
         )
     if isinstance(shape, PolygonShape):
-        points = [c for point in shape.points for c in point]
+        points = [c * mm for point in shape.points for c in point]
         if not shape.closed:
             return Group(PolyLine(points, strokeColor=INK, strokeWidth=width * 1.5))
         fill = HexColor(shape.fill) if shape.fill else None
@@ -72,15 +79,15 @@ def _shape(shape: Shape, picture: Picture, styles: Styles) -> Group:
 
 
 def _text(text: Text, picture: Picture, styles: Styles) -> Group:
-    """Lines of text, each at the body size (points, as the group is in millimetres)."""
-    size = picture.text_mm
+    """Lines of text, each at the body size."""
+    size = picture.text_mm * mm
     font = styles.bold if text.bold else styles.regular
     group = Group()
     for n, line in enumerate(text.lines):
         group.add(
             String(
-                text.x,
-                text.y - n * size * 1.25,
+                text.x * mm,
+                text.y * mm - n * size * 1.25,
                 line,
                 fontName=font,
                 fontSize=size,
