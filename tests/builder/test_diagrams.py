@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +19,9 @@ from builder.editions import pick_modules, specimen_edition
 from builder.html.render import render_html
 from builder.pdf import render_pdf
 from builder.profiles import PROFILES, get_profile
+from cpo.cli import cli
 from tests.conftest import SHIPPED_COURSE
+from tests.pdftools import page_texts, require
 
 label = st.text(alphabet="abcdefghijklmnop ", min_size=1, max_size=30).map(str.strip).filter(bool)
 
@@ -103,3 +107,20 @@ def test_diagrams_show_on_screen_as_svg_with_a_text_alternative(course: Course) 
     rl1 = pages["module-RL1.html"]
     activity = rl1[rl1.index('id="RL1-5"') :]
     assert activity.index("<svg") < activity.index("</section>")  # drawn in its activity
+
+
+def test_cpo_build_pdf_pictures_the_first_diagram_and_the_last_page(tmp_path: Path) -> None:
+    require("pdftoppm")
+    args = ["build", "pdf", "--profile", "standard", "--modules", "TF1", "--output"]
+    shots = ["--preview", "TF1/diagram", "--preview", "TF1/end"]
+    result = CliRunner().invoke(cli, [*args, str(tmp_path), *shots])
+    assert result.exit_code == 0, result.output
+    diagram = tmp_path / "workbook-specimen-standard-TF1-diagram.png"
+    end = tmp_path / "workbook-specimen-standard-TF1-end.png"
+    assert diagram.stat().st_size > 0 and end.stat().st_size > 0
+    texts = page_texts(tmp_path / "workbook-specimen-standard.pdf")
+    pages = {n + 1: t for n, t in enumerate(texts)}
+    last = max(n for n, t in pages.items() if "TF1" in t and "Page" in t)
+    assert "Before you send TF1 back" in pages[last]  # the picture's page is the last one
+    bad = CliRunner().invoke(cli, [*args, str(tmp_path), "--preview", "TF1/middle"])
+    assert bad.exit_code == 1 and "no such page to picture: TF1/middle" in bad.output
