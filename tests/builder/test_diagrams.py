@@ -13,9 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder import Course, load_course
+from builder.blocks import BodyParser
 from builder.course import Diagram
 from builder.diagrams import DIAGRAMS, Circle, Line, Picture, Polygon, Text, draw
 from builder.editions import pick_modules, specimen_edition
+from builder.errors import Problem
 from builder.html.render import render_html
 from builder.pdf import render_pdf
 from builder.profiles import PROFILES, get_profile
@@ -124,3 +126,30 @@ def test_cpo_build_pdf_pictures_the_first_diagram_and_the_last_page(tmp_path: Pa
     assert "Before you send TF1 back" in pages[last]  # the picture's page is the last one
     bad = CliRunner().invoke(cli, [*args, str(tmp_path), "--preview", "TF1/middle"])
     assert bad.exit_code == 1 and "no such page to picture: TF1/middle" in bad.output
+
+
+settings_line = st.tuples(
+    st.sampled_from(["parts", "around", "bands", "rings", "middle", "top", "below", "drinks"])
+    | st.text(alphabet="abcxyz-", min_size=1, max_size=8),
+    st.text(alphabet="ab |:%0123", max_size=30),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([*DIAGRAMS, "thermometre", "bun", ""]),
+    st.lists(settings_line, max_size=4, unique_by=lambda kv: kv[0]),
+)
+def test_any_diagram_box_loads_or_is_explained_by_line(
+    name: str, lines: list[tuple[str, str]]
+) -> None:
+    body = "\n".join([f"::: diagram {name}", *(f"{k}: {v}" for k, v in lines), ":::", ""])
+    problems: list[Problem] = []
+    blocks = BodyParser(Path("M.md"), "AA1", 10, problems).parse(body)
+    diagrams = [b for b in blocks if isinstance(b, Diagram)]
+    if problems:  # refused, each with the file's line, and nothing half made
+        assert diagrams == []
+        assert all(p.line is not None and 10 <= p.line <= 10 + len(lines) + 1 for p in problems)
+    else:
+        (diagram,) = diagrams
+        draw(diagram.name, dict(diagram.settings), False, 4.94)  # and it draws
