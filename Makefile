@@ -20,7 +20,9 @@ demo: $(STAMP)
 	$(BIN)/cpo content check --json > output/content-report.json
 	@echo "Wrote output/content-report.json"
 	@# Page previews need poppler's pdftoppm (.ci/run installs it: apt-get install poppler-utils).
-	$(BIN)/cpo build pdf --output output $(if $(shell command -v pdftoppm),--preview WB1,)
+	@# Pictures: WB1's first page, TF1's first diagram and TF1's last page (the declaration).
+	$(BIN)/cpo build pdf --output output \
+		$(if $(shell command -v pdftoppm),--preview WB1 --preview TF1/diagram --preview TF1/end,)
 	@# The offline bundle; pictures of a module page at 320 and 1280 px need Chromium (.ci/run installs it).
 	$(BIN)/cpo build html --output output/html $(if $(shell command -v chromium),--preview WB1,)
 	@# The tracker's flow on an embedded database: a client, an order, a workbook, returns, marks.

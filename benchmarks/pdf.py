@@ -22,7 +22,7 @@ from builder.loader import default_content_root, load_course
 from builder.markdown import markdown
 from builder.pdf import Job, render_batch
 from builder.pdf.document import forget_layouts, layout_for, render_pdf
-from builder.profiles import get_profile
+from builder.profiles import PROFILES, get_profile
 
 CLIENTS = 40  # personalised workbooks timed one after another
 BATCH = 200  # workbooks in the parallel batch
@@ -84,6 +84,13 @@ def main() -> None:
     row("wall time, including each worker's first layout", f"{seconds:.1f} s")
     row("pages per second", f"{done / seconds:.0f}")
     row("workbooks per second", f"{BATCH / seconds:.1f}")
+
+    heading("Pages in the whole workbook, by print profile (all modules)")
+    for name in PROFILES:
+        other = personal_edition(
+            course, modules, get_profile(name), personal(0), checkins(0, modules)
+        )
+        row(name, str(layout_for(other).pages))
 
     heading("WeasyPrint: the same workbook from HTML and CSS")
     try:

@@ -15,6 +15,7 @@ from builder.course import (
     Activity,
     Block,
     ChooseActivity,
+    Diagram,
     Example,
     HelpPanel,
     ListActivity,
@@ -24,6 +25,7 @@ from builder.course import (
     ScaleActivity,
     WriteActivity,
 )
+from builder.diagrams import DIAGRAMS, split_items
 from builder.errors import Problem
 from builder.hints import did_you_mean
 from builder.markdown import BOX_NAMES, markdown
@@ -39,6 +41,7 @@ TYPE_KEYS: dict[str, tuple[str, ...]] = {
 }
 ALL_KEYS = frozenset(COMMON_KEYS).union(*TYPE_KEYS.values())
 RAW_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+KINDS = ", ".join(DIAGRAMS)
 SETTING = re.compile(r"^\s*([A-Za-z_-]+)\s*:\s*(.*?)\s*$")
 
 
@@ -99,6 +102,7 @@ class BodyParser:
                 self.check_stray_box(tokens[i + 1], token.map)
             i += 1
         self.add_prose(blocks, prose_start, len(self.lines))
+        self.check_diagram_links(blocks)
         return tuple(blocks)
 
     def matching_close(self, tokens: list[Token], start: int) -> int:
@@ -161,6 +165,8 @@ class BodyParser:
             if not text:
                 self.problem(start, "the example is empty")
             return Example(title=title, markdown=text, line=line)
+        if name == "diagram":
+            return self.diagram(title, start, end)
         if name == "help":
             if not text:
                 self.problem(start, "the help box is empty", "list services and how to reach them")
@@ -382,3 +388,67 @@ class BodyParser:
             self.problem(start, "the plan's table has no rows", "add rows, or a 'rows:' setting")
             return None
         return PlanActivity(**common, columns=tuple(columns), rows=tuple(body))
+
+    # -- diagrams ------------------------------------------------------------------------
+
+    def diagram(self, name: str, start: int, end: int) -> Diagram | None:
+        """A '::: diagram NAME' box: its settings, then an optional caption."""
+        settings, body_start = self.settings(start, end)
+        if not name:
+            self.problem(
+                start, "a diagram needs a name", f"write e.g. '::: diagram cycle' ({KINDS})"
+            )
+            return None
+        kind = DIAGRAMS.get(name)
+        if kind is None:
+            self.problem(start, f"unknown diagram '{name}'", did_you_mean(name, DIAGRAMS))
+            return None
+        before = len(self.problems)
+        found: list[tuple[str, tuple[str, ...]]] = []
+        for key, (value, n) in settings.items():
+            if key == "for":
+                continue
+            spec = kind.settings.get(key)
+            if spec is None:
+                self.problem(
+                    n, f"unknown setting '{key}'", did_you_mean(key, [*kind.settings, "for"])
+                )
+                continue
+            items = split_items(value)
+            if not spec.least <= len(items) <= spec.most or not all(items):
+                many = (
+                    str(spec.least) if spec.least == spec.most else f"{spec.least} to {spec.most}"
+                )
+                self.problem(
+                    n,
+                    f"'{key}' needs {many} items split by '|', found {len(items)}",
+                    f"for example: {key}: {' | '.join(spec.default)}",
+                )
+            found.append((key, items))
+        if len(self.problems) > before:
+            return None
+        return Diagram(
+            name=name,
+            settings=tuple(found),
+            caption=" ".join(self.text(body_start, end).split()),
+            activity=settings.get("for", ("", 0))[0],
+            line=start + self.first_line,
+        )
+
+    def check_diagram_links(self, blocks: list[Block]) -> None:
+        """Report a diagram 'for' an activity that is not in this module, or that has two."""
+        ids = {b.id for b in blocks if isinstance(b, Activity)}
+        linked: set[str] = set()
+        for block in blocks:
+            if not isinstance(block, Diagram) or not block.activity:
+                continue
+            line = block.line - self.first_line
+            if block.activity not in ids:
+                self.problem(
+                    line,
+                    f"the diagram is for '{block.activity}', not an activity in this module",
+                    did_you_mean(block.activity, sorted(ids)),
+                )
+            elif block.activity in linked:
+                self.problem(line, f"'{block.activity}' already has a diagram")
+            linked.add(block.activity)

@@ -11,6 +11,15 @@ from typing import ClassVar
 from builder.regions import Region, RegionData
 
 ACTIVITY_TYPES = ("write", "choose", "scale", "list", "plan", "reflect")
+# What each type of activity asks the client to do, for the page that explains the pictures.
+ACTIVITY_ASKS = {
+    "write": "Write your answer on the lines.",
+    "choose": "Tick the box, or the boxes, that fit.",
+    "scale": "Circle a number on the line.",
+    "list": "Fill in the numbered lines.",
+    "plan": "Fill in the table, or the picture.",
+    "reflect": "Look back at the module and write what you think.",
+}
 ICONS = ("sun", "thought", "people", "briefcase", "signpost", "toolbox")
 
 
@@ -128,7 +137,22 @@ class PlanActivity(Activity):
     rows: tuple[tuple[str, ...], ...]
 
 
-Block = Prose | Example | HelpPanel | Activity
+@dataclass(frozen=True, kw_only=True)
+class Diagram:
+    """A named drawing (see `builder.diagrams`) with its settings and a caption.
+
+    With `activity`, it is that activity's answer space on paper: the client writes
+    in its parts.
+    """
+
+    name: str
+    settings: tuple[tuple[str, tuple[str, ...]], ...]
+    caption: str
+    activity: str
+    line: int
+
+
+Block = Prose | Example | HelpPanel | Activity | Diagram
 
 
 @dataclass(frozen=True, kw_only=True)

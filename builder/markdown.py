@@ -7,7 +7,7 @@ from functools import cache
 from markdown_it import MarkdownIt
 from mdit_py_plugins.container import container_plugin
 
-BOX_NAMES = ("activity", "example", "help")
+BOX_NAMES = ("activity", "example", "help", "diagram")
 
 
 @cache

@@ -10,6 +10,7 @@ import textstat
 from builder.course import (
     Activity,
     ChooseActivity,
+    Diagram,
     Example,
     HelpPanel,
     Module,
@@ -71,6 +72,8 @@ def module_sentences(module: Module) -> Iterator[str]:
             yield from _markdown_text(block.markdown)
         elif isinstance(block, Activity):
             yield from _activity_text(block)
+        elif isinstance(block, Diagram) and block.caption:
+            yield block.caption
 
 
 def _activity_text(activity: Activity) -> Iterator[str]:

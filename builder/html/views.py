@@ -7,13 +7,14 @@ table cells) is made here, where it can be typed and tested.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 
 from builder.course import (
     Activity,
     Course,
+    Diagram,
     Example,
     HelpPanel,
     Module,
@@ -23,6 +24,7 @@ from builder.course import (
     Theme,
 )
 from builder.editions import CheckIn, Edition, Personal
+from builder.html.diagrams import diagram_svg
 from builder.html.markdown import markdown_html
 from builder.html.svg import qr_svg
 from builder.markdown import markdown
@@ -155,9 +157,18 @@ class ActivityView:
     scale_values: tuple[int, ...] = ()
     plan_rows: tuple[tuple[PlanCell, ...], ...] = ()
     kind: str = field(default="activity")
+    diagram: Markup = field(default_factory=Markup)  # drawn for this activity, above its answer
 
 
-BlockView = ProseView | BoxView | ActivityView
+@dataclass(frozen=True)
+class DiagramView:
+    """A diagram in the reading: inline SVG with its text alternative and caption."""
+
+    html: Markup
+    kind: str = "diagram"
+
+
+BlockView = ProseView | BoxView | ActivityView | DiagramView
 
 
 @dataclass(frozen=True)
@@ -245,7 +256,9 @@ def block_views(module: Module) -> tuple[BlockView, ...]:
                 level = 3
         elif isinstance(block, Activity):
             number += 1
-            views.append(activity_view(block, number, level))
+            views.append(with_diagram(activity_view(block, number, level), module))
+        elif isinstance(block, Diagram) and not block.activity:
+            views.append(DiagramView(diagram_svg(block, f"diagram-{index}")))
         elif isinstance(block, Example):
             views.append(
                 BoxView(
@@ -267,6 +280,14 @@ def block_views(module: Module) -> tuple[BlockView, ...]:
                 )
             )
     return tuple(views)
+
+
+def with_diagram(view: ActivityView, module: Module) -> ActivityView:
+    """The activity's view with the diagram drawn for it, if the module has one."""
+    for block in module.blocks:
+        if isinstance(block, Diagram) and block.activity == view.activity.id:
+            return replace(view, diagram=diagram_svg(block, f"diagram-{view.activity.id}"))
+    return view
 
 
 def activity_view(activity: Activity, number: int, level: int) -> ActivityView:

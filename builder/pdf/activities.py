@@ -6,6 +6,7 @@ from collections.abc import Callable
 from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table
 
 from builder.course import (
@@ -18,8 +19,12 @@ from builder.course import (
     WriteActivity,
 )
 from builder.pdf.markdown import MarkdownFlowables
+from builder.pdf.rules import FRAME_HEIGHT, FRAME_WIDTH, Gap, KeepStart
 from builder.pdf.styles import INK, RULE, SHADE, Styles
 from builder.pictures import pictogram
+
+MIN_SPLIT_LINES = 6  # answer lines are never split leaving fewer than this on a page
+LABEL_SHARE = 0.25  # a column of printed labels takes at most this share of the width; they wrap
 
 
 class AnswerLines(Flowable):
@@ -35,7 +40,8 @@ class AnswerLines(Flowable):
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
         fits = int(avail_height // self.gap)
-        if fits < 1 or fits >= self.count:
+        # A short answer space moves whole; a long one leaves a fair share on each page.
+        if fits < MIN_SPLIT_LINES or self.count - fits < MIN_SPLIT_LINES:
             return []
         return [
             AnswerLines(fits, self.gap, self.first_label, self.start),
@@ -104,9 +110,13 @@ class ScaleRow(Flowable):
 
 
 def activity_flowables(
-    activity: Activity, number: int, styles: Styles, md: MarkdownFlowables
+    activity: Activity,
+    number: int,
+    styles: Styles,
+    md: MarkdownFlowables,
+    answer: list[Flowable] | None = None,
 ) -> list[Flowable]:
-    """The activity as it is printed: header, task, answer space."""
+    """The activity as it is printed: header, task, answer space (its own, or `answer`)."""
     extra = "" if activity.required else " (extra, if you want to)"
     title = f"Activity {number}: {escape(activity.title)}{extra}"
     size = styles.body.fontSize * 2.2
@@ -123,9 +133,20 @@ def activity_flowables(
         ),
     )
     task = md(activity.prompt)
-    answer = ANSWER_SPACE[activity.kind](activity, styles)
-    head = KeepTogether([header, *task, *answer[:1]])
-    return [head, *answer[1:], Spacer(1, styles.body.leading)]
+    answer = answer or ANSWER_SPACE[activity.kind](activity, styles)
+    head = KeepStart([header, *task], answer[0], lambda a, h: _first_part(a, h, styles))
+    return [head, *answer[1:], Gap(1, styles.body.leading)]
+
+
+def _first_part(answer: Flowable, height: float, styles: Styles) -> float:
+    """How much of an answer space (`height` tall) must follow its task on the same page."""
+    if isinstance(answer, Table):  # whole if it fits on a page, else the header and two rows
+        if height <= FRAME_HEIGHT:
+            return height
+        return min(height, sum(answer._rowHeights[:3]))  # type: ignore[attr-defined]
+    if isinstance(answer, AnswerLines):
+        return min(height, MIN_SPLIT_LINES * styles.line_gap)
+    return height
 
 
 def _lines(activity: Activity, styles: Styles) -> list[Flowable]:
@@ -160,37 +181,83 @@ def _scale(activity: Activity, styles: Styles) -> list[Flowable]:
     assert isinstance(activity, ScaleActivity)
     if not activity.items:
         return [ScaleRow(activity, styles)]
-    out: list[Flowable] = []
-    for item in activity.items:
-        out.append(
-            KeepTogether(
-                [Paragraph(f"<b>{escape(item)}</b>", styles.small), ScaleRow(activity, styles)]
-            )
-        )
-    return out
+    gap = styles.body.leading * 0.6  # "Very good" is not read as the next item's title
+    items = [
+        [
+            Paragraph(f"<b>{escape(item)}</b>", styles.small),
+            ScaleRow(activity, styles),
+            Spacer(1, gap),
+        ]
+        for item in activity.items
+    ]
+    if len(items) > 2:  # the last item never goes over to a page on its own
+        items[-2:] = [[*items[-2], *items[-1]]]
+    return [KeepTogether(item) for item in items]
 
 
 def _plan(activity: Activity, styles: Styles) -> list[Flowable]:
     assert isinstance(activity, PlanActivity)
     header = [Paragraph(f"<b>{escape(c)}</b>", styles.small) for c in activity.columns]
-    # An empty cell holds a spacer, so each row is at least two handwriting lines tall.
-    space = styles.line_gap * 1.5
+    # An empty cell is for the client: a spacer makes it tall enough to write in.
+    space = styles.profile.write_cell_mm * mm
     body = [
         [Paragraph(escape(cell), styles.small) if cell else Spacer(1, space) for cell in row]
         for row in activity.rows
     ]
+    last = len(body)  # the header is row 0
     table = Table(
         [header, *body],
+        colWidths=plan_widths(activity, styles, FRAME_WIDTH),
         repeatRows=1,
         style=styles.table(
             [
                 ("GRID", (0, 0), (-1, -1), 1, INK),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                # Split only between rows, never leaving the header with fewer than
+                # two rows, nor the last row (often a total) with fewer than two others.
+                ("NOSPLIT", (0, 0), (-1, min(2, last))),
+                ("NOSPLIT", (0, max(0, last - 2)), (-1, last)),
             ]
         ),
     )
     return [table]
+
+
+def plan_widths(activity: PlanActivity, styles: Styles, width: float) -> list[float]:
+    """Column widths that follow the content and fill `width`.
+
+    A label column (every cell printed) gets what its words need, up to a quarter; the
+    columns with room to write share the rest, wider where the example or the header
+    says more, so that a "what happened" column is wider than a "0 to 10" one.
+    """
+    font, size = styles.regular, styles.small.fontSize
+    pad = 12  # the table's left and right cell padding
+
+    def need(text: str) -> float:
+        return stringWidth(text, styles.bold, size) + pad
+
+    columns = list(zip(activity.columns, *activity.rows, strict=True))
+    labels = {n for n, (_, *cells) in enumerate(columns) if all(cells)}
+    if len(labels) == len(columns):  # nothing to write in: share by what each needs
+        labels = set()
+    widths: dict[int, float] = {}
+    for n in labels:
+        longest = max(stringWidth(t, font, size) + pad for t in columns[n])
+        widths[n] = min(longest, width * LABEL_SHARE)
+    rest = width - sum(widths.values())
+    weights = {
+        n: min(max(len(max(column, key=len)), 8), 30)
+        for n, column in enumerate(columns)
+        if n not in labels
+    }
+    for n, weight in weights.items():
+        widths[n] = rest * weight / sum(weights.values())
+    # No column narrower than its header's longest word.
+    for n, heading in enumerate(activity.columns):
+        widths[n] = max(widths[n], max((need(w) for w in heading.split()), default=pad))
+    scale = width / sum(widths.values())
+    return [widths[n] * scale for n in range(len(columns))]
 
 
 ANSWER_SPACE: dict[str, Callable[[Activity, Styles], list[Flowable]]] = {

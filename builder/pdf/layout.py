@@ -36,6 +36,7 @@ from builder.course import (
     DECLARATION_TIME,
     Activity,
     Course,
+    Diagram,
     Example,
     HelpPanel,
     Module,
@@ -43,14 +44,23 @@ from builder.course import (
     Theme,
 )
 from builder.pdf.activities import TickBox, activity_flowables
+from builder.pdf.diagrams import diagram_flowables
+from builder.pdf.front import edition_advice, pictures_page
 from builder.pdf.markdown import MarkdownFlowables
+from builder.pdf.rules import (
+    BLANK,
+    KeepWhole,
+    NewPage,
+    RectoBreak,
+    blank_page,
+    keep_numbers_whole,
+)
+from builder.pdf.rules import MARGINS as MARGINS  # re-exported: the stamp uses it
 from builder.pdf.styles import INK, MARKER_SHADE, RULE, SHADE, Styles, make_styles
 from builder.pictures import theme_icon
-from builder.profiles import PrintProfile
+from builder.profiles import PRINTABLE_INSET_MM, PrintProfile
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
-# Wide margins survive a staple on the left and a photocopier's grip on every side.
-MARGINS = {"left": 25 * mm, "right": 20 * mm, "top": 20 * mm, "bottom": 32 * mm}
 QR_SIZE = 34 * mm
 # Every module page carries a small code in its bottom-right corner saying whose module
 # and which page it is, so intake can sort a shuffled envelope. 20 mm with its quiet
@@ -60,6 +70,7 @@ PAGE_QR_BOTTOM = 6 * mm
 START = "Start"
 WATERMARK = "SPECIMEN"
 
+DIAGRAM_MARK, END_MARK = "diagram", "end"  # marks: a module's first diagram, its last page
 # What a slot holds; `key` names the module for QR, CODE and PAGE.
 QR, CODE, WHOSE, CONTACT, PAGE = "qr", "code", "whose", "contact", "page"
 
@@ -88,7 +99,9 @@ class Layout:
     specimen: bool
     pages: int
     slots: tuple[Slot, ...]
-    first_pages: dict[str, int]  # section (START, theme code, module id) -> first page, from 1
+    # section (START, theme code, module id) -> first page, from 1; and where a module's
+    # first diagram and its last page landed ("TF1/diagram", "TF1/end"), for page pictures.
+    first_pages: dict[str, int]
 
 
 def lay_out(
@@ -148,7 +161,7 @@ def lay_out(
         specimen=specimen,
         pages=canvas.page_count,
         slots=tuple(canvas.slots),
-        first_pages=dict(canvas.first_pages),
+        first_pages={**canvas.first_pages, **canvas.marks},
     )
 
 
@@ -167,7 +180,7 @@ def footer_baselines(styles: Styles) -> tuple[float, float]:
 class _Section(Flowable):
     """An invisible marker: the pages from here on belong to `key`; adds a bookmark."""
 
-    def __init__(self, key: str, title: str, level: int) -> None:
+    def __init__(self, key: str, title: str, level: int | None) -> None:
         super().__init__()
         self.key, self.title, self.level = key, title, level
 
@@ -177,8 +190,25 @@ class _Section(Flowable):
     def draw(self) -> None:
         if isinstance(self.canv, _WorkbookCanvas):
             self.canv.cpo_section = self.key
+        if self.level is None:  # a page left blank: no bookmark, no outline entry
+            return
         self.canv.bookmarkPage(self.key)
         self.canv.addOutlineEntry(self.title, self.key, level=self.level, closed=False)
+
+
+class _Mark(Flowable):
+    """An invisible marker: records the page it lands on under `key` (for page pictures)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        if isinstance(self.canv, _WorkbookCanvas):
+            self.canv.marks.setdefault(self.key, len(self.canv.held) + 1)
 
 
 class _Slot(Flowable):
@@ -224,9 +254,12 @@ class _Background:
 
     def __call__(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
         canvas.saveState()
-        if self.styles.profile.page_colour.upper() != "#FFFFFF":
+        if self.styles.profile.print_fill:  # inside what an office printer can reach
+            inset = PRINTABLE_INSET_MM * mm
             canvas.setFillColor(self.styles.page_colour)
-            canvas.rect(0, 0, PAGE_WIDTH, PAGE_HEIGHT, stroke=0, fill=1)
+            canvas.rect(
+                inset, inset, PAGE_WIDTH - 2 * inset, PAGE_HEIGHT - 2 * inset, stroke=0, fill=1
+            )
         if self.specimen:
             canvas.setFillColor(HexColor("#D9D9D9"))
             canvas.setFont(self.styles.bold, 96)
@@ -253,6 +286,7 @@ class _WorkbookCanvas(Canvas):
         self.held: list[dict[str, Any]] = []
         self.slots: list[Slot] = []
         self.first_pages: dict[str, int] = {}  # section -> its first page, filled in on save
+        self.marks: dict[str, int] = {}  # "TF1/diagram", "TF1/end" -> the page they landed on
         self.page_count = 0
 
     def showPage(self) -> None:
@@ -265,6 +299,11 @@ class _WorkbookCanvas(Canvas):
         for number, page in enumerate(self.held, start=1):
             self.first_pages.setdefault(page["cpo_section"], number)
             self.__dict__.update(page)
+            if self.cpo_section == BLANK:  # no module, no page code; a specimen still says so
+                if self.specimen:
+                    self._footer_line(WATERMARK)
+                Canvas.showPage(self)
+                continue
             seen[self.cpo_section] += 1
             self._footer(seen[self.cpo_section], totals[self.cpo_section])
             if self.cpo_section in self.modules:
@@ -290,6 +329,10 @@ class _WorkbookCanvas(Canvas):
         line = f"{self.cpo_section}   \u00b7   Page {page} of {total}"
         if self.specimen:
             line += f"   \u00b7   {WATERMARK}"
+        self._footer_line(line)
+
+    def _footer_line(self, line: str) -> None:
+        """The footer's first line, in the footer's place and type."""
         self.saveState()
         self.setFillColor(INK)
         self.setFont(self.styles.bold, self.styles.profile.footer_size)
@@ -315,11 +358,16 @@ class _Story:
                 continue
             story += [PageBreak(), *self.theme_opener(theme, modules)]
             for module in modules:
-                story += [PageBreak(), *self.module(module)]
+                story += [NewPage(), self.recto(), *self.module(module)]
         return story
 
+    def recto(self) -> RectoBreak:
+        """Turn over to a right-hand page, leaving a left-hand one blank if need be."""
+        height = PAGE_HEIGHT - MARGINS["top"] - MARGINS["bottom"]
+        return RectoBreak(blank_page(_Section(BLANK, "", None), self.styles.body, height))
+
     def p(self, text: str, style: str = "body") -> Paragraph:
-        return Paragraph(text, getattr(self.styles, style))
+        return Paragraph(keep_numbers_whole(text), getattr(self.styles, style))
 
     # -- front pages -------------------------------------------------------------------
 
@@ -346,7 +394,10 @@ class _Story:
         count = len(self.modules)
         return [
             self.p("How to use this workbook", "title"),
-            self.p(f"This workbook has {count} parts. We call each part a <b>module</b>."),
+            self.p(
+                f"This workbook has {count} part{'' if count == 1 else 's'}."
+                " We call each part a <b>module</b>."
+            ),
             self.p(
                 "Each module takes about <b>2 hours</b>. You do not have to do it all at once. "
                 "Short bits of 20 or 30 minutes are fine."
@@ -371,6 +422,8 @@ class _Story:
                 "If you feel low or need to talk, call <b>Samaritans</b> free on "
                 "<b>116 123</b>, any time, day or night."
             ),
+            *edition_advice(self.styles),
+            *pictures_page(self.course, self.styles),
         ]
 
     def contents(self) -> list[Flowable]:
@@ -420,18 +473,32 @@ class _Story:
             *self.md("\n".join(f"- {o}" for o in module.outcomes)),
         ]
         number = 0
+        drawn = {b.activity: b for b in module.blocks if isinstance(b, Diagram) and b.activity}
         for block in module.blocks:
             if isinstance(block, Activity):
                 number += 1
-                out += activity_flowables(block, number, self.styles, self.md)
+                diagram = drawn.get(block.id)
+                answer: list[Flowable] | None = None
+                if diagram:
+                    answer = [self.diagram(module, diagram, True)]
+                out += activity_flowables(block, number, self.styles, self.md, answer)
+            elif isinstance(block, Diagram):
+                if not block.activity:  # one for an activity is drawn as its answer space
+                    out.append(self.diagram(module, block, False))
             elif isinstance(block, Example):
                 out.append(self.panel(f"Example: {escape(block.title)}", block.markdown, SHADE))
             elif isinstance(block, HelpPanel):
                 out.append(self.panel("Where to get help", block.markdown, SHADE))
             elif isinstance(block, Prose):
                 out += self.md(block.markdown)
-        out += [*self.declaration(module), self.marker_box(module)]
+        out = self.md.keep_lead_ins(out)  # headings and lead-ins stay with what follows
+        out += self.declaration(module)
         return out
+
+    def diagram(self, module: Module, diagram: Diagram, write: bool) -> KeepTogether:
+        """A diagram and its caption, marked so that the module's first can be pictured."""
+        mark = _Mark(f"{module.id}/{DIAGRAM_MARK}")
+        return KeepTogether([mark, *diagram_flowables(diagram, self.styles, write)])
 
     def code_panel(self, module: Module, why: str) -> Table:
         """The module's QR code with its typed code beside it, both stamped in later."""
@@ -450,11 +517,12 @@ class _Story:
             ),
         )
 
-    def panel(self, heading: str, markdown: str, shade: Any) -> KeepTogether:
+    def panel(self, heading: str, markdown: str, shade: Any) -> KeepWhole:
         rows: list[list[Any]] = [[self.p(heading, "h3")], *([f] for f in self.md(markdown))]
         table = Table(
             rows,
             colWidths=["100%"],
+            repeatRows=1,  # a box split over two pages has its heading on both
             style=self.styles.table(
                 [
                     ("BACKGROUND", (0, 0), (-1, -1), shade),
@@ -466,9 +534,13 @@ class _Story:
             spaceBefore=6,
             spaceAfter=12,
         )
-        return KeepTogether([table])  # moves whole to the next page when it can
+        return KeepWhole(table)
 
     def declaration(self, module: Module) -> list[Flowable]:
+        """The module's last page: the client's form, the code again and the marker's box.
+
+        They are one unit, kept together on a page of their own that ends the module.
+        """
         s = self.styles
         statement = Table(
             [[TickBox(s.box), self.p(f"<b>{escape(DECLARATION_STATEMENT)}</b>")]],
@@ -476,32 +548,37 @@ class _Story:
             hAlign="LEFT",
             style=s.table([("LEFTPADDING", (0, 0), (-1, -1), 0)]),
         )
-        return [
-            PageBreak(),
+        unit = [
+            _Mark(f"{module.id}/{END_MARK}"),
             self.p(f"Before you send {module.id} back", "title"),
             self.p("Please fill in this form and tick the box."),
             statement,
             _field_table(
                 ["My name", "Signature", "Date", f"{DECLARATION_TIME} (hours and minutes)"], s
             ),
-            Spacer(1, 6 * mm),
-            self.code_panel(module, "Keep this code clear when you send the pages back."),
+            Spacer(1, 2 * mm),
+            self.code_panel(module, "Please keep this code clear."),
+            self.marker_box(module),
         ]
+        return [NewPage(), KeepTogether(unit)]
 
     def marker_box(self, module: Module) -> Table:
+        """The required activities in a grid, each with a box to tick, and a line to sign."""
         s = self.styles
+        across = 4
+        ticks = [[TickBox(s.box), self.p(a.id)] for a in module.required_activities]
+        cells: list[Any] = [cell for tick in ticks for cell in tick]
+        cells += [""] * (-len(cells) % (2 * across))
+        grid = [cells[n : n + 2 * across] for n in range(0, len(cells), 2 * across)]
+        blank = [""] * (2 * across - 1)
         rows: list[list[Any]] = [
-            [self.p("For the marker only", "h3"), "", ""],
-            [self.p("<b>Required activity</b>"), "", self.p("<b>Tried</b>")],
+            [self.p("For the marker: tick each activity tried", "h3"), *blank],
+            *grid,
+            [self.p("Marker and date:"), *blank],
         ]
-        rows += [
-            [self.p(a.id), self.p(escape(a.title)), TickBox(s.box)]
-            for a in module.required_activities
-        ]
-        rows.append([self.p("Marker and date:"), "", ""])
         return Table(
             rows,
-            colWidths=[s.body.fontSize * 5, None, s.body.fontSize * 4],
+            colWidths=[s.box + 3 * mm, None] * across,
             style=s.table(
                 [
                     ("BACKGROUND", (0, 0), (-1, -1), MARKER_SHADE),
@@ -509,10 +586,11 @@ class _Story:
                     ("SPAN", (0, 0), (-1, 0)),
                     ("SPAN", (0, -1), (-1, -1)),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ("BOTTOMPADDING", (0, -1), (-1, -1), 18),
+                    ("TOPPADDING", (0, -1), (-1, -1), 6),
+                    ("BOTTOMPADDING", (0, -1), (-1, -1), s.line_gap * 0.8),
                 ]
             ),
-            spaceBefore=12,
+            spaceBefore=8,
         )
 
 
@@ -521,7 +599,7 @@ def _field_table(labels: list[str], styles: Styles) -> Table:
     rows = [[Paragraph(escape(label), styles.body), ""] for label in labels]
     return Table(
         rows,
-        colWidths=["40%", "55%"],
+        colWidths=["48%", "50%"],
         hAlign="LEFT",
         style=styles.table(
             [

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
 from markdown_it.token import Token
-from reportlab.platypus import Flowable, ListFlowable, ListItem, Paragraph
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus import Flowable, KeepTogether, ListFlowable, ListItem, Paragraph
 
 from builder.errors import BuildError
 from builder.markdown import markdown
+from builder.pdf.rules import KeepStart, keep_numbers_whole
 from builder.pdf.styles import Styles
 
 INLINE_MARKUP = {
@@ -33,7 +36,7 @@ def inline_markup(token: Token) -> str:
             parts.append(INLINE_MARKUP[child.type])
         else:
             raise BuildError(f"cannot print '{child.type}' in: {token.content[:60]}")
-    return "".join(parts)
+    return keep_numbers_whole("".join(parts))
 
 
 class MarkdownFlowables:
@@ -51,6 +54,24 @@ class MarkdownFlowables:
 
     def __call__(self, source: str) -> list[Flowable]:
         return self.blocks(markdown().parse(source), 0, None)[0]
+
+    def keep_lead_ins(self, flowables: list[Flowable]) -> list[Flowable]:
+        """Keep headings and lead-ins (a paragraph ending in ':') with the start of what follows.
+
+        reportlab's own keepWithNext cannot hold a list, so the layout's KeepStart does it.
+        """
+        out: list[Flowable] = []
+        held: list[Flowable] = []
+        lines = 3 * self.styles.body.leading  # the first item or two of a list
+        for flowable in flowables:
+            if isinstance(flowable, Paragraph) and getattr(flowable.style, "keepWithNext", False):
+                held.append(flowable)
+            elif held:
+                out.append(KeepStart(held, flowable, lambda a, h: _first(a, h, lines)))
+                held = []
+            else:
+                out.append(flowable)
+        return out + held
 
     def blocks(
         self, tokens: list[Token], start: int, until: str | None
@@ -71,7 +92,11 @@ class MarkdownFlowables:
         return [Paragraph(inline_markup(tokens[i + 1]), style)], i + 3
 
     def paragraph(self, tokens: list[Token], i: int) -> tuple[list[Flowable], int]:
-        return [Paragraph(inline_markup(tokens[i + 1]), self.paragraph_style)], i + 3
+        text = inline_markup(tokens[i + 1])
+        style = self.paragraph_style
+        if re.sub(r"<[^>]*>", "", text).rstrip().endswith(":"):  # a lead-in keeps with its list
+            style = ParagraphStyle(f"{style.name}-lead", parent=style, keepWithNext=1)
+        return [Paragraph(text, style)], i + 3
 
     def bullet_list(self, tokens: list[Token], i: int) -> tuple[list[Flowable], int]:
         return self.list(tokens, i, "bullet_list_close", "bullet")
@@ -101,3 +126,8 @@ class MarkdownFlowables:
             spaceAfter=size * 0.5,
         )
         return [flowable], i + 1
+
+
+def _first(flowable: Flowable, height: float, lines: float) -> float:
+    """How much of what follows a heading must come with it: a kept-together box whole."""
+    return height if isinstance(flowable, KeepTogether) else min(height, lines)

@@ -26,13 +26,17 @@ def build() -> None:
     "profiles",
     multiple=True,
     metavar="P",
-    help="Print profile: standard, large-print or dyslexia (repeat for several; default: all).",
+    help="Print profile: standard, large-print, dyslexia or dyslexia-cream (repeat for several; "
+    "default: all).",
 )
 @click.option("--modules", metavar="IDS", help="Only these modules, e.g. WB1,HC2 (default: all).")
 @click.option(
     "--preview",
-    metavar="MODULE",
-    help="Also save a PNG of this module's first page for each profile (needs pdftoppm).",
+    "previews",
+    multiple=True,
+    metavar="MODULE[/diagram|/end]",
+    help="Also save a PNG of this module's first page (or first diagram, or last page) "
+    "for each profile; repeat for several (needs pdftoppm).",
 )
 @content_option
 @output_option
@@ -40,7 +44,7 @@ def build() -> None:
 def pdf(
     profiles: tuple[str, ...],
     modules: str | None,
-    preview: str | None,
+    previews: tuple[str, ...],
     content: Path | None,
     output: Path,
     region: str,
@@ -54,6 +58,7 @@ def pdf(
     Example:
         cpo build pdf --profile standard --modules WB1,HC2
         cpo build pdf --preview WB1 --region wales
+        cpo build pdf --preview WB1 --preview TF1/diagram --preview TF1/end
     """
     from builder.errors import BuildError
     from builder.loader import default_content_root, load_course
@@ -67,15 +72,16 @@ def pdf(
         get_profile(name)  # a bad name fails before anything is written
     course = regional_course(load_course(content or default_content_root()), parse_region(region))
     ids = [m.strip() for m in modules.split(",") if m.strip()] if modules else None
-    if preview and ids and preview not in ids:
-        raise BuildError(f"--preview {preview} is not among --modules {modules}")
+    for preview in previews:
+        if ids and preview.split("/")[0] not in ids:
+            raise BuildError(f"--preview {preview} is not among --modules {modules}")
     for name in chosen:
         path, first_pages = render_specimen(course, name, ids, output)
         click.echo(f"Wrote {path}")
-        if preview:
+        for preview in previews:
             if preview not in first_pages:
-                raise BuildError(f"no such module: {preview}")
-            png = output / f"workbook-specimen-{name}-{preview}.png"
+                raise BuildError(f"no such page to picture: {preview}")
+            png = output / f"workbook-specimen-{name}-{preview.replace('/', '-')}.png"
             click.echo(f"Wrote {page_png(path, first_pages[preview], png)}")
 
 

@@ -1,0 +1,96 @@
+"""Each print profile is its own: built alone, after another, or in a batch, it sets the same.
+
+Each build runs in a fresh interpreter (spawned), because what leaked was process-global:
+the first edition built in a process set the spacing of every edition after it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from builder import load_course
+from builder.editions import CheckIn, Personal
+from builder.pdf import Job, render_batch
+from builder.pdf.document import client_edition, render_pdf
+from builder.pdf.pagination import read_pages
+from builder.profiles import PROFILES
+from tests.conftest import SHIPPED_COURSE
+
+MODULES = ("TF1",)
+PERSONAL = Personal(reference="C-7", workbook="WB-7")
+CHECKINS = (CheckIn("P7-TF1", "K7TF-1"),)
+Widths = list[tuple[int, str, float]]  # (page, line, its width in points)
+
+
+def widths(pdf: bytes) -> Widths:
+    """Every body line of every page with its width: what the spacing decides."""
+    return [
+        (page.number, line.text, round(line.right - line.left, 1))
+        for page in read_pages(pdf)
+        for line in page.lines
+    ]
+
+
+def build(profiles: tuple[str, ...]) -> dict[str, Widths]:
+    """Build each profile's workbook in turn, in this process; their line widths."""
+    course = load_course(SHIPPED_COURSE)
+    return {
+        name: widths(render_pdf(client_edition(course, MODULES, name, PERSONAL, CHECKINS)))
+        for name in profiles
+    }
+
+
+def in_fresh_process(profiles: tuple[str, ...]) -> dict[str, Widths]:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        return pool.submit(build, profiles).result()
+
+
+@pytest.fixture(scope="module")
+def alone() -> dict[str, Widths]:
+    """Each profile built alone, in a process of its own."""
+    return {name: in_fresh_process((name,))[name] for name in PROFILES}
+
+
+def test_profiles_really_differ(alone: dict[str, Widths]) -> None:
+    standard, dyslexia = widest(alone["standard"]), widest(alone["dyslexia"])
+    # Words, not a scale's numbers or a grid of ids (placed in columns, not set as text).
+    sentences = [
+        t for t in standard.keys() & dyslexia.keys() if re.search(r"[a-z]+ [a-z]+ [a-z]+", t)
+    ]
+    assert len(sentences) > 10
+    assert all(dyslexia[t] > standard[t] * 1.1 for t in sentences)  # letters spaced out
+
+
+def widest(lines: Widths) -> dict[str, float]:
+    """Each line's text with its widest setting (a title is set smaller on some pages)."""
+    return {text: width for _, text, width in sorted(lines, key=lambda line: line[2])}
+
+
+@pytest.mark.parametrize("order", [tuple(PROFILES), tuple(reversed(PROFILES))], ids=str)
+def test_every_profile_in_one_process_sets_as_when_built_alone(
+    alone: dict[str, Widths], order: tuple[str, ...]
+) -> None:
+    together = in_fresh_process(order)
+    for name in order:
+        assert together[name] == alone[name], name
+
+
+def test_a_two_worker_batch_of_mixed_profiles_sets_as_when_built_alone(
+    alone: dict[str, Widths], tmp_path: Path
+) -> None:
+    course = load_course(SHIPPED_COURSE)
+    names = [*PROFILES, *reversed(PROFILES)]
+    jobs = [
+        Job(MODULES, name, PERSONAL, CHECKINS, tmp_path / f"{n}-{name}.pdf")
+        for n, name in enumerate(names)
+    ]
+    outcomes = list(render_batch(course, jobs, workers=2))
+    assert all(o.ok for o in outcomes)
+    for job in jobs:
+        assert widths(job.out_path.read_bytes()) == alone[job.profile], job.profile
