@@ -21,11 +21,11 @@ EXPECTED = {
         f"{M}:12: a choose activity needs at least two choices (end the box with a - list)"
     ],
     "diagram-problems": [
-        f"{M}:19: unknown diagram 'thermometre' (did you mean 'thermometer'?)",
-        f"{M}:23: unknown setting 'bans' (did you mean 'bands'?)",
-        f"{M}:27: 'parts' needs 4 items split by '|', found 3"
+        f"{M}:20: unknown diagram 'thermometre' (did you mean 'thermometer'?)",
+        f"{M}:24: unknown setting 'bans' (did you mean 'bands'?)",
+        f"{M}:28: 'parts' needs 4 items split by '|', found 3"
         " (for example: parts: Thoughts | Feelings | Body | Actions)",
-        f"{M}:30: the diagram is for 'AA2-9', not an activity in this module"
+        f"{M}:31: the diagram is for 'AA2-9', not an activity in this module"
         " (did you mean 'AA2-6'?)",
     ],
     "duplicate-id": [
