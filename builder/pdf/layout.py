@@ -565,14 +565,21 @@ class _Story:
     def marker_box(self, module: Module) -> Table:
         """The required activities in a grid, each with a box to tick, and a line to sign."""
         s = self.styles
-        across = 4
-        ticks = [[TickBox(s.box), self.p(a.id)] for a in module.required_activities]
+        # Two rows at most, so the box fits under the declaration on one page in every
+        # profile; four across unless a module has more than eight required activities.
+        across = max(4, -(-len(module.required_activities) // 2))
+        # Activities by number under a heading that names the module: short enough that
+        # five fit across even in large print.
+        ticks = [
+            [TickBox(s.box), self.p(a.id.removeprefix(f"{module.id}-"))]
+            for a in module.required_activities
+        ]
         cells: list[Any] = [cell for tick in ticks for cell in tick]
         cells += [""] * (-len(cells) % (2 * across))
         grid = [cells[n : n + 2 * across] for n in range(0, len(cells), 2 * across)]
         blank = [""] * (2 * across - 1)
         rows: list[list[Any]] = [
-            [self.p("For the marker: tick each activity tried", "h3"), *blank],
+            [self.p(f"For the marker: tick each {module.id} activity tried", "h3"), *blank],
             *grid,
             [self.p("Marker and date:"), *blank],
         ]
