@@ -38,6 +38,8 @@ from tracker.issuing import Issued, issue, revoke
 from tracker.marking import mark
 from tracker.tracker import Tracker
 
+READS_PDFS = True  # issued workbooks are rendered, printed and read back
+
 
 def markus_folder() -> Path:
     """The MarkUs scans in the shared test corpus, beside the checkout (never copied in)."""
