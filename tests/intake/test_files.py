@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageStat
 
-from benchmarks.intake_read import module_pages, render_page, render_workbooks
 from tests.conftest import REPO
+from tests.intake.corpus import module_pages, render_page, render_workbooks
 from tests.intake.files import MODES, in_mode, pdf_bomb, png_bomb, save, tiff_bomb
 from tracker.config import initialise
 from tracker.errors import IntakeError

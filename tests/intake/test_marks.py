@@ -11,7 +11,7 @@ import random
 import pytest
 from PIL import Image
 
-from benchmarks.intake_read import module_pages, render_page, render_workbooks
+from tests.intake.corpus import module_pages, render_page, render_workbooks
 from tests.intake.marks import MARKS
 from tracker.intake.pages import has_page_code, parse
 from tracker.intake.reader import find_codes, read_codes

@@ -10,8 +10,8 @@ from typing import NamedTuple
 import pytest
 from PIL import Image
 
-from benchmarks.degrade import DEGRADATIONS, degrade
-from benchmarks.intake_read import (
+from tests.degrade import DEGRADATIONS, degrade
+from tests.intake.corpus import (
     as_200_dpi,
     checkins,
     degraded_pages,

@@ -1,7 +1,7 @@
 """Intake as a facilitator meets it: an envelope of shuffled, degraded pages, sorted page by page.
 
 Workbooks are issued for real, rendered to 300-dpi pages, degraded as copiers and phones
-degrade them (benchmarks/degrade.py), shuffled with another client's pages and with
+degrade them (tests/degrade.py), shuffled with another client's pages and with
 MarkUs's real scans, and taken in on SQLite and on PostgreSQL.
 """
 
@@ -23,10 +23,10 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from benchmarks.degrade import degrade
 from builder.answers import checksum_of
 from builder.editions import page_payload
 from tests.conftest import REPO
+from tests.degrade import degrade
 from tests.tracker.conftest import make_order, snapshot
 from tracker import audit
 from tracker.checkins import checkin_one

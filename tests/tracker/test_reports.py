@@ -10,9 +10,9 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from benchmarks.reports import seed
 from tests.pdftools import page_texts
 from tests.tracker.conftest import Clock, make_order
+from tests.tracker.seed import seed
 from tracker.checkins import checkin
 from tracker.errors import NotFound, TrackerError
 from tracker.issuing import issue
