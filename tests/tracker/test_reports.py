@@ -40,6 +40,7 @@ from tracker.reports import (
     export_ledger,
     overdue_items,
     weekly_report,
+    weekly_report_from_statements,
 )
 from tracker.tracker import Tracker
 
@@ -292,3 +293,18 @@ def test_the_commands(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     future = (today + timedelta(days=8)).isoformat()
     assert "has not started" in cpo("report", "weekly", "--week", future, ok=False)
     assert "Error: no client" in cpo("statement", "C-404", ok=False)
+
+
+def test_the_sql_report_is_the_statements_report(tracker: Tracker, clock: Clock) -> None:
+    """Counted by the database in one snapshot, the report equals the one built from statements.
+
+    The seed holds every state, reissued and revoked modules, reversals and refusals.
+    """
+    seed(tracker, {"east": 300, "west": 30}, modules=(0, 15))
+    for office in ("east", None):
+        for week in (None, tracker.today() - timedelta(weeks=3)):
+            counted = weekly_report(tracker, office, week)
+            built = weekly_report_from_statements(tracker, office, week)
+            assert counted == built
+    assert any(line.refused_reasons for line in counted.lines)
+    assert any(figure for _, figure in counted.weekly_minutes)
