@@ -163,6 +163,7 @@ def slow_pdf(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
 def test_no_process_is_left_when_the_intake_is_killed(how: int, tmp_path: Path) -> None:
     """The forkserver, the workers and the resource tracker end with `cpo intake`."""

@@ -47,6 +47,7 @@ def test_a_mark_crosses_the_code_and_is_the_same_for_a_seed(
     assert (right - left) > 100 and (bottom - top) > 100  # the 20 mm code at 300 dpi
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_pages_with_a_pen_stroke_or_staple_on_the_code_are_read(
     clean: list[tuple[Image.Image, str]],
 ) -> None:

@@ -440,6 +440,7 @@ def test_phone_photos_turn_by_exif_and_tiff_scans_give_every_page(
     assert png.kind == "png" and png.pages[0].klass == "duplicate"
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_an_intake_killed_part_way_is_finished_by_running_it_again(
     tracker: Tracker, tmp_path: Path
 ) -> None:

@@ -67,6 +67,7 @@ def returns(tracker: Tracker) -> list[dict[str, object]]:
         )
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 @pytest.mark.parametrize(
     "fed", [0, 20, BATCH], ids=["scanned-one-at-a-time", "twenty-queued", "all-queued"]
 )

@@ -198,6 +198,7 @@ def test_the_pdfs_read_plainly(tracker: Tracker, clock: Clock, tmp_path: Path) -
         render_certificate(nothing, tmp_path / "c.pdf")
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_an_office_of_2000_reconciles_with_hours(tracker: Tracker) -> None:
     """Every figure in the weekly report is the figure `cpo hours` gives for that order."""
     seed(tracker, {"east": 2000, "west": 50}, modules=(0, 15))
@@ -295,6 +296,7 @@ def test_the_commands(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "Error: no client" in cpo("statement", "C-404", ok=False)
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_the_sql_report_is_the_statements_report(tracker: Tracker, clock: Clock) -> None:
     """Counted by the database in one snapshot, the report equals the one built from statements.
 
