@@ -169,6 +169,7 @@ def test_a_shuffled_envelope_of_degraded_pages_is_sorted_page_by_page(
             assert kept.missing_pages == []  # every page of the module came back
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_markus_scans_are_foreign_or_unreadable_as_their_readme_says(
     tracker: Tracker, tmp_path: Path
 ) -> None:
