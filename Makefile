@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint typecheck golden clean
+.PHONY: demo test test-fast bench lint typecheck golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ $(NODE_STAMP): package.json package-lock.json
 test: $(STAMP) $(NODE_STAMP) lint typecheck
 	$(BIN)/pytest -q
 
+# The loop to run while working: every test but the slow ones (PostgreSQL, Chromium;
+# see SLOW_FIXTURES in tests/conftest.py). `make test` (CI) still runs everything.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
 # Figures for the closing notes, and ratios against the alternatives named in the issues.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
@@ -49,6 +54,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.audit
 	$(BIN)/python -m benchmarks.reports
 	$(BIN)/python -m benchmarks.intake
+	@# Issue 19's table: each row against its goal, with the alternative beside it.
+	$(BIN)/python -m benchmarks.speed
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

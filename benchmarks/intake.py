@@ -28,7 +28,7 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from benchmarks.common import heading, row
-from benchmarks.degrade import degrade
+from tests.degrade import degrade
 from tracker.config import initialise, load
 from tracker.intake.run import TAKEN, plan_intake, take_in
 from tracker.issuing import issue
@@ -49,9 +49,7 @@ def issue_workbooks(t: Tracker, out: Path) -> list[Path]:
     paths = []
     for reference in ("B-1", "B-2"):
         add_client(t, reference, f"Client {reference}", "bench", "Ana Lopez", "bench")
-        add_order(
-            t, reference, "england-wales", 300 * 60, date(2026, 11, 2), date(2027, 11, 1), "bench"
-        )
+        add_order(t, reference, "scotland", 300 * 60, date(2026, 11, 2), date(2027, 11, 1), "bench")
         issued = issue(
             t, reference, "bench", module_ids=[m.id for m in t.course.modules], out_root=out
         )

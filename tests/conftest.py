@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -27,6 +28,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="Rewrite the golden files from the current output (review the diff!).",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep laid-out workbooks in a folder of this run's own, shared with its subprocesses."""
+    from builder.pdf.layout_cache import CACHE_ENV
+
+    if CACHE_ENV not in os.environ:
+        folder = tempfile.mkdtemp(prefix="cpo-layouts-")
+        os.environ[CACHE_ENV] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+# What makes a test slow: a real PostgreSQL server, a browser. `make test-fast` leaves them out.
+SLOW_FIXTURES = {"postgres", "browser", "axe_source"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark as `slow` every test that starts PostgreSQL or Chromium (see SLOW_FIXTURES)."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and "postgresql" in callspec.params.values()
+        if names & SLOW_FIXTURES or on_postgres:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -1,18 +1,20 @@
 """Check-ins: a returned module's code, typed, scanned by a USB scanner, or read from a page.
 
-Each code is recorded in its own transaction and reported only once it is safely
-stored, so a batch that is cut off part-way loses nothing it has reported, and
-running it again records the rest (codes already received say so).
+Each code is reported only once it is safely stored, so a batch that is cut off
+part-way loses nothing it has reported, and running it again records the rest (codes
+already received say so). Codes that arrive together (a pasted list, a file) are
+stored in groups, one durable transaction a group; a code that arrives alone (a
+scanner, one page at a time) gets a transaction of its own.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from tracker.codes import PAGE_PAYLOAD, PAYLOAD, Keyring, SignatureMismatch, normalise_code
-from tracker.errors import CodeError
+from tracker.errors import CodeError, TrackerError
 from tracker.ledger import ACCEPTED, AWAITING, REFUSED, module_states, token_states
 from tracker.orders import module_credit
 from tracker.store import Row, Transaction
@@ -93,6 +95,33 @@ def checkin(
             yield CheckinResult(show(text), REFUSED_CODE, "the code is empty")
 
 
+def checkin_groups(
+    t: Tracker,
+    groups: Iterable[Sequence[str]],
+    actor: str,
+    arrived_by: str = "scanner",
+    client: str | None = None,
+) -> Iterator[CheckinResult]:
+    """Record codes a group at a time, yielding a group's results once the group is stored.
+
+    Blank lines are skipped. If a group cannot be stored whole, its codes are stored
+    one at a time, so one bad code never holds back the rest.
+    """
+    _check_arrival(arrived_by)
+    for group in groups:
+        texts = [text.strip() for text in group if text.strip()]
+        if len(texts) == 1:
+            yield checkin_one(t, texts[0], actor, arrived_by, client)
+        elif texts:
+            try:
+                with t.db.write() as tx:
+                    done = [record_code(t, tx, x, actor, arrived_by, client) for x in texts]
+            except TrackerError:  # nothing of the group was kept: each on its own instead
+                yield from (checkin_one(t, x, actor, arrived_by, client) for x in texts)
+            else:
+                yield from done
+
+
 def checkin_one(
     t: Tracker,
     text: str,
@@ -101,28 +130,43 @@ def checkin_one(
     client: str | None = None,
     evidence: str = "",
 ) -> CheckinResult:
-    """Record one code; a refusal changes no record (it is written to the audit log only)."""
-    if arrived_by not in ARRIVALS:
-        raise ValueError(f"arrived_by must be one of {ARRIVALS}")
+    """Record one code in a transaction of its own; a refusal changes no record but the log."""
+    _check_arrival(arrived_by)
+    with t.db.write() as tx:
+        return record_code(t, tx, text, actor, arrived_by, client, evidence)
+
+
+def record_code(
+    t: Tracker,
+    tx: Transaction,
+    text: str,
+    actor: str,
+    arrived_by: str,
+    client: str | None = None,
+    evidence: str = "",
+) -> CheckinResult:
+    """Record one code inside `tx`: a return, or a refusal written to the audit log only."""
     unusable = text_problem(text, LONGEST_CODE)
     if unusable:  # refused before it can reach the records or a terminal
-        return _refuse(t, actor, text, f"the code {unusable}")
+        return _refuse(t, tx, actor, text, f"the code {unusable}")
     try:
         found = identify(t.keyring, text)
     except CodeError as err:
-        with t.db.read() as tx:
-            reason = refusal_reason(tx, err)
-        return _refuse(t, actor, text, reason)
-    with t.db.write() as tx:
-        row = token_row(tx, found)
-        refusal = problem(t, tx, found, row, client)
-        if refusal is None:
-            assert row is not None
-            return_id = new_return(t, tx, row, actor, arrived_by, evidence)
-            return CheckinResult(
-                text, RECORDED, "", return_id, row["reference"], row["number"], row["module_id"]
-            )
-    return _refuse(t, actor, text, refusal.reason, refusal.status, row)
+        return _refuse(t, tx, actor, text, refusal_reason(tx, err))
+    row = token_row(tx, found)
+    refusal = problem(t, tx, found, row, client)
+    if refusal is not None:
+        return _refuse(t, tx, actor, text, refusal.reason, refusal.status, row)
+    assert row is not None
+    return_id = new_return(t, tx, row, actor, arrived_by, evidence)
+    return CheckinResult(
+        text, RECORDED, "", return_id, row["reference"], row["number"], row["module_id"]
+    )
+
+
+def _check_arrival(arrived_by: str) -> None:
+    if arrived_by not in ARRIVALS:
+        raise ValueError(f"arrived_by must be one of {ARRIVALS}")
 
 
 def refusal_reason(tx: Transaction, err: CodeError) -> str:
@@ -245,14 +289,14 @@ def new_return(
 
 def _refuse(
     t: Tracker,
+    tx: Transaction,
     actor: str,
     text: str,
     reason: str,
     status: str = REFUSED_CODE,
     row: Row | None = None,
 ) -> CheckinResult:
-    with t.db.write() as tx:
-        t.audit(tx, actor, "return.refuse", show(text, 80), reason=reason, status=status)
+    t.audit(tx, actor, "return.refuse", show(text, 80), reason=reason, status=status)
     if row is None:
         return CheckinResult(show(text), status, reason)
     return CheckinResult(

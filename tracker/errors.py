@@ -43,3 +43,14 @@ class AgreementNeeded(TrackerError):
     def __init__(self, order: str, reason: str) -> None:
         self.field, self.order, self.reason = "agreement", order, reason
         super().__init__(f"order {order}: {reason}")
+
+
+class NotPrinted(TrackerError):
+    """A workbook is recorded but its files could not be written; it can be printed again."""
+
+    def __init__(self, number: str, reason: str) -> None:
+        self.field, self.number, self.reason = "files", number, reason
+        super().__init__(
+            f"workbook {number} is recorded, but its files were not written ({reason}): "
+            f"print it with `cpo workbook print {number}`"
+        )

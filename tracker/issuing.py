@@ -1,26 +1,32 @@
 """Issue a workbook: pick the modules, sign a check-in token for each, print it with a letter.
 
-The records and the files land together: the workbook is printed inside the
-transaction that records it, and if anything fails nothing is kept of either.
+The codes are minted and recorded in one short write transaction; the files are
+printed after it, outside the records' lock, into a hidden folder that is moved into
+place whole. So other staff never wait on a printer, and a crash between the two
+leaves a recorded workbook with no half-written files: `cpo workbook print NUMBER`
+prints it again from the records.
 """
 
 from __future__ import annotations
 
 import secrets
 import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 from builder.course import Course
 from builder.editions import CheckIn, Personal
+from builder.errors import CpoError
 from builder.profiles import get_profile
 from builder.regions import regional_course
 from tracker.codes import ALPHABET, Token, show_code
-from tracker.errors import NotFound, TrackerError
+from tracker.errors import NotFound, NotPrinted, TrackerError
 from tracker.ete import check_eligible, region_for
 from tracker.ledger import ACCEPTED, CREDITED, NOT_ISSUED, REFUSED, REVERSED, statement
-from tracker.orders import find_order, load_order, policy_of
+from tracker.orders import Order, find_order, load_order, policy_of
 from tracker.people import Client, get_client
 from tracker.policy import hours
 from tracker.store import Transaction
@@ -51,6 +57,24 @@ class Issued:
     files: tuple[Path, ...]
 
 
+@dataclass(frozen=True)
+class PrintJob:
+    """Everything needed to print a recorded workbook, read from the records."""
+
+    course: Course
+    client: Client
+    number: str
+    profile: str
+    issued_on: date
+    due: date
+    modules: tuple[IssuedModule, ...]
+    html: bool
+
+
+# Writes a job's files into a folder; a seam so tests that never read a PDF need not render one.
+Renderer = Callable[[PrintJob, Path], tuple[str, ...]]
+
+
 def issue(
     t: Tracker,
     client_reference: str,
@@ -65,6 +89,38 @@ def issue(
     """Issue a personalised workbook and write it, with its letter, to out_root/NUMBER/."""
     get_profile(profile)  # a bad profile fails before anything is recorded
     course = t.course
+    scratch = _scratch_folder(out_root)  # a folder that cannot be written fails here too
+    try:
+        recorded = _record(t, client_reference, actor, order_reference, module_ids, profile, due_on)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    client, order, course, number, today, due, issued = recorded
+    job = PrintJob(course, client, number, profile, today, due, issued, html)
+    folder, files = print_files(job, scratch, out_root)
+    return Issued(
+        number,
+        client.reference,
+        order.reference,
+        profile,
+        today.isoformat(),
+        due.isoformat(),
+        issued,
+        folder,
+        files,
+    )
+
+
+def _record(
+    t: Tracker,
+    client_reference: str,
+    actor: str,
+    order_reference: str | None,
+    module_ids: list[str] | None,
+    profile: str,
+    due_on: date | None,
+) -> tuple[Client, Order, Course, str, date, date, tuple[IssuedModule, ...]]:
+    """Choose the modules, mint their tokens and record the workbook, in one short transaction."""
     with t.db.write() as tx:
         client = get_client(tx, client_reference)
         order = find_order(tx, order_reference or client.reference)
@@ -127,23 +183,97 @@ def issue(
             due_on=due.isoformat(),
             content_version=course.version,
         )
-        folder = out_root / number
-        try:
-            files = _print(course, t, client, number, profile, due, tuple(issued), folder, html)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+    return client, order, course, number, today, due, tuple(issued)
+
+
+def reprint(
+    t: Tracker, number: str, actor: str, html: bool = False, out_root: Path = Path("output/issues")
+) -> Issued:
+    """Print a recorded workbook again from the records (its files were lost or never written)."""
+    number = check_text(number, "the workbook number", 40).strip().upper()
+    with t.db.write() as tx:  # short: reads what to print and audits that it was printed
+        row = tx.one("SELECT * FROM workbooks WHERE number = ?", (number,))
+        if row is None:
+            raise NotFound(f"no workbook {number}")
+        if row["revoked_at"]:
+            raise TrackerError(
+                f"workbook {number} was revoked on {row['revoked_at'][:10]}: its codes no "
+                "longer work, so issue a new one"
+            )
+        order = load_order(tx, row["order_id"])
+        client = get_client(tx, _client_reference(tx, row["client_id"]))
+        course = regional_course(t.course, region_for(order, client))
+        if course.version != row["content_version"]:
+            raise TrackerError(
+                f"workbook {number} was issued from course version {row['content_version']}, "
+                f"and the course is now {course.version}: revoke it and issue a new one"
+            )
+        tokens = tx.all("SELECT * FROM tokens WHERE workbook_id = ? ORDER BY id", (row["id"],))
+        t.audit(tx, actor, "workbook.print", number, html=html)
+    modules = tuple(
+        IssuedModule(
+            k["module_id"],
+            course.module(k["module_id"]).title,
+            t.keyring.token(k["key_id"], k["serial"], t.config.base_url).payload,
+            show_code(k["code"]),
+        )
+        for k in tokens
+    )
+    issued_on, due = date.fromisoformat(row["issued_on"]), date.fromisoformat(row["due_on"])
+    job = PrintJob(course, client, number, row["profile"], issued_on, due, modules, html)
+    folder, files = print_files(job, _scratch_folder(out_root), out_root)
     return Issued(
         number,
         client.reference,
         order.reference,
-        profile,
-        today.isoformat(),
-        due.isoformat(),
-        tuple(issued),
+        row["profile"],
+        row["issued_on"],
+        row["due_on"],
+        modules,
         folder,
         files,
     )
+
+
+def _scratch_folder(out_root: Path) -> Path:
+    """A new hidden folder in out_root, readable by its owner only, to print into."""
+    try:  # the client's name and a phone number: for the owner's eyes only
+        out_root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=".printing.", suffix=".part", dir=out_root))
+    except OSError as err:
+        raise TrackerError(f"cannot write to {out_root}: {err.strerror}") from None
+
+
+def print_files(job: PrintJob, scratch: Path, out_root: Path) -> tuple[Path, tuple[Path, ...]]:
+    """Print a job into `scratch`, then move it into place whole as out_root/NUMBER."""
+    folder = out_root / job.number
+    try:
+        names = RENDERER(job, scratch)
+        _move_into_place(scratch, folder)
+    except CpoError as err:  # the records are kept: the same codes can be printed again
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise NotPrinted(job.number, str(err)) from err
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return folder, tuple(folder / name for name in names)
+
+
+def _move_into_place(scratch: Path, folder: Path) -> None:
+    """Swap the new folder in; an old one (a print again) goes only once the new one is there."""
+    old = folder.with_name(f".{folder.name}.old")
+    try:
+        if folder.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            folder.rename(old)
+        scratch.rename(folder)
+    except OSError as err:
+        raise TrackerError(f"cannot write {folder}: {err.strerror}") from None
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _client_reference(tx: Transaction, client_id: int) -> str:
+    return str(tx.scalar("SELECT reference FROM clients WHERE id = ?", (client_id,)))
 
 
 def revoke(t: Tracker, number: str, reason: str, actor: str) -> None:
@@ -227,46 +357,38 @@ def _new_token(t: Tracker, tx: Transaction) -> Token:
             return token
 
 
-def _print(
-    course: Course,
-    t: Tracker,
-    client: Client,
-    number: str,
-    profile: str,
-    due: date,
-    modules: tuple[IssuedModule, ...],
-    folder: Path,
-    html: bool,
-) -> tuple[Path, ...]:
+def render_files(job: PrintJob, folder: Path) -> tuple[str, ...]:
+    """Render the workbook, its letter (and the HTML bundle) into `folder`; the names written."""
     from builder.pdf import render_personalised
     from builder.pdf.letter import Letter, render_letter
 
-    try:  # the client's name and a phone number: for the owner's eyes only
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        folder.chmod(0o700)
-    except OSError as err:
-        raise TrackerError(f"cannot write to {folder}: {err.strerror}") from None
-
+    client, modules = job.client, job.modules
     contact = ", ".join(x for x in (client.case_worker, client.case_worker_contact) if x)
-    personal = Personal(client.reference, number, name=client.name, contact=contact)
+    personal = Personal(client.reference, job.number, name=client.name, contact=contact)
     ids = [m.module_id for m in modules]
     checkins = [CheckIn(m.payload, m.code) for m in modules]
-    files = [render_personalised(course, ids, profile, personal, checkins, folder / "workbook.pdf")]
+    course, profile = job.course, job.profile
+    render_personalised(course, ids, profile, personal, checkins, folder / "workbook.pdf")
     letter = Letter(
         sender=course.title,
         name=client.name,
-        date=_spoken(t.today()),
-        workbook=number,
+        date=_spoken(job.issued_on),
+        workbook=job.number,
         modules=tuple((m.module_id, m.title) for m in modules),
-        due=_spoken(due),
+        due=_spoken(job.due),
         contact=contact,
     )
-    files.append(render_letter(letter, profile, folder / "letter.pdf"))
-    if html:
+    render_letter(letter, profile, folder / "letter.pdf")
+    names = ["workbook.pdf", "letter.pdf"]
+    if job.html:
         from builder.html import render_bundle
 
-        files.extend(render_bundle(course, ids, personal, checkins, folder / "html"))
-    return tuple(files)
+        written = render_bundle(course, ids, personal, checkins, folder / "html")
+        names.extend(str(p.relative_to(folder)) for p in written)
+    return tuple(names)
+
+
+RENDERER: Renderer = render_files
 
 
 def _spoken(day: date) -> str:

@@ -1,10 +1,11 @@
 """Reports for case workers: the weekly report, the overdue list, the ledger export, and
 the client's own record of what they completed.
 
-The weekly report is built from `all_statements`, so every figure in it is the figure
-`cpo hours` shows for the same order. Reports that may be emailed (weekly, overdue,
-export) name people by case reference only; the client's name appears only in the
-client's own documents (`client_record`).
+The weekly report is counted by the database in one snapshot (`tracker.report_sql`);
+every figure in it is the figure `cpo hours` shows for the same order, and
+`weekly_report_from_statements` builds it from `all_statements` to check that.
+Reports that may be emailed (weekly, overdue, export) name people by case reference
+only; the client's name appears only in the client's own documents (`client_record`).
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from tracker.ledger import (
     all_statements,
     statement,
 )
-from tracker.orders import load_order
+from tracker.orders import Order, load_order
 from tracker.people import get_client, get_office
 from tracker.policy import hours
+from tracker.report_sql import OrderFigures, order_figures
 from tracker.store import Transaction
 from tracker.tracker import Tracker
 
@@ -178,11 +180,36 @@ def weekly_report(
     week: date | None = None,
     thresholds: Thresholds = Thresholds(),
 ) -> WeeklyReport:
-    """The week's report (the week holding `week`, default this week), by case worker."""
+    """The week's report (the week holding `week`, default this week), by case worker.
+
+    Read in one transaction, so every figure comes from the same moment of the records.
+    """
     today = t.today()
-    start = week_start(week or today)
-    if start > today:
-        raise TrackerError(f"the week of {start} has not started yet (today is {today})")
+    start = _week_to_report(week, today)
+    end = (start + timedelta(days=6)).isoformat()
+    weeks = [start - timedelta(weeks=n) for n in range(CHART_WEEKS - 1, -1, -1)]
+    with t.db.read() as tx:
+        if office:
+            get_office(tx, office)
+        audit = str(fingerprint(tx))
+        activity = _activity(tx, office)
+        figures, chart = order_figures(tx, t.course, office, weeks)
+        overdue = _overdue_counts(_overdue(tx, today, office))
+    order = {m.id: n for n, m in enumerate(t.course.modules)}
+    lines = [_sql_line(f, activity, overdue, order, end, today, thresholds) for f in figures]
+    lines.sort(key=lambda line: (line.case_worker, line.client, line.order))
+    return WeeklyReport(office, start, today, tuple(lines), chart, thresholds, audit)
+
+
+def weekly_report_from_statements(
+    t: Tracker,
+    office: str | None = None,
+    week: date | None = None,
+    thresholds: Thresholds = Thresholds(),
+) -> WeeklyReport:
+    """The same report built in Python from every order's statement (the reference)."""
+    today = t.today()
+    start = _week_to_report(week, today)
     with t.db.read() as tx:
         if office:
             get_office(tx, office)
@@ -196,6 +223,61 @@ def weekly_report(
     lines.sort(key=lambda line: (line.case_worker, line.client, line.order))
     chart = _weekly_minutes(statements, start)
     return WeeklyReport(office, start, today, tuple(lines), chart, thresholds, audit)
+
+
+def _week_to_report(week: date | None, today: date) -> date:
+    start = week_start(week or today)
+    if start > today:
+        raise TrackerError(f"the week of {start} has not started yet (today is {today})")
+    return start
+
+
+def _sql_line(
+    f: OrderFigures,
+    activity: dict[int, str],
+    overdue: dict[str, int],
+    order: dict[str, int],
+    end: str,
+    today: date,
+    thresholds: Thresholds,
+) -> ReportLine:
+    counts = f.states
+    left = max(0, f.cap - f.to_date)
+    refused = sorted(f.refused, key=lambda r: order[r[0]])
+    states = list(counts.elements())
+    statement = _Figures(f.order)
+    flags = _flags(statement, states, left, activity.get(f.order.id), today, thresholds)
+    return ReportLine(
+        case_worker=f.case_worker,
+        client=f.order.client_reference,
+        order=f.order.reference,
+        office=f.office,
+        jurisdiction=f.order.jurisdiction,
+        deadline=f.order.deadline,
+        ordered_minutes=f.order.minutes,
+        cap_minutes=f.cap,
+        credited_week_minutes=f.week,
+        credited_to_date_minutes=f.to_date,
+        allowance_left_minutes=left,
+        issued=sum(counts.values()),
+        returned=sum(counts[state] for state in RETURNED),
+        accepted=counts[CREDITED] + counts[ACCEPTED],
+        completed_without_credit=counts[ACCEPTED],
+        awaiting_marking=counts[AWAITING],
+        sent_back=counts[SENT_BACK],
+        refused=counts[REFUSED],
+        refused_reasons="; ".join(f"{module}: {why}" for module, why in refused),
+        overdue=overdue.get(f.order.reference, 0),
+        last_returned=activity.get(f.order.id, ""),
+        flags="; ".join(flags),
+    )
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """What `_flags` reads of a statement: its order."""
+
+    order: Order
 
 
 def _people(tx: Transaction, office: str | None) -> dict[str, tuple[str, str]]:
@@ -297,7 +379,7 @@ def _line(
 
 
 def _flags(
-    s: Statement,
+    s: Statement | _Figures,
     states: list[str],
     left: int,
     last_activity: str | None,
@@ -334,22 +416,27 @@ def overdue_items(t: Tracker, office: str | None = None) -> list[OverdueItem]:
     with t.db.read() as tx:
         if office:
             get_office(tx, office)
-        rows = tx.all(
-            "SELECT c.case_worker, c.case_worker_contact, c.reference, o.number, f.code,"
-            " w.number AS workbook, k.module_id, w.issued_on, w.due_on "
-            "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
-            "JOIN orders o ON o.id = w.order_id JOIN clients c ON c.id = o.client_id "
-            "JOIN offices f ON f.id = c.office_id "
-            "WHERE w.revoked_at IS NULL AND w.due_on < ? "
-            + ("AND f.code = ? " if office else "")
-            + "AND NOT EXISTS (SELECT 1 FROM returns r JOIN tokens k2 ON k2.id = r.token_id"
-            " JOIN workbooks w2 ON w2.id = k2.workbook_id"
-            " WHERE w2.order_id = w.order_id AND k2.module_id = k.module_id) "
-            "AND (SELECT COALESCE(SUM(x.minutes), 0) FROM credits x"
-            " WHERE x.order_id = w.order_id AND x.module_id = k.module_id) <= 0 "
-            "ORDER BY c.case_worker, c.reference, o.number, w.due_on, k.module_id",
-            (today.isoformat(), office) if office else (today.isoformat(),),
-        )
+        return _overdue(tx, today, office)
+
+
+def _overdue(tx: Transaction, today: date, office: str | None) -> list[OverdueItem]:
+    """The overdue modules, read inside `tx`."""
+    rows = tx.all(
+        "SELECT c.case_worker, c.case_worker_contact, c.reference, o.number, f.code,"
+        " w.number AS workbook, k.module_id, w.issued_on, w.due_on "
+        "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
+        "JOIN orders o ON o.id = w.order_id JOIN clients c ON c.id = o.client_id "
+        "JOIN offices f ON f.id = c.office_id "
+        "WHERE w.revoked_at IS NULL AND w.due_on < ? "
+        + ("AND f.code = ? " if office else "")
+        + "AND NOT EXISTS (SELECT 1 FROM returns r JOIN tokens k2 ON k2.id = r.token_id"
+        " JOIN workbooks w2 ON w2.id = k2.workbook_id"
+        " WHERE w2.order_id = w.order_id AND k2.module_id = k.module_id) "
+        "AND (SELECT COALESCE(SUM(x.minutes), 0) FROM credits x"
+        " WHERE x.order_id = w.order_id AND x.module_id = k.module_id) <= 0 "
+        "ORDER BY c.case_worker, c.reference, o.number, w.due_on, k.module_id",
+        (today.isoformat(), office) if office else (today.isoformat(),),
+    )
     return [
         OverdueItem(
             case_worker=r["case_worker"],

@@ -23,6 +23,7 @@ from builder.editions import (
 )
 from builder.errors import BuildError
 from builder.pdf.layout import Layout, lay_out
+from builder.pdf.layout_cache import layout_key, load_layout, save_layout
 from builder.pdf.stamp import stamp
 from builder.profiles import get_profile
 
@@ -42,7 +43,7 @@ def render_pdf_pages(edition: Edition) -> tuple[bytes, dict[str, int]]:
 
 
 def layout_for(edition: Edition) -> Layout:
-    """The shared layout for an edition, laid out on first use and then kept."""
+    """The shared layout for an edition, laid out on first use and then kept (on disk too)."""
     key = (
         edition.course.version,
         edition.profile,
@@ -51,7 +52,12 @@ def layout_for(edition: Edition) -> Layout:
     )
     layout = _layouts.get(key)
     if layout is None:
-        layout = lay_out(edition.course, edition.modules, edition.profile, edition.specimen)
+        ids = tuple(m.id for m in edition.modules)
+        disk_key = layout_key(edition.course.version, edition.profile, ids, edition.specimen)
+        layout = load_layout(disk_key, edition.profile)
+        if layout is None:
+            layout = lay_out(edition.course, edition.modules, edition.profile, edition.specimen)
+            save_layout(disk_key, layout)
         _layouts[key] = layout
         while len(_layouts) > LAYOUTS_KEPT:
             _layouts.popitem(last=False)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -108,6 +109,7 @@ def workbook() -> None:
     \b
     Example:
         cpo workbook revoke W7H3KQ --reason "Lost in the post"
+        cpo workbook print W7H3KQ
     """
 
 
@@ -130,6 +132,34 @@ def workbook_revoke(number: str, reason: str, data: Path | None, actor: str) -> 
     click.echo(f"Revoked workbook {number.upper()}")
 
 
+@workbook.command("print")
+@click.argument("number")
+@click.option("--html", is_flag=True, help="Also write the offline HTML version.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output/issues"),
+    show_default=True,
+    help="Where to write the workbook's folder.",
+)
+@data_option
+@by_option
+def workbook_print(number: str, html: bool, output: Path, data: Path | None, actor: str) -> None:
+    """Print a recorded workbook again, with the same codes (its files were lost).
+
+    \b
+    Example:
+        cpo workbook print W7H3KQ
+    """
+    from tracker.issuing import reprint
+
+    with open_from_cli(data) as t:
+        issued = reprint(t, number, need_actor(actor), html, output)
+    click.echo(f"Printed workbook {issued.number} for {issued.client} again")
+    for f in issued.files:
+        click.echo(f"Wrote {f}")
+
+
 @click.command()
 @click.argument("codes", nargs=-1)
 @click.option("--client", "client_reference", help="Refuse codes that are not this client's.")
@@ -147,22 +177,26 @@ def checkin(
 
     With no CODES, reads one code a line from standard input: a USB barcode
     scanner types into it. Each code is saved before it is reported, so if the
-    run is cut off, run it again: codes already received say so.
+    run is cut off, run it again: codes already received say so. Codes that
+    arrive together (a pasted list, a file) are saved together, which is faster.
 
     \b
     Example:
         cpo checkin 7QX2-M9K4-PZ3T
         cpo checkin < scanned-codes.txt
     """
-    from tracker.checkins import DUPLICATE, RECORDED
+    from tracker.checkins import DUPLICATE, RECORDED, checkin_groups
     from tracker.checkins import checkin as record
 
     who = need_actor(actor)
-    lines = codes or _stdin_lines()
-    arrived = "typed" if codes else "scanner"
     refused = 0
     with open_from_cli(data) as t:
-        for result in record(t, lines, who, arrived, client_reference, skip_blank=not codes):
+        results = (
+            record(t, codes, who, "typed", client_reference, skip_blank=False)
+            if codes
+            else checkin_groups(t, _stdin_groups(), who, "scanner", client_reference)
+        )
+        for result in results:
             if as_json:
                 click.echo(json.dumps(result.as_json()))
             elif result.status == RECORDED:
@@ -182,10 +216,27 @@ def checkin(
         raise TrackerError(f"{refused} {'code was' if refused == 1 else 'codes were'} refused")
 
 
-def _stdin_lines() -> Iterator[str]:
-    """Standard input line by line; bytes that are not UTF-8 kept as escapes, to be refused."""
-    for raw in sys.stdin.buffer:
-        yield raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
+STDIN_GROUP = 1000  # codes saved in one transaction, at most
+
+
+def _stdin_groups() -> Iterator[list[str]]:
+    """Standard input as groups of the whole lines that have arrived, never waiting for more.
+
+    A scanner's code arrives alone and is saved alone; a pasted list or a file arrives
+    in large reads and is saved in groups. Bytes that are not UTF-8 are kept as escapes,
+    to be refused.
+    """
+    stream, pending = cast(io.BufferedIOBase, sys.stdin.buffer), b""
+    while chunk := stream.read1(65536):
+        *lines, pending = (pending + chunk).split(b"\n")
+        for start in range(0, len(lines), STDIN_GROUP):
+            yield [_decoded(line) for line in lines[start : start + STDIN_GROUP]]
+    if pending:
+        yield [_decoded(pending)]
+
+
+def _decoded(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape").rstrip("\r")
 
 
 @click.command()

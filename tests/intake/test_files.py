@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageStat
 
-from benchmarks.intake_read import module_pages, render_page, render_workbooks
 from tests.conftest import REPO
+from tests.intake.corpus import module_pages, render_page, render_workbooks
 from tests.intake.files import MODES, in_mode, pdf_bomb, png_bomb, save, tiff_bomb
 from tracker.config import initialise
 from tracker.errors import IntakeError
@@ -163,6 +163,7 @@ def slow_pdf(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
 def test_no_process_is_left_when_the_intake_is_killed(how: int, tmp_path: Path) -> None:
     """The forkserver, the workers and the resource tracker end with `cpo intake`."""

@@ -11,7 +11,7 @@ import random
 import pytest
 from PIL import Image
 
-from benchmarks.intake_read import module_pages, render_page, render_workbooks
+from tests.intake.corpus import module_pages, render_page, render_workbooks
 from tests.intake.marks import MARKS
 from tracker.intake.pages import has_page_code, parse
 from tracker.intake.reader import find_codes, read_codes
@@ -47,6 +47,7 @@ def test_a_mark_crosses_the_code_and_is_the_same_for_a_seed(
     assert (right - left) > 100 and (bottom - top) > 100  # the 20 mm code at 300 dpi
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_pages_with_a_pen_stroke_or_staple_on_the_code_are_read(
     clean: list[tuple[Image.Image, str]],
 ) -> None:

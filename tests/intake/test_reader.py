@@ -10,8 +10,8 @@ from typing import NamedTuple
 import pytest
 from PIL import Image
 
-from benchmarks.degrade import DEGRADATIONS, degrade
-from benchmarks.intake_read import (
+from tests.degrade import DEGRADATIONS, degrade
+from tests.intake.corpus import (
     as_200_dpi,
     checkins,
     degraded_pages,
@@ -96,12 +96,14 @@ def test_degrade_applies_one_to_three_in_order_the_same_for_a_seed(
     assert set(counts) == set(DEGRADATIONS), "every degradation is drawn"
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_the_page_code_is_read_on_99_percent_of_degraded_pages(corpus: list[Sample]) -> None:
     assert len(corpus) >= 150
     missed = [(s.code, s.applied) for s in corpus if s.code not in s.read]
     assert len(missed) <= (1 - RATE) * len(corpus), f"page code not read: {missed}"
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_the_page_code_is_read_on_99_percent_of_degraded_pages_at_200_dpi(
     corpus: list[Sample],
 ) -> None:
@@ -109,6 +111,7 @@ def test_the_page_code_is_read_on_99_percent_of_degraded_pages_at_200_dpi(
     assert len(missed) <= (1 - RATE) * len(corpus), f"page code not read: {missed}"
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_only_codes_printed_on_the_page_are_read(corpus: list[Sample]) -> None:
     payloads = {c.payload for c in checkins(MODULES)}
     for sample in corpus:

@@ -20,6 +20,7 @@ from tests.conftest import SHIPPED_COURSE
 from tests.tracker.pgserver import PostgresServer, find_binaries
 from tracker.config import initialise
 from tracker.errors import TrackerError
+from tracker.issuing import PrintJob
 from tracker.orders import Order, add_order
 from tracker.people import add_client, add_office
 from tracker.tracker import Tracker, open_tracker
@@ -45,6 +46,26 @@ def postgres() -> Iterator[PostgresServer]:
     server.start()
     yield server
     server.stop()
+
+
+def stand_in_files(job: PrintJob, folder: Path) -> tuple[str, ...]:
+    """Write a line naming the workbook and its codes where each PDF would go: no rendering."""
+    codes = " ".join(m.code for m in job.modules)
+    for name in ("workbook.pdf", "letter.pdf"):
+        (folder / name).write_text(f"{job.number} {job.client.reference} {codes}\n")
+    return ("workbook.pdf", "letter.pdf")
+
+
+@pytest.fixture(autouse=True)
+def pdfs_only_where_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issuing writes stand-in files, unless the test reads PDFs (`real_pdfs`, or READS_PDFS)."""
+    if "real_pdfs" not in request.fixturenames and not getattr(request.module, "READS_PDFS", False):
+        monkeypatch.setattr("tracker.issuing.RENDERER", stand_in_files)
+
+
+@pytest.fixture
+def real_pdfs() -> None:
+    """Issue real PDFs (and HTML) in this test: it reads them back."""
 
 
 @pytest.fixture(params=ENGINES)

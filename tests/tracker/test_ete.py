@@ -210,6 +210,7 @@ def test_an_england_and_wales_client_needs_england_or_wales(
 )
 def test_a_workbook_names_the_help_where_the_client_lives(
     tracker: Tracker,
+    real_pdfs: None,
     tmp_path: Path,
     jurisdiction: str,
     region: Region | None,

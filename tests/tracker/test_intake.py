@@ -1,7 +1,7 @@
 """Intake as a facilitator meets it: an envelope of shuffled, degraded pages, sorted page by page.
 
 Workbooks are issued for real, rendered to 300-dpi pages, degraded as copiers and phones
-degrade them (benchmarks/degrade.py), shuffled with another client's pages and with
+degrade them (tests/degrade.py), shuffled with another client's pages and with
 MarkUs's real scans, and taken in on SQLite and on PostgreSQL.
 """
 
@@ -23,10 +23,10 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from benchmarks.degrade import degrade
 from builder.answers import checksum_of
 from builder.editions import page_payload
 from tests.conftest import REPO
+from tests.degrade import degrade
 from tests.tracker.conftest import make_order, snapshot
 from tracker import audit
 from tracker.checkins import checkin_one
@@ -37,6 +37,8 @@ from tracker.intake.run import ALREADY, DRY_RUN, REFUSED, TAKEN, FileOutcome, pl
 from tracker.issuing import Issued, issue, revoke
 from tracker.marking import mark
 from tracker.tracker import Tracker
+
+READS_PDFS = True  # issued workbooks are rendered, printed and read back
 
 
 def markus_folder() -> Path:
@@ -169,6 +171,7 @@ def test_a_shuffled_envelope_of_degraded_pages_is_sorted_page_by_page(
             assert kept.missing_pages == []  # every page of the module came back
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_markus_scans_are_foreign_or_unreadable_as_their_readme_says(
     tracker: Tracker, tmp_path: Path
 ) -> None:
@@ -440,6 +443,7 @@ def test_phone_photos_turn_by_exif_and_tiff_scans_give_every_page(
     assert png.kind == "png" and png.pages[0].klass == "duplicate"
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_an_intake_killed_part_way_is_finished_by_running_it_again(
     tracker: Tracker, tmp_path: Path
 ) -> None:

@@ -10,6 +10,8 @@ import pypdfium2 as pdfium
 
 from tests.tracker.test_intake import as_pdf
 
+READS_PDFS = True  # issued workbooks are rendered, printed and read back
+
 
 def issued_pages(cpo, tmp_path: Path) -> tuple[dict[str, object], list[object]]:  # type: ignore[no-untyped-def]
     """A client with a workbook of WB1; the workbook (as JSON) and its first WB1 pages."""

@@ -22,6 +22,8 @@ from tracker.intake.reader import find_codes
 from tracker.intake.records import PAGE_UNKNOWN
 from tracker.tracker import Tracker
 
+READS_PDFS = True  # issued workbooks are rendered, printed and read back
+
 
 def test_bombs_between_good_files_are_refused_and_the_good_files_taken_in(
     tracker: Tracker, tmp_path: Path

@@ -24,6 +24,8 @@ from tracker.tracker import Tracker
 
 NAMES = {"C-2": "Wáng 王小明", "C-3": "محمد الأحمد"}
 
+READS_PDFS = True  # issued workbooks are rendered, printed and read back
+
 
 def read(pdf: Path) -> str:
     """The page's text as a reader copies it: Arabic's letter shapes back to letters."""

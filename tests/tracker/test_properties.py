@@ -469,6 +469,7 @@ def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_no_sequence_of_work_spoils_the_hours(
     engine: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

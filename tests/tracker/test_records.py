@@ -84,7 +84,9 @@ def test_issue_picks_the_modules_that_fit_the_cap(tracker: Tracker, tmp_path: Pa
         issue(tracker, "C-1", "ana", module_ids=["WB1"], out_root=tmp_path)
 
 
-def test_issue_writes_the_workbook_and_a_neutral_letter(tracker: Tracker, tmp_path: Path) -> None:
+def test_issue_writes_the_workbook_and_a_neutral_letter(
+    tracker: Tracker, tmp_path: Path, real_pdfs: None
+) -> None:
     """The folder has the personalised PDF with the issued codes and a plain letter."""
     make_order(tracker)
     issued = issue_some(tracker, tmp_path, ["HC1"])
@@ -358,7 +360,9 @@ def test_the_key_is_owner_only_and_codes_say_nothing_about_the_person(
     assert secret not in dump
 
 
-def test_issue_with_html_writes_the_clients_own_bundle(tracker: Tracker, tmp_path: Path) -> None:
+def test_issue_with_html_writes_the_clients_own_bundle(
+    tracker: Tracker, tmp_path: Path, real_pdfs: None
+) -> None:
     """The offline version carries the same codes as the paper, and nobody else's."""
     make_order(tracker, "C-1")
     make_order(tracker, "C-2")

@@ -10,9 +10,9 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from benchmarks.reports import seed
 from tests.pdftools import page_texts
 from tests.tracker.conftest import Clock, make_order
+from tests.tracker.seed import seed
 from tracker.checkins import checkin
 from tracker.errors import NotFound, TrackerError
 from tracker.issuing import issue
@@ -40,6 +40,7 @@ from tracker.reports import (
     export_ledger,
     overdue_items,
     weekly_report,
+    weekly_report_from_statements,
 )
 from tracker.tracker import Tracker
 
@@ -197,6 +198,7 @@ def test_the_pdfs_read_plainly(tracker: Tracker, clock: Clock, tmp_path: Path) -
         render_certificate(nothing, tmp_path / "c.pdf")
 
 
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
 def test_an_office_of_2000_reconciles_with_hours(tracker: Tracker) -> None:
     """Every figure in the weekly report is the figure `cpo hours` gives for that order."""
     seed(tracker, {"east": 2000, "west": 50}, modules=(0, 15))
@@ -292,3 +294,19 @@ def test_the_commands(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     future = (today + timedelta(days=8)).isoformat()
     assert "has not started" in cpo("report", "weekly", "--week", future, ok=False)
     assert "Error: no client" in cpo("statement", "C-404", ok=False)
+
+
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
+def test_the_sql_report_is_the_statements_report(tracker: Tracker, clock: Clock) -> None:
+    """Counted by the database in one snapshot, the report equals the one built from statements.
+
+    The seed holds every state, reissued and revoked modules, reversals and refusals.
+    """
+    seed(tracker, {"east": 300, "west": 30}, modules=(0, 15))
+    for office in ("east", None):
+        for week in (None, tracker.today() - timedelta(weeks=3)):
+            counted = weekly_report(tracker, office, week)
+            built = weekly_report_from_statements(tracker, office, week)
+            assert counted == built
+    assert any(line.refused_reasons for line in counted.lines)
+    assert any(figure for _, figure in counted.weekly_minutes)

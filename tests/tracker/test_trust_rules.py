@@ -175,7 +175,9 @@ def test_the_records_and_the_folder_are_owner_only(tmp_path: Path) -> None:
     assert outside.stat().st_mode & 0o777 == 0o600
 
 
-def test_the_unzipped_html_bundle_is_owner_only(tracker: Tracker, tmp_path: Path) -> None:
+def test_the_unzipped_html_bundle_is_owner_only(
+    tracker: Tracker, tmp_path: Path, real_pdfs: None
+) -> None:
     make_order(tracker)
     issued = issue(tracker, "C-1", "ana", module_ids=["WB1"], out_root=tmp_path / "out", html=True)
     folder = tmp_path / "out" / issued.number

@@ -6,6 +6,11 @@ forkserver) dies, and a thread in it waits on the intake process itself (a pidfd
 ends the worker the moment that process is gone, even by SIGKILL, which no handler sees.
 The forkserver ends by itself once the intake process is gone (its pipe closes), and the
 resource tracker once the forkserver and the workers have.
+
+A worker started by multiprocessing imports the parent's main module again (`cpo`'s,
+with the builder and the tracker behind it, or a benchmark's) before it reads a page;
+that start-up cost more than the second core gave back (issue 19). The workers need
+nothing of it, so it is hidden while they start (`_main_hidden`).
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ import multiprocessing
 import os
 import select
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
 from tracker.intake.pages import PageRead, PageTask, read_page
 
@@ -46,7 +53,9 @@ class ReaderPool:
         done, broke_at = 0, -1
         while done < len(tasks):
             try:
-                for read in self._start().map(read_page, tasks[done:]):
+                with _main_hidden():  # the workers start as the tasks are handed out
+                    reads = self._start().map(read_page, tasks[done:])
+                for read in reads:
                     yield read
                     done += 1
             except BrokenProcessPool:
@@ -70,6 +79,22 @@ class ReaderPool:
         if self.pool is not None:
             self.pool.shutdown(wait=wait, cancel_futures=True)
             self.pool = None
+
+
+@contextmanager
+def _main_hidden() -> Iterator[None]:
+    """While workers start: give them no main module to import (they need only this one)."""
+    main = sys.modules["__main__"]
+    saved: dict[str, object] = {
+        name: main.__dict__[name] for name in ("__spec__", "__file__") if name in main.__dict__
+    }
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
 
 
 BROKE = (

@@ -1,0 +1,191 @@
+"""Where staff wait (issue 19): each row of the issue's table against its goal, with the
+alternative beside it where there is one. On a shared machine read the ratios.
+
+Rows: issuing one workbook (warm, cold, and how long the records' write lock is held);
+100,000 check-ins committed in groups against one transaction each; the weekly report
+counted in SQL against the report built from every statement; the fast test loop.
+Intake on 2 workers against 1 is printed by benchmarks/intake.py (its "speed-up" row).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+from benchmarks.common import heading, row
+from benchmarks.tracker import seed as seed_codes
+from tests.tracker.seed import seed as seed_report
+from tracker.checkins import checkin, checkin_groups
+from tracker.config import initialise
+from tracker.orders import add_order
+from tracker.people import add_client, add_office
+from tracker.store import Database, Transaction
+from tracker.tracker import Tracker, open_tracker
+
+REPO = Path(__file__).resolve().parents[1]
+CHECKINS = int(os.environ.get("BENCH_CHECKINS", "100000"))
+GROUP = 1000  # as `cpo checkin` groups a pasted list or a file
+
+
+def goal(label: str, value: str, target: str) -> None:
+    row(label, f"{value:<28} goal {target}")
+
+
+class LockTimer:
+    """Wraps Database.write to time how long each write transaction holds the lock."""
+
+    def __init__(self) -> None:
+        self.held: list[float] = []
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        original = Database.write
+
+        @contextmanager
+        def timed(db: Database) -> Iterator[Transaction]:
+            start = time.perf_counter()
+            with original(db) as tx:
+                yield tx
+            self.held.append(time.perf_counter() - start)
+
+        Database.write = timed  # type: ignore[method-assign,assignment]
+        try:
+            yield
+        finally:
+            Database.write = original  # type: ignore[method-assign]
+
+
+def issuing(folder: Path) -> None:
+    heading("Issuing one workbook (`cpo issue`), SQLite")
+    from tracker.issuing import issue
+
+    config, _ = initialise(folder / "data")
+    with open_tracker(config) as t:
+        add_office(t, "bench", "Bench office", "bench")
+        for n in range(8):
+            add_client(t, f"I-{n}", f"Client {n}", "bench", "Ana Lopez", "bench")
+            add_order(t, f"I-{n}", "scotland", 300 * 60, *_dates(t), "bench")
+        modules = [m.id for m in t.course.modules[:4]]
+        issue(t, "I-0", "bench", module_ids=modules, out_root=folder / "out")  # lays it out
+        timer, times = LockTimer(), []
+        with timer.installed():
+            for n in range(1, 6):
+                start = time.perf_counter()
+                issue(t, f"I-{n}", "bench", module_ids=modules, out_root=folder / "out")
+                times.append(time.perf_counter() - start)
+    warm = sorted(times)[len(times) // 2]
+    goal("issuing, warm (median of 5)", f"{warm:.2f} s", "<= 1 s")
+    held = sorted(timer.held)[len(timer.held) // 2] * 1000
+    goal("the write lock held, per issue (median)", f"{held:.0f} ms", "<= 50 ms")
+    row("  before: lock held while printing, about", f"{warm * 1000:.0f} ms (the whole issue)")
+    cache = folder / "cold-layouts"  # empty: the first new process lays the course out
+    first, second = (_cold_issue(folder, config.data_dir, n, modules, cache) for n in (6, 7))
+    goal("issuing, cold process, layouts on disk", f"{second:.2f} s", "<= 2 s")
+    row("  cold process, no layout on disk yet", f"{first:.2f} s ({first / second:.1f}x)")
+
+
+def _dates(t: Tracker) -> tuple[date, date]:
+    today = t.today()
+    return today - timedelta(days=10), today + timedelta(days=300)
+
+
+def _cold_issue(folder: Path, data: Path, n: int, modules: list[str], cache: Path) -> float:
+    """Seconds for `cpo issue` in a new process, keeping layouts in `cache`."""
+    env = dict(os.environ, CPO_DATA=str(data), CPO_USER="bench", CPO_LAYOUT_CACHE=str(cache))
+    command = [str(REPO / ".venv" / "bin" / "cpo"), "issue", f"I-{n}", "--modules"]
+    start = time.perf_counter()
+    subprocess.run(
+        [*command, ",".join(modules), "--output", str(folder / "out")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - start
+
+
+def checkins(folder: Path) -> None:
+    heading(f"{CHECKINS:,} check-ins, each saved before it is reported, SQLite")
+    for grouped in (True, False):
+        config, _ = initialise(folder / ("grouped" if grouped else "one-each"))
+        with open_tracker(config) as t:
+            codes = seed_codes(t)
+            start = time.perf_counter()
+            if grouped:
+                groups = [codes[i : i + GROUP] for i in range(0, len(codes), GROUP)]
+                results = list(checkin_groups(t, groups, "bench"))
+            else:
+                results = list(checkin(t, codes, "bench", arrived_by="scanner"))
+            seconds = time.perf_counter() - start
+        assert all(r.recorded for r in results)
+        if grouped:
+            first = seconds
+            goal(
+                f"in groups of {GROUP:,}",
+                f"{seconds:.1f} s ({CHECKINS / seconds:,.0f}/s)",
+                "<= 5 s",
+            )
+        else:
+            row(
+                "  one transaction each (the alternative)",
+                f"{seconds:.1f} s ({seconds / first:.1f}x)",
+            )
+
+
+def report(folder: Path) -> None:
+    from tracker.reports import weekly_report, weekly_report_from_statements
+
+    heading("The weekly report, 10,000 clients, SQLite")
+    config, _ = initialise(folder / "report")
+    with open_tracker(config) as t:
+        seed_report(t, {"bench": 10_000})
+        with t.db.read() as tx:
+            ledger = int(tx.scalar("SELECT COUNT(*) FROM credits"))
+        sql, python = [], []
+        for _ in range(3):
+            start = time.perf_counter()
+            counted = weekly_report(t, "bench")
+            sql.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            built = weekly_report_from_statements(t, "bench")
+            python.append(time.perf_counter() - start)
+            assert counted == built
+    best, old = min(sql), min(python)
+    goal(f"in SQL, one snapshot ({ledger:,} ledger rows)", f"{best:.2f} s", "<= 0.5 s")
+    row("  built from every statement (the alternative)", f"{old:.2f} s ({old / best:.2f}x)")
+
+
+def test_loop() -> None:
+    heading("The fast test loop (`make test-fast`: not the slow tests)")
+    start = time.perf_counter()
+    done = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "pytest"), "-q", "-m", "not slow", "-p", "no:cacheprovider"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "no output"
+    goal("make test-fast", f"{seconds:.0f} s", "<= 60 s")
+    row("  its summary", summary)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        os.environ.setdefault("CPO_LAYOUT_CACHE", str(folder / "layouts"))
+        issuing(folder)
+        checkins(folder)
+        report(folder)
+    if os.environ.get("BENCH_TESTS", "1") != "0":
+        test_loop()
+
+
+if __name__ == "__main__":
+    main()
