@@ -79,6 +79,18 @@ def pending(t: Tracker) -> list[Pending]:
     ]
 
 
+def module_of_return(t: Tracker, return_id: int) -> str:
+    """The id of the module a return is for; NotFound if there is no such return."""
+    with t.db.read() as tx:
+        row = tx.one(
+            "SELECT k.module_id FROM returns r JOIN tokens k ON k.id = r.token_id WHERE r.id = ?",
+            (return_id,),
+        )
+    if row is None:
+        raise NotFound(f"no return R{return_id} (`cpo mark` with no return lists those waiting)")
+    return str(row["module_id"])
+
+
 def parse_return_id(text: str) -> int:
     """R17 or 17 -> 17."""
     cleaned = check_text(text, "the return", 40).upper().removeprefix("R")

@@ -182,6 +182,18 @@ def update_client(
         return get_client(tx, reference)
 
 
+def client_with_orders(t: Tracker, reference: str) -> tuple[Client, list[Row]]:
+    """A client and their orders (number, jurisdiction, minutes, dates), oldest first."""
+    with t.db.read() as tx:
+        client = get_client(tx, reference)
+        orders = tx.all(
+            "SELECT number, jurisdiction, ordered_minutes, made_on, deadline FROM orders "
+            "WHERE client_id = ? ORDER BY number",
+            (client.id,),
+        )
+    return client, orders
+
+
 def get_client(tx: Transaction, reference: str) -> Client:
     """The client with this reference; NotFound with a hint if there is none."""
     reference = check_text(reference, "the case reference", 100, required=True)

@@ -257,16 +257,11 @@ def client_show(reference: str, data: Path | None, as_json: bool) -> None:
     """
     from dataclasses import asdict
 
-    from tracker.people import get_client
+    from tracker.people import client_with_orders
     from tracker.policy import hours
 
-    with open_from_cli(data) as t, t.db.read() as tx:
-        found = get_client(tx, reference)
-        orders = tx.all(
-            "SELECT number, jurisdiction, ordered_minutes, made_on, deadline FROM orders "
-            "WHERE client_id = ? ORDER BY number",
-            (found.id,),
-        )
+    with open_from_cli(data) as t:
+        found, orders = client_with_orders(t, reference)
     if as_json:
         click.echo(json.dumps({**asdict(found), "orders": orders}, indent=2))
         return

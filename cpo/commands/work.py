@@ -373,16 +373,9 @@ def _show_evidence(t: Tracker, number: int) -> str:
 
 
 def _module_of(t: Tracker, number: int) -> Module:
-    from tracker.errors import NotFound
+    from tracker.marking import module_of_return
 
-    with t.db.read() as tx:
-        row = tx.one(
-            "SELECT k.module_id FROM returns r JOIN tokens k ON k.id = r.token_id WHERE r.id = ?",
-            (number,),
-        )
-    if row is None:
-        raise NotFound(f"no return R{number} (`cpo mark` with no return lists those waiting)")
-    return t.course.module(row["module_id"])
+    return t.course.module(module_of_return(t, number))
 
 
 def _ask(module: Module, missing: str) -> tuple[str, str, str | None, str, str]:
