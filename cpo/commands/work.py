@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
+from builder.profiles import PROFILES
 from cpo.commands.tracking import need_actor, open_from_cli
 from cpo.options import by_option, data_option, date_type, json_option
 
@@ -25,7 +26,10 @@ if TYPE_CHECKING:
 @click.option("--order", "order_reference", help="Which order, as CLIENT/N (if more than one).")
 @click.option("--modules", help="These modules, e.g. WB1,HC2 (default: the next that fit the cap).")
 @click.option(
-    "--profile", default="standard", show_default=True, help="standard, large-print or dyslexia."
+    "--profile",
+    default="standard",
+    show_default=True,
+    help=f"Print profile: {', '.join(PROFILES)}.",
 )
 @click.option("--due", type=date_type, help="Return by (default: 4 weeks, or the deadline).")
 @click.option("--html", is_flag=True, help="Also write the offline HTML version.")
