@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import heading, row
+from tracker.accounts import act_as_first_admin
 from tracker.config import initialise
 from tracker.store import Transaction
 from tracker.tracker import Tracker, open_tracker
@@ -255,6 +256,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         config, _ = initialise(Path(folder) / "data")
         with open_tracker(config) as t:
+            act_as_first_admin(t, "bench", "a benchmark password")
             heading(f"Weekly report: {CLIENTS:,} clients, SQLite")
             start = time.perf_counter()
             seed(t, {"bench": CLIENTS}, (MODULES, MODULES))

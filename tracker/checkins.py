@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from tracker.access import entry
+from tracker.accounts import Action
 from tracker.codes import PAGE_PAYLOAD, PAYLOAD, Keyring, SignatureMismatch, normalise_code
 from tracker.errors import CodeError
 from tracker.ledger import ACCEPTED, AWAITING, REFUSED, module_states, token_states
@@ -72,6 +74,7 @@ def identify(keyring: Keyring, text: str) -> Identified:
     return Identified(None, normalise_code(stripped))
 
 
+@entry(Action.TAKE_IN)
 def checkin(
     t: Tracker,
     codes: Iterable[str],
@@ -93,6 +96,7 @@ def checkin(
             yield CheckinResult(show(text), REFUSED_CODE, "the code is empty")
 
 
+@entry(Action.TAKE_IN)
 def checkin_one(
     t: Tracker,
     text: str,

@@ -16,6 +16,8 @@ from builder.course import Course
 from builder.editions import CheckIn, Personal
 from builder.profiles import get_profile
 from builder.regions import regional_course
+from tracker.access import Subject, entry
+from tracker.accounts import Action
 from tracker.codes import ALPHABET, Token, show_code
 from tracker.errors import NotFound, TrackerError
 from tracker.ete import check_eligible, region_for
@@ -51,6 +53,7 @@ class Issued:
     files: tuple[Path, ...]
 
 
+@entry(Action.ISSUE, Subject.CLIENT, "client_reference")
 def issue(
     t: Tracker,
     client_reference: str,
@@ -146,6 +149,7 @@ def issue(
     )
 
 
+@entry(Action.ISSUE, Subject.WORKBOOK, "number")
 def revoke(t: Tracker, number: str, reason: str, actor: str) -> None:
     number = check_text(number, "the workbook number", 40)
     reason = check_text(reason, "the reason", 500)

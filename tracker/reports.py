@@ -19,6 +19,8 @@ from functools import cache
 from itertools import groupby
 from typing import Any
 
+from tracker.access import Subject, entry, keeps, served_offices
+from tracker.accounts import Action, NotPermitted
 from tracker.audit import fingerprint
 from tracker.errors import NotFound, TrackerError
 from tracker.ledger import (
@@ -172,6 +174,7 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+@entry(Action.READ_RECORDS)
 def weekly_report(
     t: Tracker,
     office: str | None = None,
@@ -179,6 +182,9 @@ def weekly_report(
     thresholds: Thresholds = Thresholds(),
 ) -> WeeklyReport:
     """The week's report (the week holding `week`, default this week), by case worker."""
+    office, several = served_offices(t, office)
+    if several is not None:
+        raise NotPermitted("office", "you serve several offices: name one for the report")
     today = t.today()
     start = week_start(week or today)
     if start > today:
@@ -324,6 +330,7 @@ def _flags(
     return flags
 
 
+@entry(Action.READ_RECORDS)
 def overdue_items(t: Tracker, office: str | None = None) -> list[OverdueItem]:
     """Modules out in a live workbook past its due date and never returned, by case worker.
 
@@ -331,6 +338,7 @@ def overdue_items(t: Tracker, office: str | None = None) -> list[OverdueItem]:
     says nothing about why. Whether a reason is good enough is the case worker's call.
     """
     today = t.today()
+    office, _ = served_offices(t, office)
     with t.db.read() as tx:
         if office:
             get_office(tx, office)
@@ -364,9 +372,11 @@ def overdue_items(t: Tracker, office: str | None = None) -> list[OverdueItem]:
             days_overdue=(today - date.fromisoformat(r["due_on"])).days,
         )
         for r in rows
+        if keeps(t, r["code"])
     ]
 
 
+@entry(Action.READ_RECORDS)
 def export_ledger(t: Tracker, first: date, last: date) -> list[LedgerEntry]:
     """The ledger rows entered from `first` to `last` (both days included), oldest first."""
     if last < first:
@@ -393,9 +403,11 @@ def export_ledger(t: Tracker, first: date, last: date) -> list[LedgerEntry]:
             reason=r["reason"],
         )
         for r in rows
+        if keeps(t, r["code"])
     ]
 
 
+@entry(Action.READ_RECORDS, Subject.CLIENT, "reference")
 def client_record(t: Tracker, reference: str) -> ClientRecord:
     """The modules a client has completed and been credited for, on all their orders."""
     with t.db.read() as tx:

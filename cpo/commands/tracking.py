@@ -14,7 +14,29 @@ def open_from_cli(data: Path | None) -> Tracker:
     from tracker.config import load
     from tracker.tracker import open_tracker
 
-    return open_tracker(load(data))
+    return open_tracker(load(data), login=acting_login())
+
+
+def acting_login() -> str:
+    """The account the command line acts as: $CPO_USER, or your login name."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("CPO_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def read_secret(env: str, prompt: str, confirm: bool = False) -> str:
+    """A password or passphrase: from $ENV (for scripts), or typed, never echoed."""
+    import os
+
+    import click
+
+    if os.environ.get(env):
+        return os.environ[env]
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
 
 
 def need_actor(actor: str) -> str:

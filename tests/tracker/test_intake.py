@@ -252,7 +252,8 @@ def test_a_dry_run_sorts_every_page_and_changes_nothing(tracker: Tracker, tmp_pa
     with tracker.db.read() as tx:
         assert tx.scalar("SELECT COUNT(*) FROM audit_log") == audit_before
         assert tx.scalar("SELECT COUNT(*) FROM intake_files") == 0
-    assert not (tracker.config.data_dir / "evidence").exists()
+    with tracker.db.read() as tx:
+        assert tx.scalar("SELECT COUNT(*) FROM evidence_images") == 0
     assert run(tracker, [scan])[0].status == TAKEN  # and the real run still goes through
 
 
@@ -386,18 +387,22 @@ def test_evidence_is_deleted_after_the_retention_period_and_the_records_stay(
     outcome = run(tracker, [as_pdf([page.image], tmp_path / "scan.pdf")])[0]
     return_id = outcome.pages[0].return_id
     assert return_id is not None
-    image = return_evidence(tracker, return_id).pages[0].path
-    assert image and image.is_file()
+    assert return_evidence(tracker, return_id).pages[0].image
+
+    def images_kept() -> int:
+        with tracker.db.read() as tx:
+            return int(tx.scalar("SELECT COUNT(*) FROM evidence_images"))
+
     tried = {a.id: True for a in tracker.course.module("WB1").activities}
     mark(tracker, return_id, "accept", "fac", tried, 60, reason="one page", pages_missing_ok=True)
     clock.advance(days=tracker.config.evidence_days - 1)
-    assert prune(tracker, "admin").images == 0 and image.is_file()
+    assert prune(tracker, "admin").images == 0 and images_kept() == 1
     clock.advance(days=2)
 
-    assert prune(tracker, "admin", dry_run=True).images == 1 and image.is_file()
+    assert prune(tracker, "admin", dry_run=True).images == 1 and images_kept() == 1
     assert prune(tracker, "admin").images == 1
 
-    assert not image.exists()
+    assert images_kept() == 0
     kept = return_evidence(tracker, return_id)
     assert kept.pages[0].deleted_at  # the record of the page stays
     with tracker.db.read() as tx:
@@ -432,7 +437,7 @@ def test_phone_photos_turn_by_exif_and_tiff_scans_give_every_page(
         ("ours", pages[2].number),
     ]
     kept = return_evidence(tracker, outcomes[0].pages[0].return_id or 0)
-    with Image.open(kept.pages[0].path or "") as evidence:
+    with Image.open(io.BytesIO(kept.pages[0].image or b"")) as evidence:
         assert evidence.height > evidence.width  # kept the right way up
     png = run(tracker, [tmp_path / "also.png"])[0]
     assert png.kind == "png" and png.pages[0].klass == "duplicate"
