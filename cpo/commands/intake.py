@@ -179,6 +179,7 @@ def _row(page: Sorted, dry_run: bool, fresh: set[int]) -> str:
 
 def _ready(t: Tracker, outcomes: list[FileOutcome], dry_run: bool) -> None:
     """The returns these files added to, with any pages still missing: what to mark next."""
+    from tracker.accounts import NotPermitted
     from tracker.intake.evidence import return_evidence
 
     returns = sorted({p.return_id for o in outcomes for p in o.pages if p.return_id})
@@ -186,7 +187,11 @@ def _ready(t: Tracker, outcomes: list[FileOutcome], dry_run: bool) -> None:
         return
     click.echo("Ready for cpo mark:")
     for return_id in returns:
-        evidence = return_evidence(t, return_id)
+        try:
+            evidence = return_evidence(t, return_id)
+        except NotPermitted:  # taken in here for another office: its staff mark it
+            click.echo(f"  R{return_id}: for another office")
+            continue
         first = evidence.pages[0] if evidence.pages else None
         pages = len(evidence.pages)
         count = first.page_count if first and first.page_count else None

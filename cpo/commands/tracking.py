@@ -45,4 +45,10 @@ def need_actor(actor: str) -> str:
 
     if not actor.strip():
         raise TrackerError("say who you are with --by NAME (or set CPO_USER)")
-    return check_text(actor, "--by (or CPO_USER)", 100)
+    actor = check_text(actor, "--by (or CPO_USER)", 100)
+    if actor != acting_login():  # records name the account acting, never other text
+        raise TrackerError(
+            f"--by names '{actor[:40]}', but you act as '{acting_login()[:40]}': records name "
+            "the account acting, so set CPO_USER to your login and leave out --by"
+        )
+    return actor
