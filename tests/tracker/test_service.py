@@ -342,3 +342,24 @@ def test_backup_and_restore_bring_back_a_tracker_that_verifies_and_checks_in(
     with pytest.raises(TrackerError, match="not empty"):
         restore(archive, tmp_path / "restored", url, PASSPHRASE)
     assert ADMIN_PASSWORD  # the accounts came back too: the login above signed in
+
+
+def test_a_failed_init_leaves_nothing_never_shows_the_password_and_can_be_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from cpo.cli import cli
+
+    monkeypatch.setenv("CPO_USER", "root")
+    monkeypatch.setenv("CPO_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    folder = tmp_path / "data"
+    bad = "postgresql://cpo:s3cret-word@/cpo?host=/nonexistent-socket-folder"
+    failed = CliRunner().invoke(cli, ["init", "--data", str(folder), "--database", bad])
+    assert failed.exit_code == 1 and "cannot reach the PostgreSQL records" in failed.output
+    assert "s3cret-word" not in failed.output
+    assert not folder.exists()  # no config.json, no key: nothing to trip the next run
+    again = CliRunner().invoke(cli, ["init", "--data", str(folder)])
+    assert again.exit_code == 0, again.output
+    assert "first admin account 'root'" in again.output
+    assert keys.redact_url(bad) == "postgresql://cpo:***@/cpo?host=/nonexistent-socket-folder"
