@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.audit
 	$(BIN)/python -m benchmarks.reports
 	$(BIN)/python -m benchmarks.intake
+	$(BIN)/python -m benchmarks.evidence
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

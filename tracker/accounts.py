@@ -129,6 +129,8 @@ def add_staff(t: Tracker, login: str, role: Role, offices: list[str], password: 
     first = not has_staff(t)
     if not first:
         require(t.actor, Action.MANAGE_STAFF)
+    elif role is not Role.ADMIN:
+        raise AccountError("role", "the first account is an admin, who then adds the others")
     login, password_hash = check_login(login), hash_password(password)
     if role is not Role.ADMIN and not offices:
         raise AccountError("office", f"a {role.value} serves at least one office: give --office")
