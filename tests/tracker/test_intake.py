@@ -86,6 +86,8 @@ def module_pages(issued: Issued, dpi: int = 300) -> list[Page]:
     for index in range(len(document)):
         text = document[index].get_textpage().get_text_range()
         found = [line for line in text.splitlines() if "Page " in line and " of " in line]
+        if not found:  # a verso left blank on purpose: no footer, nothing to send back
+            continue
         section, _, where = found[-1].partition("·")
         number, _, total = where.strip().removeprefix("Page ").partition(" of ")
         if section.strip() not in MODULES:
