@@ -164,7 +164,7 @@ def test_a_shuffled_envelope_of_degraded_pages_is_sorted_page_by_page(
     for (client, _), return_id in returns.items():
         assert return_id is not None
         kept = return_evidence(tracker, return_id)
-        assert all(p.path and p.path.is_file() for p in kept.pages)
+        assert all(p.image for p in kept.pages)  # kept in the records
         if client == "C-1":
             assert kept.missing_pages == []  # every page of the module came back
 
@@ -280,7 +280,7 @@ def test_an_unreadable_page_takes_its_typed_code(tracker: Tracker, tmp_path: Pat
 
     assert placed.klass == "ours" and placed.module == "WB1" and placed.return_id
     kept = return_evidence(tracker, placed.return_id)
-    assert [p.page_number for p in kept.pages] == [2] and kept.pages[0].path
+    assert [p.page_number for p in kept.pages] == [2] and kept.pages[0].image
     with pytest.raises(TrackerError, match="not unreadable"):
         code_page(tracker, f"P{page.page_id}", wb1.code, "fac", 2)
 
