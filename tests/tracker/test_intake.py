@@ -27,8 +27,9 @@ from benchmarks.degrade import degrade
 from builder.answers import checksum_of
 from builder.editions import page_payload
 from tests.conftest import REPO
-from tests.tracker.conftest import make_order, snapshot
+from tests.tracker.conftest import make_order, snapshot, staff_account
 from tracker import audit
+from tracker.accounts import Role
 from tracker.checkins import checkin_one
 from tracker.errors import CodeError, TrackerError
 from tracker.intake.evidence import prune, return_evidence
@@ -452,6 +453,7 @@ def test_an_intake_killed_part_way_is_finished_by_running_it_again(
     first, _ = issue_two(tracker, tmp_path)
     pages = module_pages(first, dpi=150)
     files = [as_pdf([page.image], tmp_path / f"scan-{n:02d}.pdf") for n, page in enumerate(pages)]
+    staff_account(tracker, "fac", Role.ADMIN, [])  # the command line acts as this account
     env = {**os.environ, "CPO_DATA": str(tracker.config.data_dir), "CPO_USER": "fac"}
     command = [str(CPO), "intake", "--workers", "1", *map(str, files)]
     process = subprocess.Popen(

@@ -16,7 +16,9 @@ from PIL import Image, ImageDraw
 
 from tests.intake.files import pdf_bomb, png_bomb, tiff_bomb
 from tests.intake.marks import side_by_side
+from tests.tracker.conftest import staff_account
 from tests.tracker.test_intake import CPO, Page, as_pdf, issue_two, module_pages, run
+from tracker.accounts import Role
 from tracker.intake.evidence import return_evidence
 from tracker.intake.pages import has_page_code, parse
 from tracker.intake.reader import find_codes
@@ -37,6 +39,7 @@ def test_bombs_between_good_files_are_refused_and_the_good_files_taken_in(
         png_bomb(tmp_path / "bomb.png"),
     ]
     files = [good[0], bombs[0], good[1], bombs[1], good[2], bombs[2], good[3]]
+    staff_account(tracker, "fac", Role.ADMIN, [])  # the command line acts as this account
     env = {**os.environ, "CPO_DATA": str(tracker.config.data_dir), "CPO_USER": "fac"}
 
     done = subprocess.run(
