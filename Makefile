@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.intake
 	@# Issue 19's table: each row against its goal, with the alternative beside it.
 	$(BIN)/python -m benchmarks.speed
+	$(BIN)/python -m benchmarks.evidence
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

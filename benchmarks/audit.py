@@ -14,6 +14,7 @@ from pathlib import Path
 
 from benchmarks.common import heading, row
 from tracker import audit
+from tracker.accounts import act_as_first_admin
 from tracker.config import initialise
 from tracker.migrations import COVERED
 from tracker.people import add_client, add_office
@@ -34,6 +35,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         config, _ = initialise(Path(folder) / "data")
         with open_tracker(config) as t:
+            act_as_first_admin(t, "bench", "a benchmark password")
             add_office(t, "bench", "Bench", "bench")
             heading(f"Audit chain: {WRITES:,} writes, SQLite, one transaction each")
             journalled = writes(t, 0, WRITES)

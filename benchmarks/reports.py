@@ -14,6 +14,7 @@ from pathlib import Path
 
 from benchmarks.common import heading, row
 from tests.tracker.seed import CLIENTS, MODULES, seed
+from tracker.accounts import act_as_first_admin
 from tracker.config import initialise
 from tracker.tracker import open_tracker
 
@@ -24,6 +25,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         config, _ = initialise(Path(folder) / "data")
         with open_tracker(config) as t:
+            act_as_first_admin(t, "bench", "a benchmark password")
             heading(f"Weekly report: {CLIENTS:,} clients, SQLite")
             start = time.perf_counter()
             seed(t, {"bench": CLIENTS}, (MODULES, MODULES))

@@ -54,7 +54,7 @@ by_option = click.option(
     "actor",
     default=_default_actor,
     show_default="$CPO_USER, or your login name",
-    help="Who is doing this; kept with the record.",
+    help="Your staff account (the same as $CPO_USER); the record names it.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for a script.")
 date_type = click.DateTime(formats=["%Y-%m-%d"])

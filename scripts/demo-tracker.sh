@@ -4,13 +4,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-export CPO_DATA=output/tracker CPO_USER="Demo Facilitator"
-rm -rf "$CPO_DATA" output/issues
+export CPO_DATA=output/tracker CPO_USER=admin
+# Passwords and the passphrase come from the environment here; people type them.
+export CPO_ADMIN_PASSWORD="demo admin password" CPO_NEW_PASSWORD="demo staff password"
+export CPO_PASSPHRASE="demo backup passphrase"
+rm -rf "$CPO_DATA" output/issues output/tracker-restored output/demo-backup.tar
 
 cpo() { "$BIN/cpo" "$@"; }
-echo "== Set up the tracker and a client with a 100-hour Scottish order"
+echo "== Set up the tracker: two offices, a case worker and a facilitator (as the admin)"
 cpo init
 cpo office add demo-office --name "Demo office"
+cpo office add leeds --name "Leeds"
+cpo staff add ana --role caseworker --office demo-office
+cpo staff add fay --role facilitator --office demo-office
+cpo staff add lee --role caseworker --office leeds
+cpo staff list
+export CPO_USER=ana
+echo "== Ana (case worker) adds a client with a 100-hour Scottish order"
 cpo client add DEMO-001 --name "Sam Taylor" --office demo-office \
     --case-worker "Ana Lopez" --contact "0141 496 0000"
 made=$("$BIN/python" -c "import datetime as d; print(d.date.today() - d.timedelta(days=21))")
@@ -30,7 +40,11 @@ open("output/demo-returned-codes.txt", "w").write(
     "\n".join(m["code"] for m in issued["modules"][:3]) + "\n")
 PY
 
-echo "== Check in three returned modules, as a USB scanner types them"
+echo "== Leeds's case worker cannot see or issue to Ana's client"
+CPO_USER=lee "$BIN/cpo" hours DEMO-001 || echo "(refused, as it should be: another office's client)"
+CPO_USER=lee "$BIN/cpo" issue DEMO-001 || echo "(refused, as it should be)"
+export CPO_USER=fay
+echo "== Fay (facilitator) checks in three returned modules, as a USB scanner types them"
 cpo checkin < output/demo-returned-codes.txt
 echo "== Returns waiting to be marked"
 cpo mark
@@ -70,6 +84,7 @@ cpo intake output/demo-envelope.pdf  # the same file again: skipped, never taken
 cpo evidence show R4 > output/demo-evidence.txt && head -3 output/demo-evidence.txt
 cpo mark R4 --accept --tried all --minutes 2h
 
+export CPO_USER=ana
 echo "== The hours statement"
 cpo hours DEMO-001 | tee output/demo-hours.txt
 cpo audit verify
@@ -89,10 +104,11 @@ cpo order add DEMO-002 --jurisdiction england-wales --hours 120 --made "$made" -
 cpo issue DEMO-002 --modules WM1,SW1 --json > output/demo-issue-england.json
 cpo issue DEMO-002 --modules WB1 || echo "(refused, as it should be: WB1 is not ETE)"
 code=$("$BIN/python" -c "import json; print(json.load(open('output/demo-issue-england.json'))['modules'][0]['code'])")
-cpo checkin "$code"
-cpo mark R5 --accept --tried all --minutes 2h || echo "(refused until the agreement is recorded)"
+CPO_USER=fay "$BIN/cpo" checkin "$code"
+CPO_USER=fay "$BIN/cpo" mark R5 --accept --tried all --minutes 2h \
+    || echo "(refused until the agreement is recorded)"
 cpo order agree DEMO-002/1 --by "Pat Lee"
-cpo mark R5 --accept --tried all --minutes 2h
+CPO_USER=fay "$BIN/cpo" mark R5 --accept --tried all --minutes 2h
 cpo hours DEMO-002 | tee output/demo-hours-england.txt
 
 echo "== Wales: the same ETE rule, with Welsh services in the workbook"
@@ -120,3 +136,9 @@ fingerprint=$("$BIN/python" -c "import csv; print(next(csv.DictReader(open('outp
 echo "Fingerprint on output/demo-weekly.csv and output/demo-weekly.pdf: $fingerprint"
 cpo client add DEMO-004 --name "Wáng 王小明" --office demo-office --case-worker "Ana Lopez"
 cpo audit verify --since "$fingerprint"
+
+echo "== Back up (records, keys sealed with a passphrase, evidence) and restore elsewhere"
+CPO_USER=admin "$BIN/cpo" backup output/demo-backup.tar
+CPO_USER=admin "$BIN/cpo" restore output/demo-backup.tar --data output/tracker-restored
+CPO_USER=admin CPO_DATA=output/tracker-restored "$BIN/cpo" audit verify
+CPO_USER=ana CPO_DATA=output/tracker-restored "$BIN/cpo" hours DEMO-001 | head -4

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from tracker.access import entry
+from tracker.accounts import Action
 from tracker.codes import PAGE_PAYLOAD, PAYLOAD, Keyring, SignatureMismatch, normalise_code
 from tracker.errors import CodeError, TrackerError
 from tracker.ledger import ACCEPTED, AWAITING, REFUSED, module_states, token_states
@@ -74,6 +76,7 @@ def identify(keyring: Keyring, text: str) -> Identified:
     return Identified(None, normalise_code(stripped))
 
 
+@entry(Action.TAKE_IN)
 def checkin(
     t: Tracker,
     codes: Iterable[str],
@@ -95,6 +98,7 @@ def checkin(
             yield CheckinResult(show(text), REFUSED_CODE, "the code is empty")
 
 
+@entry(Action.TAKE_IN)
 def checkin_groups(
     t: Tracker,
     groups: Iterable[Sequence[str]],
@@ -122,6 +126,7 @@ def checkin_groups(
                 yield from done
 
 
+@entry(Action.TAKE_IN)
 def checkin_one(
     t: Tracker,
     text: str,

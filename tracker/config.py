@@ -65,17 +65,19 @@ def default_data_dir() -> Path:
     return Path(base) / "cpo-offline"
 
 
-def initialise(data_dir: Path, database_url: str = "", base_url: str = "") -> tuple[Config, bool]:
-    """Create the data folder, settings, first signing key and records; (config, created?).
+def initialise(data_dir: Path, database_url: str = "", base_url: str = "") -> tuple[Config, str]:
+    """Create the data folder, settings and records; (config, what happened).
 
-    Running it again on an existing folder changes nothing and says so. The folder is
-    made absolute; a database inside it is stored relative to it, so the folder can be
-    copied or moved whole.
+    What happened is "exists" (the folder was already set up: nothing changed),
+    "created" (a new tracker, with its first signing key) or "joined" (the database
+    already holds a tracker: no key is made; the folder needs its keyring imported).
+    A failure leaves nothing behind, so init can simply be run again.
     """
     data_dir = data_dir.expanduser().resolve()
     path = data_dir / CONFIG_FILE
     if path.exists():
-        return load(data_dir), False
+        return load(data_dir), "exists"
+    made_folder = not data_dir.exists()
     try:
         data_dir.mkdir(mode=stat.S_IRWXU, parents=True, exist_ok=True)
         data_dir.chmod(stat.S_IRWXU)
@@ -83,23 +85,46 @@ def initialise(data_dir: Path, database_url: str = "", base_url: str = "") -> tu
         raise TrackerError(f"cannot make the data folder {data_dir}: {err.strerror}") from None
     stored = _stored_url(data_dir, database_url)
     config = Config(
-        data_dir=data_dir,
-        database_url=_resolve_url(data_dir, stored),
-        base_url=base_url,
+        data_dir=data_dir, database_url=_resolve_url(data_dir, stored), base_url=base_url
     )
+    keys_made: list[Path] = []
+    try:
+        outcome = _make_records_and_key(config, keys_made)
+        settings = {k: v for k, v in asdict(config).items() if k != "data_dir"}
+        settings["database_url"] = stored
+        tmp = path.with_suffix(".part")
+        tmp.write_text(json.dumps(settings, indent=2) + "\n")
+        tmp.chmod(stat.S_IRUSR | stat.S_IWUSR)
+        tmp.replace(path)
+    except BaseException:
+        _undo(data_dir, made_folder, keys_made)
+        raise
+    return config, outcome
+
+
+def _make_records_and_key(config: Config, keys_made: list[Path]) -> str:
+    """Open (or make) the records; make a signing key only for a new tracker."""
+    from tracker.keys import holds_tracker
+    from tracker.store import Database
+
+    with Database(config.database_url, create=True) as db:  # the records, owner-only
+        if holds_tracker(db):
+            return "joined"
     keyring = config.keyring()
     if not keyring.ids():
         keyring.create()
-    from tracker.store import Database
+        keys_made.extend(config.data_dir.glob("keys/*.key"))
+    return "created"
 
-    Database(config.database_url, create=True).close()  # the records, owner-only
-    settings = {k: v for k, v in asdict(config).items() if k != "data_dir"}
-    settings["database_url"] = stored
-    tmp = path.with_suffix(".part")
-    tmp.write_text(json.dumps(settings, indent=2) + "\n")
-    tmp.chmod(stat.S_IRUSR | stat.S_IWUSR)
-    tmp.replace(path)
-    return config, True
+
+def _undo(data_dir: Path, made_folder: bool, keys_made: list[Path]) -> None:
+    """Remove what a failed init made."""
+    for file in keys_made:
+        file.unlink(missing_ok=True)
+    if made_folder:
+        import shutil
+
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def load(data_dir: Path | None = None) -> Config:

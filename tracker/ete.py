@@ -13,6 +13,8 @@ from datetime import date
 
 from builder.course import Module
 from builder.regions import Region
+from tracker.access import Subject, entry
+from tracker.accounts import Action
 from tracker.errors import AgreementNeeded, NotEligible, TrackerError
 from tracker.orders import Order, find_order, policy_of
 from tracker.people import Client
@@ -39,6 +41,7 @@ class Agreement:
     recorded_at: str
 
 
+@entry(Action.MANAGE_CLIENTS, Subject.ORDER, "reference")
 def agree(
     t: Tracker, reference: str, agreed_by: str, actor: str, on: date | None = None
 ) -> Agreement:
@@ -70,6 +73,7 @@ def agree(
         return found
 
 
+@entry(Action.READ_RECORDS, Subject.ORDER, "reference")
 def order_agreement(t: Tracker, reference: str) -> tuple[bool, Agreement | None]:
     """Whether the order needs agreement, and the agreement recorded on it, if any."""
     with t.db.read() as tx:

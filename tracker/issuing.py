@@ -22,6 +22,8 @@ from builder.editions import CheckIn, Personal
 from builder.errors import CpoError
 from builder.profiles import get_profile
 from builder.regions import regional_course
+from tracker.access import Subject, entry
+from tracker.accounts import Action
 from tracker.codes import ALPHABET, Token, show_code
 from tracker.errors import NotFound, NotPrinted, TrackerError
 from tracker.ete import check_eligible, region_for
@@ -75,6 +77,7 @@ class PrintJob:
 Renderer = Callable[[PrintJob, Path], tuple[str, ...]]
 
 
+@entry(Action.ISSUE, Subject.CLIENT, "client_reference")
 def issue(
     t: Tracker,
     client_reference: str,
@@ -186,6 +189,7 @@ def _record(
     return client, order, course, number, today, due, tuple(issued)
 
 
+@entry(Action.ISSUE, Subject.WORKBOOK, "number")
 def reprint(
     t: Tracker, number: str, actor: str, html: bool = False, out_root: Path = Path("output/issues")
 ) -> Issued:
@@ -276,10 +280,11 @@ def _client_reference(tx: Transaction, client_id: int) -> str:
     return str(tx.scalar("SELECT reference FROM clients WHERE id = ?", (client_id,)))
 
 
+@entry(Action.ISSUE, Subject.WORKBOOK, "number")
 def revoke(t: Tracker, number: str, reason: str, actor: str) -> None:
+    """Revoke a workbook (lost, damaged, sent to the wrong person): its codes stop working."""
     number = check_text(number, "the workbook number", 40)
     reason = check_text(reason, "the reason", 500)
-    """Revoke a workbook (lost, damaged, sent to the wrong person): its codes stop working."""
     if not reason.strip():
         raise TrackerError("revoking a workbook needs a reason")
     with t.db.write() as tx:

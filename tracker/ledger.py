@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from tracker.access import Subject, entry, served_offices
+from tracker.accounts import Action
 from tracker.errors import NotFound, TrackerError
 from tracker.orders import (
     Order,
@@ -112,6 +114,7 @@ class Statement:
         }
 
 
+@entry(Action.READ_RECORDS, Subject.ORDER, "reference")
 def hours_statement(t: Tracker, reference: str) -> Statement:
     """The statement of an order (`CLIENT/N`, or `CLIENT` with one order)."""
     with t.db.read() as tx:
@@ -126,8 +129,10 @@ def statement(t: Tracker, tx: Transaction, order: Order) -> Statement:
     return _assemble(t, order, policy_of(tx, order), rows, states.get(order.id, {}), {})
 
 
+@entry(Action.READ_RECORDS)
 def all_statements(t: Tracker, office: str | None = None) -> list[Statement]:
     """Every order's statement (of one office, or all), read in a handful of queries."""
+    office, offices = served_offices(t, office)
     where, params = ("WHERE f.code = ? ", (office,)) if office else ("", ())
     scope = (
         "SELECT o.id FROM orders o JOIN clients c ON c.id = o.client_id "
@@ -135,7 +140,8 @@ def all_statements(t: Tracker, office: str | None = None) -> list[Statement]:
     )
     with t.db.read() as tx:
         orders = tx.all(
-            "SELECT o.*, c.reference, c.office_id, f.cap_percent, f.cap_ceiling_minutes "
+            "SELECT o.*, c.reference, c.office_id, f.cap_percent, f.cap_ceiling_minutes, "
+            "f.code AS office_code "
             "FROM orders o JOIN clients c ON c.id = o.client_id "
             "JOIN offices f ON f.id = c.office_id " + where + "ORDER BY c.reference, o.number",
             params,
@@ -157,6 +163,8 @@ def all_statements(t: Tracker, office: str | None = None) -> list[Statement]:
     lines: dict[tuple[str, str, int, str], ModuleLine] = {}  # frozen, so shared
     out = []
     for row in orders:
+        if offices is not None and row["office_code"] not in offices:
+            continue  # another office's: not this account's to see
         order = order_from_row(row, by_order.get(row["id"], []))
         key = (order.jurisdiction, row["cap_percent"], row["cap_ceiling_minutes"])
         if key not in policies:
@@ -305,6 +313,7 @@ def add_credit(
     )
 
 
+@entry(Action.CORRECT_LEDGER, Subject.CREDIT, "credit_id")
 def reverse_credit(t: Tracker, credit_id: int, reason: str, actor: str) -> LedgerRow:
     """Append a row that cancels credit `credit_id`, with the reason and who did it."""
     reason = check_text(reason, "the reason", 500)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tracker.access import Subject, entry, keeps
+from tracker.accounts import Action
 from tracker.errors import NotFound, TrackerError
 from tracker.ete import check_credit
 from tracker.ledger import ACCEPTED, add_credit, module_states
@@ -62,13 +64,15 @@ class Marked:
         }
 
 
+@entry(Action.MARK)
 def pending(t: Tracker) -> list[Pending]:
     """Returns not yet marked, oldest first."""
     with t.db.read() as tx:
         rows = tx.all(
-            "SELECT r.id, c.reference, w.number, k.module_id, r.received_at, r.arrived_by "
-            "FROM returns r JOIN tokens k ON k.id = r.token_id "
+            "SELECT r.id, c.reference, w.number, k.module_id, r.received_at, r.arrived_by, "
+            "f.code FROM returns r JOIN tokens k ON k.id = r.token_id "
             "JOIN workbooks w ON w.id = k.workbook_id JOIN clients c ON c.id = w.client_id "
+            "JOIN offices f ON f.id = c.office_id "
             "LEFT JOIN marks m ON m.return_id = r.id WHERE m.id IS NULL ORDER BY r.id"
         )
     return [
@@ -76,6 +80,7 @@ def pending(t: Tracker) -> list[Pending]:
             r["id"], r["reference"], r["number"], r["module_id"], r["received_at"], r["arrived_by"]
         )
         for r in rows
+        if keeps(t, r["code"])
     ]
 
 
@@ -99,6 +104,7 @@ def parse_return_id(text: str) -> int:
     return int(cleaned)
 
 
+@entry(Action.MARK, Subject.RETURN, "return_id")
 def mark(
     t: Tracker,
     return_id: int,
@@ -296,6 +302,7 @@ class LateCredit:
     credit_id: int | None
 
 
+@entry(Action.READ_RECORDS, Subject.ORDER, "reference")
 def completed_without_credit(t: Tracker, reference: str) -> list[Unpaid]:
     """The order's modules accepted when no hours were left, still without credit."""
     with t.db.read() as tx:
@@ -303,6 +310,7 @@ def completed_without_credit(t: Tracker, reference: str) -> list[Unpaid]:
         return [_unpaid(r) for r in _unpaid_rows(tx, order.id)]
 
 
+@entry(Action.MARK, Subject.ORDER, "reference")
 def credit_pending(t: Tracker, reference: str, actor: str) -> list[LateCredit]:
     """Credit each module completed without credit, now that the order has hours left.
 

@@ -370,6 +370,38 @@ CREATE TABLE order_agreements (
 )
 """
 
+# Issue 14: one tracker for a whole service. Staff accounts (disabled, never deleted) and
+# the offices each serves; the tracker's keys by id and fingerprint (never the secret), so
+# a data folder whose keys are not this tracker's is refused; and the evidence itself
+# (page images, by the path it had on disk), so every machine of the tracker reaches it.
+SERVICE = """
+CREATE TABLE staff (
+    id {pk},
+    login TEXT NOT NULL UNIQUE CHECK (length(login) BETWEEN 1 AND 40),
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE staff_offices (
+    staff_id BIGINT NOT NULL REFERENCES staff (id),
+    office_id BIGINT NOT NULL REFERENCES offices (id),
+    PRIMARY KEY (staff_id, office_id)
+);
+
+CREATE TABLE tracker_keys (
+    key_id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL CHECK (length(fingerprint) = 64),
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE evidence_images (
+    path TEXT PRIMARY KEY,
+    data {blob} NOT NULL
+)
+"""
+
 # Numbers need not be contiguous: each migration not yet applied is applied, in order.
 MIGRATIONS: dict[int, Migration] = {
     1: INITIAL,
@@ -377,4 +409,5 @@ MIGRATIONS: dict[int, Migration] = {
     3: TRUST,
     4: ETE,
     5: AGREEMENTS_COVERED,
+    6: SERVICE,
 }

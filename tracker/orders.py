@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from tracker.access import Subject, entry
+from tracker.accounts import Action
 from tracker.errors import NotFound, TrackerError
 from tracker.people import get_client
 from tracker.policy import Policy, get_policy, hours
@@ -54,6 +56,7 @@ class Order:
         return moved[-1] if moved else self.original_deadline
 
 
+@entry(Action.MANAGE_CLIENTS, Subject.CLIENT, "client_reference")
 def add_order(
     t: Tracker,
     client_reference: str,
@@ -105,6 +108,7 @@ def add_order(
         return load_order(tx, order_id)
 
 
+@entry(Action.MANAGE_CLIENTS, Subject.ORDER, "reference")
 def adjust_order(
     t: Tracker,
     reference: str,

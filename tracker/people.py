@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from builder.hints import did_you_mean
 from builder.regions import Region
+from tracker.access import Subject, entry, keeps, served_offices
+from tracker.accounts import Action
 from tracker.errors import NotFound, TrackerError
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
@@ -40,6 +42,7 @@ class Client:
     region: Region | None = None  # where they live: which help their workbook names
 
 
+@entry(Action.MANAGE_OFFICES)
 def add_office(
     t: Tracker,
     code: str,
@@ -77,6 +80,7 @@ def add_office(
     return Office(office_id, code, name.strip(), cap_percent, cap_ceiling_minutes)
 
 
+@entry(Action.READ_RECORDS)
 def list_offices(t: Tracker) -> list[Office]:
     with t.db.read() as tx:
         rows = tx.all("SELECT * FROM offices ORDER BY code")
@@ -93,6 +97,7 @@ def get_office(tx: Transaction, code: str) -> Office:
     return _office(row)
 
 
+@entry(Action.MANAGE_CLIENTS, Subject.OFFICE, "office")
 def add_client(
     t: Tracker,
     reference: str,
@@ -149,6 +154,7 @@ def add_client(
     )
 
 
+@entry(Action.MANAGE_CLIENTS, Subject.CLIENT, "reference")
 def update_client(
     t: Tracker,
     reference: str,
@@ -214,7 +220,9 @@ def get_client(tx: Transaction, reference: str) -> Client:
     return _client(row)
 
 
+@entry(Action.READ_RECORDS)
 def list_clients(t: Tracker, office: str | None = None) -> list[Client]:
+    office, _ = served_offices(t, office)
     with t.db.read() as tx:
         if office:
             get_office(tx, office)
@@ -224,7 +232,7 @@ def list_clients(t: Tracker, office: str | None = None) -> list[Client]:
             + "ORDER BY c.reference",
             (office,) if office else (),
         )
-    return [_client(row) for row in rows]
+    return [_client(row) for row in rows if keeps(t, row["office"])]
 
 
 def _check_cap(cap_percent: int | None, ceiling: int | None) -> None:

@@ -20,6 +20,8 @@ from functools import cache
 from itertools import groupby
 from typing import Any
 
+from tracker.access import Subject, entry, keeps, served_offices
+from tracker.accounts import Action, NotPermitted
 from tracker.audit import fingerprint
 from tracker.errors import NotFound, TrackerError
 from tracker.ledger import (
@@ -174,6 +176,7 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+@entry(Action.READ_RECORDS)
 def weekly_report(
     t: Tracker,
     office: str | None = None,
@@ -184,6 +187,9 @@ def weekly_report(
 
     Read in one transaction, so every figure comes from the same moment of the records.
     """
+    office, several = served_offices(t, office)
+    if several is not None:
+        raise NotPermitted("office", "you serve several offices: name one for the report")
     today = t.today()
     start = _week_to_report(week, today)
     end = (start + timedelta(days=6)).isoformat()
@@ -406,6 +412,7 @@ def _flags(
     return flags
 
 
+@entry(Action.READ_RECORDS)
 def overdue_items(t: Tracker, office: str | None = None) -> list[OverdueItem]:
     """Modules out in a live workbook past its due date and never returned, by case worker.
 
@@ -413,10 +420,11 @@ def overdue_items(t: Tracker, office: str | None = None) -> list[OverdueItem]:
     says nothing about why. Whether a reason is good enough is the case worker's call.
     """
     today = t.today()
+    office, _ = served_offices(t, office)
     with t.db.read() as tx:
         if office:
             get_office(tx, office)
-        return _overdue(tx, today, office)
+        return [item for item in _overdue(tx, today, office) if keeps(t, item.office)]
 
 
 def _overdue(tx: Transaction, today: date, office: str | None) -> list[OverdueItem]:
@@ -454,6 +462,7 @@ def _overdue(tx: Transaction, today: date, office: str | None) -> list[OverdueIt
     ]
 
 
+@entry(Action.READ_RECORDS)
 def export_ledger(t: Tracker, first: date, last: date) -> list[LedgerEntry]:
     """The ledger rows entered from `first` to `last` (both days included), oldest first."""
     if last < first:
@@ -480,9 +489,11 @@ def export_ledger(t: Tracker, first: date, last: date) -> list[LedgerEntry]:
             reason=r["reason"],
         )
         for r in rows
+        if keeps(t, r["code"])
     ]
 
 
+@entry(Action.READ_RECORDS, Subject.CLIENT, "reference")
 def client_record(t: Tracker, reference: str) -> ClientRecord:
     """The modules a client has completed and been credited for, on all their orders."""
     with t.db.read() as tx:

@@ -6,13 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder.course import Course
 from tracker import audit
 from tracker.codes import Keyring
 from tracker.config import Config
 from tracker.store import Database, Transaction
+
+if TYPE_CHECKING:
+    from tracker.accounts import Actor
 
 
 def _utc_now() -> datetime:
@@ -29,6 +32,7 @@ class Tracker:
     course_loader: Callable[[], Course]
     clock: Callable[[], datetime] = field(default=_utc_now)
     audit_key: bytes = b""  # set by open_tracker, which anchors the chain under it
+    actor: Actor | None = None  # the staff account acting: every entry point checks it
 
     @cached_property
     def course(self) -> Course:
@@ -58,8 +62,14 @@ def open_tracker(
     config: Config,
     course_loader: Callable[[], Course] | None = None,
     clock: Callable[[], datetime] | None = None,
+    login: str | None = None,
 ) -> Tracker:
-    """Open the records named in `config` (migrating them) with its keys."""
+    """Open the records named in `config` (migrating them) with its keys, acting as `login`.
+
+    KeyringError if the folder's keys are not the records' tracker's; NotPermitted if
+    `login` is not an enabled account. With no login, only reading the audit chain and
+    making the first account work: every other entry point refuses.
+    """
     if course_loader is None:
         from builder.loader import default_content_root, load_course
 
@@ -74,8 +84,24 @@ def open_tracker(
         clock=clock or _utc_now,
     )
     try:
-        t.audit_key = t.db.audit_key = audit.ensure_anchor(t.db, config.data_dir / "keys", t.now())
+        _start(t)
     except BaseException:
         t.close()
         raise
+    if login is not None:
+        from tracker.accounts import actor_for
+
+        t.actor = actor_for(t, login)
     return t
+
+
+def _start(t: Tracker) -> None:
+    """Check the data folder's keys are this tracker's, anchor the audit chain, record keys."""
+    from tracker import keys
+
+    folder = t.config.data_dir / "keys"
+    keys.check(t.db, folder)  # before anything is made: a joining folder has no keys yet
+    if keys.recorded(t.db) == {} and keys.holds_tracker(t.db) and not keys.local_keys(folder):
+        raise keys.KeyringError("keys", f"{folder} has no keys of this tracker: {keys.JOIN}")
+    t.audit_key = t.db.audit_key = audit.ensure_anchor(t.db, folder, t.now())
+    keys.register(t.db, folder, t.now())

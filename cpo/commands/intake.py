@@ -15,6 +15,9 @@ from cpo.commands.tracking import need_actor, open_from_cli
 from cpo.options import by_option, data_option, json_option
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tracker.intake.evidence import EvidencePage
     from tracker.intake.records import Sorted
     from tracker.intake.run import FileOutcome
     from tracker.tracker import Tracker
@@ -176,6 +179,7 @@ def _row(page: Sorted, dry_run: bool, fresh: set[int]) -> str:
 
 def _ready(t: Tracker, outcomes: list[FileOutcome], dry_run: bool) -> None:
     """The returns these files added to, with any pages still missing: what to mark next."""
+    from tracker.accounts import NotPermitted
     from tracker.intake.evidence import return_evidence
 
     returns = sorted({p.return_id for o in outcomes for p in o.pages if p.return_id})
@@ -183,7 +187,11 @@ def _ready(t: Tracker, outcomes: list[FileOutcome], dry_run: bool) -> None:
         return
     click.echo("Ready for cpo mark:")
     for return_id in returns:
-        evidence = return_evidence(t, return_id)
+        try:
+            evidence = return_evidence(t, return_id)
+        except NotPermitted:  # taken in here for another office: its staff mark it
+            click.echo(f"  R{return_id}: for another office")
+            continue
         first = evidence.pages[0] if evidence.pages else None
         pages = len(evidence.pages)
         count = first.page_count if first and first.page_count else None
@@ -223,20 +231,27 @@ def evidence() -> None:
 
 @evidence.command("show")
 @click.argument("return_id", metavar="RETURN")
+@click.option(
+    "--save",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write the page images into this folder, as P<page>.jpg.",
+)
 @data_option
 @json_option
-def evidence_show(return_id: str, data: Path | None, as_json: bool) -> None:
-    """List a return's page images (their files) and print its answers, if any.
+def evidence_show(return_id: str, save: Path | None, data: Path | None, as_json: bool) -> None:
+    """List a return's page images (kept in the records) and print its answers, if any.
 
     \b
     Example:
-        cpo evidence show R17
+        cpo evidence show R17 --save pages/
     """
     from tracker.intake.evidence import return_evidence
     from tracker.marking import parse_return_id
 
     with open_from_cli(data) as t:
         kept = return_evidence(t, parse_return_id(return_id))
+    if save is not None:
+        _save_images(kept.pages, save)
     if as_json:
         pages = [
             {
@@ -245,7 +260,7 @@ def evidence_show(return_id: str, data: Path | None, as_json: bool) -> None:
                 "page_count": p.page_count,
                 "file": p.file_name,
                 "position": p.position,
-                "image": str(p.path) if p.path and not p.deleted_at else None,
+                "image_bytes": len(p.image) if p.image and not p.deleted_at else None,
                 "deleted_at": p.deleted_at,
             }
             for p in kept.pages
@@ -257,7 +272,7 @@ def evidence_show(return_id: str, data: Path | None, as_json: bool) -> None:
         click.echo(f"R{kept.return_id}: nothing kept (its code was typed or scanned alone)")
     for p in kept.pages:
         which = f"page {p.page_number or '?'} of {p.page_count or '?'}"
-        image = f"deleted {p.deleted_at[:10]}" if p.deleted_at else str(p.path or "no image")
+        image = f"deleted {p.deleted_at[:10]}" if p.deleted_at else _image_text(p.image, p.page_id)
         click.echo(f"P{p.page_id:<6} {which:<12} {p.file_name} p{p.position}: {image}")
     if kept.missing_text:
         click.echo(f"Missing: {kept.missing_text}")
@@ -265,6 +280,19 @@ def evidence_show(return_id: str, data: Path | None, as_json: bool) -> None:
         _print_answers(json.loads(kept.answers))
     elif kept.answers_deleted_at:
         click.echo(f"Answers deleted {kept.answers_deleted_at[:10]} (retention)")
+
+
+def _image_text(image: bytes | None, page_id: int) -> str:
+    return f"image P{page_id}.jpg, {len(image) // 1024} KB" if image else "no image"
+
+
+def _save_images(pages: Sequence[EvidencePage], folder: Path) -> None:
+    """Write each kept page image to `folder` as P<page>.jpg (owner-only files)."""
+    from tracker.keys import write_private
+
+    for page in pages:
+        if page.image and not page.deleted_at:
+            write_private(folder / f"P{page.page_id}.jpg", page.image)
 
 
 def _print_answers(kept: dict[str, object]) -> None:
@@ -321,3 +349,19 @@ def evidence_prune(days: int | None, dry_run: bool, data: Path | None, actor: st
         pruned = prune(t, need_actor(actor), days, dry_run)
     verb = "Would delete" if dry_run else "Deleted"
     click.echo(f"{verb} {pruned.images} page images and {pruned.answers} answers")
+
+
+@evidence.command("move-in")
+@data_option
+def evidence_move_in(data: Path | None) -> None:
+    """Move page images kept as files by an older cpo into the records (an admin's job).
+
+    \b
+    Example:
+        cpo evidence move-in
+    """
+    from tracker.intake.evidence import move_files_in
+
+    with open_from_cli(data) as t:
+        moved = move_files_in(t)
+    click.echo(f"Moved {moved} page images from files into the records")

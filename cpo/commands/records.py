@@ -34,7 +34,13 @@ region_choice = click.option(
     help="A PostgreSQL URL for records shared by several offices (default: SQLite in the folder).",
 )
 @click.option("--base-url", default="", help="Make QR codes links under this address.")
-def init(data: Path | None, database: str, base_url: str) -> None:
+@click.option(
+    "--admin",
+    metavar="LOGIN",
+    help="The first admin account's login (default: $CPO_USER, or your login name). "
+    "Its password is typed, or read from $CPO_ADMIN_PASSWORD.",
+)
+def init(data: Path | None, database: str, base_url: str, admin: str | None) -> None:
     """Set up the tracker: a data folder, its records and a secret signing key.
 
     The key signs every check-in code and never goes in the records. Keep a copy of
@@ -45,17 +51,30 @@ def init(data: Path | None, database: str, base_url: str) -> None:
         cpo init
         CPO_DATA=/srv/cpo cpo init --database postgresql://cpo@db/cpo
     """
+    from cpo.commands.tracking import acting_login, read_secret
+    from tracker.accounts import Role, add_staff, check_login, has_staff
     from tracker.config import default_data_dir, initialise
+    from tracker.keys import redact_url
     from tracker.tracker import open_tracker
 
     folder = data or default_data_dir()
-    config, created = initialise(folder, database, base_url)
-    open_tracker(config).close()  # creates or migrates the records
-    if not created:
+    login = check_login(admin or acting_login())
+    config, outcome = initialise(folder, database, base_url)
+    if outcome == "joined":
+        click.echo(f"The records {redact_url(config.database_url)} already hold a tracker:")
+        click.echo("  no key was made. To join it, on a machine of that tracker run")
+        click.echo("  `cpo keys export FILE`, then here `cpo keys import FILE`.")
+        return
+    with open_tracker(config) as t:  # creates or migrates the records
+        if not has_staff(t):
+            password = read_secret("CPO_ADMIN_PASSWORD", f"Password for the admin '{login}'", True)
+            add_staff(t, login, Role.ADMIN, [], password)
+            click.echo(f"Made the first admin account '{login}'.")
+    if outcome == "exists":
         click.echo(f"The tracker in {folder} is already set up; nothing changed.")
         return
     click.echo(f"Set up the tracker in {config.data_dir}")
-    click.echo(f"  records:     {config.database_url}")
+    click.echo(f"  records:     {redact_url(config.database_url)}")
     click.echo(f"  signing key: {config.data_dir / 'keys'} (owner only: back it up)")
 
 

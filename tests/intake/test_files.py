@@ -19,10 +19,12 @@ from PIL import Image, ImageDraw, ImageStat
 from tests.conftest import REPO
 from tests.intake.corpus import module_pages, render_page, render_workbooks
 from tests.intake.files import MODES, in_mode, pdf_bomb, png_bomb, save, tiff_bomb
+from tracker.accounts import act_as_first_admin
 from tracker.config import initialise
 from tracker.errors import IntakeError
 from tracker.intake.kinds import inspect
 from tracker.intake.pages import PageRead, PageTask, parse, read_page
+from tracker.tracker import open_tracker
 
 CPO = REPO / ".venv" / "bin" / "cpo"
 TOO_LARGE = "too large to be a scanned page"
@@ -167,7 +169,9 @@ def slow_pdf(path: Path) -> Path:
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
 def test_no_process_is_left_when_the_intake_is_killed(how: int, tmp_path: Path) -> None:
     """The forkserver, the workers and the resource tracker end with `cpo intake`."""
-    initialise(tmp_path / "data")
+    config, _ = initialise(tmp_path / "data")
+    with open_tracker(config) as t:  # the command line acts as an account: make it
+        act_as_first_admin(t, "fac", "a long test password")
     env = {**os.environ, "CPO_DATA": str(tmp_path / "data"), "CPO_USER": "fac"}
     command = [str(CPO), "intake", "--workers", "2", str(slow_pdf(tmp_path / "slow.pdf"))]
     process = subprocess.Popen(

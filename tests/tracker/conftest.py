@@ -18,6 +18,7 @@ from builder.regions import Region
 from cpo.cli import cli
 from tests.conftest import SHIPPED_COURSE
 from tests.tracker.pgserver import PostgresServer, find_binaries
+from tracker.accounts import Role, actor_for, add_staff, has_staff
 from tracker.config import initialise
 from tracker.errors import TrackerError
 from tracker.issuing import PrintJob
@@ -100,7 +101,26 @@ def tracker(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[Tracker]:
     """A set-up tracker (records, key) on one engine, with the shipped course."""
     config, _ = initialise(tmp_path / "data", database_url=db_url)
     with open_tracker(config, course_loader=shipped_course, clock=clock) as t:
+        act_as_admin(t)
         yield t
+
+
+ADMIN_PASSWORD = "a long test password"
+
+
+def staff_account(t: Tracker, login: str, role: Role, offices: list[str]) -> None:
+    """Add a staff account (as the admin acting), unless it is there already."""
+    with t.db.read() as tx:
+        there = tx.scalar("SELECT COUNT(*) FROM staff WHERE login = ?", (login,))
+    if not there:
+        add_staff(t, login, role, offices, ADMIN_PASSWORD)
+
+
+def act_as_admin(t: Tracker, login: str = "tester") -> None:
+    """Make the first admin account (if there is none) and act as it."""
+    if not has_staff(t):
+        add_staff(t, login, Role.ADMIN, [], ADMIN_PASSWORD)
+    t.actor = actor_for(t, login)
 
 
 def make_order(
@@ -154,7 +174,8 @@ def snapshot(t: Tracker) -> dict[str, list[dict[str, object]]]:
 def cpo(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Run `cpo ...` against a fresh tracker on one engine; returns the result."""
     monkeypatch.setenv("CPO_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("CPO_USER", "Fay Marker")
+    monkeypatch.setenv("CPO_USER", "fay")
+    monkeypatch.setenv("CPO_ADMIN_PASSWORD", ADMIN_PASSWORD)
     monkeypatch.setenv("CPO_CONTENT", str(SHIPPED_COURSE))
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()

@@ -133,12 +133,13 @@ EDITS: dict[str, tuple[list[str], list[str]]] = {
         ["clients row 1 was changed outside cpo: extra_time is 1 but the chain says 0"],
     ),
     "edit an audit entry": (
-        ["UPDATE audit_log SET actor = 'eve' WHERE id = 3"],
-        ["entry 3 (client.add, 2026-11-23T10:00:00+00:00) was changed after it was written"],
+        # entry 1 anchors the chain, 2 makes the admin account, 3 adds the office
+        ["UPDATE audit_log SET actor = 'eve' WHERE id = 4"],
+        ["entry 4 (client.add, 2026-11-23T10:00:00+00:00) was changed after it was written"],
     ),
     "delete an audit entry": (
-        ["DELETE FROM audit_log WHERE id = 3"],
-        ["entry 4 does not follow the one before it"],
+        ["DELETE FROM audit_log WHERE id = 4"],
+        ["entry 5 does not follow the one before it"],
     ),
     "cut the tail, head unmoved": (
         ["DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)"],
@@ -253,6 +254,8 @@ def test_a_cut_and_re_anchored_chain_fails_against_a_printed_fingerprint(
         "UPDATE credits SET minutes = 9000",
         "DELETE FROM audit_log",
         "UPDATE audit_head SET last_id = 0, last_hash = 'genesis', keyed = 0",
+        # the records know the audit key's fingerprint (issue 14): the attacker wipes it too
+        "DELETE FROM tracker_keys WHERE key_id = 'audit'",
     )
     (tracker.config.data_dir / "keys" / audit.KEY_FILE).unlink()
     with open_tracker(load(tracker.config.data_dir), course_loader=shipped_course) as again:

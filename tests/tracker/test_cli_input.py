@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from cpo.cli import cli
 from tests.conftest import SHIPPED_COURSE
-from tests.tracker.conftest import shipped_course, snapshot
+from tests.tracker.conftest import ADMIN_PASSWORD, shipped_course, snapshot
 from tracker.config import load
 from tracker.tracker import open_tracker
 
@@ -142,7 +142,8 @@ class Desk:
 @pytest.fixture
 def desk(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
     monkeypatch.setenv("CPO_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("CPO_USER", "Fay Marker")
+    monkeypatch.setenv("CPO_USER", "fay")
+    monkeypatch.setenv("CPO_ADMIN_PASSWORD", ADMIN_PASSWORD)
     monkeypatch.setenv("CPO_CONTENT", str(SHIPPED_COURSE))
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()

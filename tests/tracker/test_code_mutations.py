@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tracker.conftest import Clock, make_order, shipped_course, snapshot
+from tests.tracker.conftest import Clock, act_as_admin, make_order, shipped_course, snapshot
 from tracker.checkins import REFUSED_CODE, checkin_one, identify
 from tracker.codes import ALPHABET, Keyring, check_symbol, normalise_code, show_code
 from tracker.config import initialise
@@ -170,6 +170,7 @@ def bad_codes(tracker: Tracker, tmp_path: Path) -> Iterator[dict[str, tuple[str,
     revoke(tracker, lost.number, "Lost in the post", "ana")
     config, _ = initialise(tmp_path / "elsewhere")  # another tracker, with its own key k1
     with open_tracker(config, course_loader=shipped_course, clock=Clock()) as other:
+        act_as_admin(other)
         make_order(other, "C-1")
         theirs = issue(other, "C-1", "bo", module_ids=["WB1"], out_root=tmp_path / "other")
         other.keyring.create()  # and then a second key, k2, that this tracker never had

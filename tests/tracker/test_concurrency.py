@@ -143,7 +143,7 @@ def test_audit_verify_while_another_program_writes_finds_the_chain_whole(
 ) -> None:
     """A check-in landing while `cpo audit verify` reads does not look like tampering."""
     make_order(tracker)
-    with open_tracker(load(tracker.config.data_dir)) as other:  # a second program
+    with open_tracker(load(tracker.config.data_dir), login="tester") as other:  # a second program
         read = Transaction.all
         landed = []
 

@@ -68,7 +68,8 @@ def test_ete_is_credited_only_after_the_practitioner_agreed(
     assert snapshot(tracker) == before
     clock.advance(days=1)
     done = agree(tracker, "E-1/1", "Pat Lee", "ana", date(2026, 11, 23))
-    assert (done.agreed_by, done.agreed_on, done.recorded_by) == ("Pat Lee", "2026-11-23", "ana")
+    # recorded by the acting account, whatever name is passed: the record names an account
+    assert (done.agreed_by, done.agreed_on, done.recorded_by) == ("Pat Lee", "2026-11-23", "tester")
     assert accept(tracker, wm1, "WM1") == 120
     assert hours_statement(tracker, "E-1/1").credited == 120
     with tracker.db.read() as tx:

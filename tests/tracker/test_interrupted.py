@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, SHIPPED_COURSE
-from tests.tracker.conftest import make_order
+from tests.tracker.conftest import make_order, staff_account
 from tracker import audit
+from tracker.accounts import Role
 from tracker.checkins import DUPLICATE, RECORDED
 from tracker.issuing import issue
 from tracker.tracker import Tracker
@@ -43,6 +44,7 @@ def batch(tracker: Tracker, tmp_path: Path) -> dict[str, str]:
 
 
 def cpo_env(tracker: Tracker) -> dict[str, str]:
+    staff_account(tracker, "fay", Role.FACILITATOR, ["north"])  # the command line acts as her
     env = dict(
         os.environ,
         CPO_DATA=str(tracker.config.data_dir),

@@ -29,7 +29,14 @@ from hypothesis.stateful import (
 )
 
 from builder.course import CountsAs
-from tests.tracker.conftest import ENGINES, Clock, make_order, shipped_course, snapshot
+from tests.tracker.conftest import (
+    ENGINES,
+    Clock,
+    act_as_admin,
+    make_order,
+    shipped_course,
+    snapshot,
+)
 from tracker import audit
 from tracker.checkins import RECORDED, REFUSED_CODE, checkin_one
 from tracker.codes import ALPHABET
@@ -126,6 +133,7 @@ class LedgerMachine(RuleBasedStateMachine):
         config, _ = initialise(self.folder / "data", database_url=self.new_database())
         self.clock = Clock()
         self.t: Tracker = open_tracker(config, course_loader=shipped_course, clock=self.clock)
+        act_as_admin(self.t)
         self.orders: dict[str, tuple[str, str]] = {}  # reference -> (jurisdiction, office)
         self.extra_time: dict[str, bool] = {}
         self.codes: list[Code] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tracker.conftest import make_order, shipped_course, snapshot
+from tests.tracker.conftest import act_as_admin, make_order, shipped_course, snapshot
 from tracker.checkins import checkin
 from tracker.config import ConfigError, initialise, load
 from tracker.errors import TrackerError
@@ -142,6 +142,7 @@ def test_a_copied_data_folder_is_a_tracker_of_its_own(
     assert json.loads((tmp_path / "data" / "config.json").read_text())["database_url"] == ""
     shutil.copytree(tmp_path / "data", tmp_path / "copy")
     with open_tracker(load(tmp_path / "copy"), course_loader=shipped_course) as copy:
+        act_as_admin(copy)
         make_order(copy)
     with (
         open_tracker(load(tmp_path / "data"), course_loader=shipped_course) as original,

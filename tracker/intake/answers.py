@@ -14,6 +14,8 @@ from dataclasses import replace
 from typing import Any
 
 from builder.answers import AnswersError, AnswersFile, ModuleAnswers, canonical_json, read_answers
+from tracker.access import entry
+from tracker.accounts import Action
 from tracker.intake.filing import FileOutcome, file_whole, refused
 from tracker.intake.pages import PageRead
 from tracker.intake.records import DUPLICATE, INVALID, OURS, Item, Sorted, record_item, sort_item
@@ -22,6 +24,7 @@ from tracker.store import Transaction
 from tracker.tracker import Tracker
 
 
+@entry(Action.TAKE_IN)
 def record_answers(
     t: Tracker, source: Source, reads: list[PageRead], actor: str, dry_run: bool
 ) -> FileOutcome:

@@ -1,8 +1,10 @@
 """Evidence: the page images and answers kept with a return, and their deletion on time.
 
-Page images live under the data folder (`evidence/`, readable by the owner only), named
-by the file's hash and the page's place in it, so taking a file in again after an
-interruption writes the same names. The records hold the path, relative to the folder.
+Page images live in the records (`evidence_images`), written in the same transaction as
+the return they belong to, so every machine of a tracker sees them, a backup holds them,
+and a prune deletes each exactly once, everywhere. Each is named by the file's hash and
+the page's place in it. Before issue 14 they were files under the data folder's
+`evidence/`; `move_files_in` brings such files into the records (`cpo evidence move-in`).
 
 Retention is local policy (`evidence_days` in config.json): a return's pages and answers
 are deleted that many days after it was marked, and a page nobody claimed that many days
@@ -12,35 +14,24 @@ credit record, which is kept far longer.
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
+from tracker.access import Subject, entry, keeps, office_in
+from tracker.accounts import Action
 from tracker.config import Config
 from tracker.errors import NotFound, TrackerError
+from tracker.store import Transaction
 from tracker.tracker import Tracker
 
 FOLDER = "evidence"
 
 
-def save_evidence(config: Config, sha256: str, position: int, data: bytes) -> str:
-    """Keep a page's image; its path relative to the data folder."""
-    relative = f"{FOLDER}/{sha256[:2]}/{sha256}-p{position:04d}.jpg"
-    path = config.data_dir / relative
-    try:
-        for folder in (config.data_dir / FOLDER, path.parent):
-            folder.mkdir(mode=stat.S_IRWXU, exist_ok=True)
-        fd = os.open(path.with_suffix(".part"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        path.with_suffix(".part").replace(path)
-    except OSError as err:
-        raise TrackerError(f"cannot keep the page image in {path.parent}: {err.strerror}") from None
-    return relative
+def save_evidence(tx: Transaction, sha256: str, position: int, data: bytes) -> str:
+    """Keep a page's image in the records, in the return's own transaction; its name."""
+    name = f"{FOLDER}/{sha256[:2]}/{sha256}-p{position:04d}.jpg"
+    tx.execute("INSERT INTO evidence_images (path, data) VALUES (?, ?)", (name, data))
+    return name
 
 
 def remove_evidence(config: Config, relatives: list[str]) -> None:
@@ -58,7 +49,7 @@ class EvidencePage:
     page_count: int | None
     file_name: str
     position: int
-    path: Path | None  # None once deleted under the retention policy
+    image: bytes | None  # the JPEG; None once deleted under the retention policy
     deleted_at: str | None
 
 
@@ -79,7 +70,10 @@ class ReturnEvidence:
             return []
         have = {p.page_number for p in self.pages}
         missing = [n for n in range(1, counts.pop() + 1) if n not in have]
-        if any(p.page_number is None and p.path is not None for p in self.pages):
+        if any(
+            p.page_number is None and (p.image is not None or p.deleted_at is not None)
+            for p in self.pages
+        ):
             # A sheet known by its module code alone: page 1 or the declaration page,
             # and intake placed it as page 1 where it could, so page 1 is not surely missing.
             return [n for n in missing if n != 1]
@@ -99,6 +93,7 @@ class ReturnEvidence:
         return f"{'pages' if many else 'page'} {text}" if spans else ""
 
 
+@entry(Action.MARK, Subject.RETURN, "return_id")
 def return_evidence(t: Tracker, return_id: int) -> ReturnEvidence:
     """The pages and answers kept with a return."""
     with t.db.read() as tx:
@@ -115,6 +110,14 @@ def return_evidence(t: Tracker, return_id: int) -> ReturnEvidence:
         answers = tx.one(
             "SELECT answers, deleted_at FROM return_answers WHERE return_id = ?", (return_id,)
         )
+        images = {
+            r["path"]: bytes(r["data"])
+            for r in tx.all(
+                "SELECT e.path, e.data FROM evidence_images e JOIN intake_pages p"
+                " ON p.evidence = e.path WHERE p.return_id = ?",
+                (return_id,),
+            )
+        }
     pages = tuple(
         EvidencePage(
             r["id"],
@@ -122,7 +125,7 @@ def return_evidence(t: Tracker, return_id: int) -> ReturnEvidence:
             r["page_count"],
             r["name"],
             r["position"],
-            t.config.data_dir / r["evidence"] if r["evidence"] else None,
+            images.get(r["evidence"]),
             r["evidence_deleted_at"],
         )
         for r in rows
@@ -143,6 +146,7 @@ class Pruned:
     answers: int
 
 
+@entry(Action.PRUNE)
 def prune(t: Tracker, actor: str, days: int | None = None, dry_run: bool = False) -> Pruned:
     """Delete page images and answers older than the retention period; their records stay."""
     keep = t.config.evidence_days if days is None else days
@@ -153,7 +157,8 @@ def prune(t: Tracker, actor: str, days: int | None = None, dry_run: bool = False
     with t.db.write() as tx:
         # A page of a marked return: counted from the marking; any other: from its intake.
         pages = tx.all(
-            "SELECT p.id, p.evidence FROM intake_pages p JOIN intake_files f ON f.id = p.file_id"
+            "SELECT p.id, p.evidence, p.return_id FROM intake_pages p"
+            " JOIN intake_files f ON f.id = p.file_id"
             " LEFT JOIN marks m ON m.return_id = p.return_id"
             " WHERE p.evidence <> '' AND p.evidence_deleted_at IS NULL"
             " AND ((p.return_id IS NOT NULL AND m.marked_at <= ?)"
@@ -165,12 +170,15 @@ def prune(t: Tracker, actor: str, days: int | None = None, dry_run: bool = False
             " WHERE a.deleted_at IS NULL AND m.marked_at <= ?",
             (cutoff,),
         )
+        pages = [p for p in pages if _ours(t, tx, p["return_id"])]
+        answers = [a for a in answers if _ours(t, tx, a["return_id"])]
         if dry_run:
             return Pruned(len(pages), len(answers))
         for page in pages:
             tx.execute(
                 "UPDATE intake_pages SET evidence_deleted_at = ? WHERE id = ?", (now, page["id"])
             )
+            tx.execute("DELETE FROM evidence_images WHERE path = ?", (page["evidence"],))
         for row in answers:
             tx.execute(
                 "UPDATE return_answers SET answers = '', deleted_at = ? WHERE return_id = ?",
@@ -187,8 +195,46 @@ def prune(t: Tracker, actor: str, days: int | None = None, dry_run: bool = False
                 answers=len(answers),
             )
         done = tx.all("SELECT evidence FROM intake_pages WHERE evidence_deleted_at IS NOT NULL")
-    # Files go once the records say so, and every file the records call deleted goes
-    # (a prune cut short deletes the rest next time): a record never points at an
-    # image it says is there but is not.
+    # Images in the records went with the rows above. A file left from before they moved
+    # into the records goes once the records say so (a prune cut short deletes the rest
+    # next time): a record never points at an image it says is there but is not.
     remove_evidence(t.config, [row["evidence"] for row in done])
     return Pruned(len(pages), len(answers))
+
+
+def _ours(t: Tracker, tx: Transaction, return_id: int | None) -> bool:
+    """Whether the acting account serves the office of a return (an unclaimed page: admins)."""
+    if t.actor is not None and t.actor.every_office:
+        return True
+    return return_id is not None and keeps(t, office_in(tx, Subject.RETURN, return_id))
+
+
+@entry(Action.MANAGE_KEYS)
+def move_files_in(t: Tracker) -> int:
+    """Move page images kept as files (before issue 14) into the records; how many moved.
+
+    Each is inserted in one transaction with an audit entry, then its file deleted; run
+    again after an interruption, it moves the rest.
+    """
+    actor = t.actor
+    assert actor is not None
+    with t.db.read() as tx:
+        wanted = tx.all(
+            "SELECT DISTINCT p.evidence FROM intake_pages p LEFT JOIN evidence_images e"
+            " ON e.path = p.evidence WHERE p.evidence <> '' AND p.evidence_deleted_at IS NULL"
+            " AND e.path IS NULL"
+        )
+    moved = []
+    with t.db.write() as tx:
+        for row in wanted:
+            file = t.config.data_dir / row["evidence"]
+            if file.is_file():
+                tx.execute(
+                    "INSERT INTO evidence_images (path, data) VALUES (?, ?)",
+                    (row["evidence"], file.read_bytes()),
+                )
+                moved.append(row["evidence"])
+        if moved:
+            t.audit(tx, actor.login, "evidence.move-in", "evidence", images=len(moved))
+    remove_evidence(t.config, moved)
+    return len(moved)

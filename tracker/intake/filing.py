@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from tracker.access import entry
+from tracker.accounts import Action
 from tracker.intake.evidence import remove_evidence
 from tracker.intake.records import Sorted, tally
 from tracker.intake.sources import Source
@@ -65,6 +67,7 @@ class Rollback(Exception):
 RecordItems = Callable[[Transaction, int, list[str]], list[Sorted]]
 
 
+@entry(Action.TAKE_IN)
 def file_whole(
     t: Tracker, source: Source, items: int, actor: str, dry_run: bool, record: RecordItems
 ) -> FileOutcome:
@@ -127,6 +130,7 @@ def _finish_file(
     )
 
 
+@entry(Action.TAKE_IN)
 def audit_refusal(t: Tracker, actor: str, outcome: FileOutcome) -> None:
     """Write a refused or skipped file to the audit log."""
     with t.db.write() as tx:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 
+from tracker.access import entry
+from tracker.accounts import Action
 from tracker.checkins import (
     DONE,
     WAITING,
@@ -255,6 +257,7 @@ def tally(pages: list[Sorted]) -> dict[str, int]:
     return {klass: counts[klass] for klass in CLASSES}
 
 
+@entry(Action.TAKE_IN)
 def code_page(
     t: Tracker, page_ref: str, code: str, actor: str, number: int | None = None
 ) -> Sorted:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracker.access import entry
+from tracker.accounts import Action
 from tracker.errors import IntakeError
 from tracker.intake.filing import (
     ALREADY,
@@ -57,6 +59,7 @@ def _by_workers(source: Source) -> bool:
     return KINDS[source.kind].read_by_workers
 
 
+@entry(Action.TAKE_IN)
 def plan_intake(t: Tracker, paths: Iterable[Path]) -> Plan:
     """Look at each file: what it holds, and whether it was taken in already."""
     plan = Plan()
@@ -78,6 +81,7 @@ def plan_intake(t: Tracker, paths: Iterable[Path]) -> Plan:
     return plan
 
 
+@entry(Action.TAKE_IN)
 def take_in(
     t: Tracker,
     plan: Plan,

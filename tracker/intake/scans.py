@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tracker.access import entry
+from tracker.accounts import Action
 from tracker.intake.evidence import save_evidence
 from tracker.intake.filing import FileOutcome, file_whole, refused
 from tracker.intake.pages import PageRead
@@ -17,6 +19,7 @@ from tracker.store import Transaction
 from tracker.tracker import Tracker
 
 
+@entry(Action.TAKE_IN)
 def record_scan(
     t: Tracker, source: Source, reads: list[PageRead], actor: str, dry_run: bool
 ) -> FileOutcome:
@@ -30,7 +33,7 @@ def record_scan(
         for item, image in items:
             sorted_, row = sort_item(t, tx, item)
             if sorted_.klass in (OURS, UNREADABLE) and image and not dry_run:
-                written.append(save_evidence(t.config, source.sha256, item.position, image))
+                written.append(save_evidence(tx, source.sha256, item.position, image))
                 sorted_ = replace(sorted_, evidence=written[-1])
             pages.append(record_item(t, tx, file_id, sorted_, row, actor, "scan"))
         return pages
