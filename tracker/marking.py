@@ -84,6 +84,7 @@ def pending(t: Tracker) -> list[Pending]:
     ]
 
 
+@entry(Action.MARK, Subject.RETURN, "return_id")
 def module_of_return(t: Tracker, return_id: int) -> str:
     """The id of the module a return is for; NotFound if there is no such return."""
     with t.db.read() as tx:

@@ -188,6 +188,7 @@ def update_client(
         return get_client(tx, reference)
 
 
+@entry(Action.READ_RECORDS, Subject.CLIENT, "reference")
 def client_with_orders(t: Tracker, reference: str) -> tuple[Client, list[Row]]:
     """A client and their orders (number, jurisdiction, minutes, dates), oldest first."""
     with t.db.read() as tx:

@@ -207,6 +207,7 @@ def weekly_report(
     return WeeklyReport(office, start, today, tuple(lines), chart, thresholds, audit)
 
 
+@entry(Action.READ_RECORDS)
 def weekly_report_from_statements(
     t: Tracker,
     office: str | None = None,

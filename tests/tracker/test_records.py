@@ -126,7 +126,10 @@ def test_refused_codes_say_why_and_change_nothing(
     foreign = stranger.new_token().payload
     forged = stranger.token("k1", "0123456789abcdef").payload  # our key id, their secret
     code = mine.modules[0].code
-    swapped = code[:1] + code[2] + code[1] + code[3:]
+    at = next(
+        i for i in range(len(code) - 1) if "-" not in code[i : i + 2] and code[i] != code[i + 1]
+    )
+    swapped = code[:at] + code[at + 1] + code[at] + code[at + 2 :]  # two different symbols
     payload = mine.modules[0].payload
     tampered = payload[:-1] + ("x" if payload[-1] != "x" else "y")
     unknown = Keyring(tmp_path / "data" / "keys").new_token().code  # signed, never issued
