@@ -8,8 +8,9 @@ reading, sorting, storing evidence and recording, with the worker processes' sta
 The same pages then go through the readers side by side (benchmarks/intake_read.py).
 
 Then the harder kinds (tests/intake/marks.py): pages with a pen stroke or a staple
-across the page code (half of them degraded as well), and photos of two pages side by
-side, taken in the same way, with their read rate, and zbar on the marked pages.
+across one of the page's two page codes (half of them degraded as well), and photos of
+two pages side by side, taken in the same way, with their read rate, and zbar on the
+marked pages; then the readers on marked pages as printed before issue 13 (one code).
 """
 
 from __future__ import annotations
@@ -86,19 +87,29 @@ def degraded_pages(workbooks: list[Path], count: int) -> list[Image.Image]:
     return pages
 
 
-def marked_pages(workbooks: list[Path], count: int) -> list[Image.Image]:
-    """`count` pages with a pen stroke or a staple across the page code, half degraded too."""
+def marked_pages(workbooks: list[Path], count: int, old: bool = False) -> list[Image.Image]:
+    """`count` pages with a pen stroke or a staple across a page code, half degraded too.
+
+    The mark crosses one of the page's two codes, picked at random; with `old`, the
+    page is as printed before issue 13 (no code bottom left) and the mark crosses its one.
+    """
+    from PIL import ImageDraw
+
     from tests.intake.marks import MARKS
-    from tracker.intake.pages import has_page_code, parse
+    from tracker.intake.pages import parse
     from tracker.intake.reader import find_codes
 
     rng = random.Random(SEED + 1)
     pages = clean_pages(workbooks, count * 3)[1::3]  # other pages than the degraded set's
     marked = []
     for n, page in enumerate(pages[:count]):
-        box = next(
-            f.box for f in find_codes(page, has_page_code) if parse(f.text).number is not None
-        )
+        found = find_codes(page, lambda codes: False)  # every strategy, so both copies
+        boxes = sorted(f.box for f in found if parse(f.text).number is not None)
+        box = rng.choice(boxes)
+        if old:
+            left, top, right, bottom = boxes[0]
+            ImageDraw.Draw(page).rectangle((left - 20, top - 20, right + 20, bottom + 20), 255)
+            box = boxes[-1]
         image = MARKS["pen" if n % 2 else "staple"](page, box, rng)
         marked.append(degrade(image, rng)[0] if rng.random() < 0.5 else image)
     return marked
@@ -218,7 +229,12 @@ def hard_kinds(folder: Path, workbooks: list[Path]) -> None:
         row("  cpo intake, " + str(cores) + " workers", f"{expected / seconds:.1f} pages/s")
         row("  pages sorted", ", ".join(f"{n} {k}" for k, n in classes.items() if n))
     heading(f"Readers on the {MARKED} marked pages (one core)")
-    figures = compare_readers(marked)
+    _print_readers(compare_readers(marked))
+    heading(f"Readers on {MARKED} marked pages printed before issue 13 (one page code)")
+    _print_readers(compare_readers(marked_pages(workbooks, MARKED, old=True)))
+
+
+def _print_readers(figures: dict[str, float]) -> None:
     for name in [key.removesuffix(" read") for key in figures if key.endswith(" read")]:
         rate, ms = figures[f"{name} read"], figures[f"{name} ms"]
         row(name, f"{rate:6.1%} read   {ms:6.1f} ms/page")

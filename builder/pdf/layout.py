@@ -67,6 +67,10 @@ QR_SIZE = 34 * mm
 # zone is about 0.5 mm a module: 6 pixels in a 300-dpi scan, 4 at 200 dpi.
 PAGE_QR_SIZE = 20 * mm
 PAGE_QR_BOTTOM = 6 * mm
+# The same code again in the bottom-left corner, inside the left margin (clear of the
+# footer's text and of the unprinted edge): a pen stroke or a staple across one code
+# leaves the other whole, 15 cm away (issue 13).
+PAGE_QR_LEFTS = (PAGE_WIDTH - MARGINS["right"] - PAGE_QR_SIZE, MARGINS["left"] - PAGE_QR_SIZE)
 START = "Start"
 WATERMARK = "SPECIMEN"
 
@@ -307,18 +311,19 @@ class _WorkbookCanvas(Canvas):
             seen[self.cpo_section] += 1
             self._footer(seen[self.cpo_section], totals[self.cpo_section])
             if self.cpo_section in self.modules:
-                self.slots.append(
+                self.slots.extend(
                     Slot(
                         PAGE,
                         self.cpo_section,
                         number - 1,
-                        PAGE_WIDTH - MARGINS["right"] - PAGE_QR_SIZE,
+                        left,
                         PAGE_QR_BOTTOM,
                         PAGE_QR_SIZE,
                         PAGE_QR_SIZE,
                         seen[self.cpo_section],
                         totals[self.cpo_section],
                     )
+                    for left in PAGE_QR_LEFTS
                 )
             Canvas.showPage(self)
         self.page_count = len(self.held)

@@ -24,7 +24,8 @@ def qr_modules(payload: str) -> tuple[tuple[bool, ...], ...]:
     return tuple(tuple(byte == 0 for byte in row) for row in _rows(payload))
 
 
-def _rows(payload: str) -> list[bytes]:
+@lru_cache(maxsize=4)  # a page code is printed twice on its page, one after the other
+def _rows(payload: str) -> tuple[bytes, ...]:
     """The code's rows as bytes, one a module: 0 is dark, 255 light."""
     try:
         barcode = zxingcpp.create_barcode(
@@ -35,7 +36,7 @@ def _rows(payload: str) -> list[bytes]:
     image = memoryview(cast(Any, barcode.to_image(scale=1, add_quiet_zones=False)))
     rows, cols = image.shape or (0, 0)
     data = image.tobytes()
-    return [data[r * cols : (r + 1) * cols] for r in range(rows)]
+    return tuple(data[r * cols : (r + 1) * cols] for r in range(rows))
 
 
 def qr_operators(payload: str, x: float, y: float, size: float) -> bytes:

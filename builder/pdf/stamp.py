@@ -59,16 +59,20 @@ def stamp(layout: Layout, edition: Edition) -> bytes:
             )
             page.contents_add(save, prepend=True)
             page.contents_add(draws[source])
-        # Page codes need no fonts or resources: their operators go straight onto the page.
+        # Page codes need no fonts or resources: their operators go straight onto the page,
+        # both copies of a page's code in one stream.
+        codes: dict[int, bytes] = {}
         for slot in layout.slots:
             if slot.kind == PAGE:
                 code = page_payload(edition.checkins[slot.key].payload, slot.number, slot.total)
                 ops = qr_operators(code, slot.x, slot.y, slot.width)
-                page = pdf.pages[slot.page]
-                if slot.page not in sources:  # nothing stamped yet: keep the layout's state apart
-                    page.contents_add(save, prepend=True)
-                    ops = b"Q\n" + ops
-                page.contents_add(pdf.make_indirect(pikepdf.Stream(pdf, ops)))
+                codes[slot.page] = codes.get(slot.page, b"") + ops
+        for index, ops in codes.items():
+            page = pdf.pages[index]
+            if index not in sources:  # nothing stamped yet: keep the layout's state apart
+                page.contents_add(save, prepend=True)
+                ops = b"Q\n" + ops
+            page.contents_add(pdf.make_indirect(pikepdf.Stream(pdf, ops)))
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
     return out.getvalue()

@@ -308,13 +308,14 @@ def test_foreign_invalid_and_revoked_pages_say_why(tracker: Tracker, tmp_path: P
 
 
 def draw_code(image: Image.Image, payload: str) -> None:
-    """Paste a QR code of `payload` over the page's own page code (a forger's work)."""
+    """Paste a QR code of `payload` over both copies of the page's own code (a forger's work)."""
     import zxingcpp
 
     code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
     picture = Image.fromarray(code.to_image(scale=6))  # type: ignore[arg-type]
     width, height = image.size
-    image.paste(picture, (width - picture.width - 60, height - picture.height - 40))
+    for left in (width - picture.width - 60, 40):
+        image.paste(picture, (left, height - picture.height - 40))
 
 
 def answers_file(issued: Issued, module: str, tried: bool = True) -> bytes:

@@ -126,10 +126,13 @@ def _read_sheets(task: PageTask) -> tuple[Sheet, ...]:
         found = _merge(found, _halves(image))
     sheets = split_sheets(image.size, found)
     if len(sheets) == 1:  # the usual page: no copy of the image for its evidence
-        return (Sheet(tuple(f.text for f in found), evidence_jpeg(image)),)
-    return tuple(
-        Sheet(tuple(f.text for f in codes), evidence_jpeg(image.crop(box))) for box, codes in sheets
-    )
+        return (Sheet(_texts(found), evidence_jpeg(image)),)
+    return tuple(Sheet(_texts(codes), evidence_jpeg(image.crop(box))) for box, codes in sheets)
+
+
+def _texts(found: list[Found]) -> tuple[str, ...]:
+    """The codes' texts, each once: the page code is printed twice on a page."""
+    return tuple(dict.fromkeys(f.text for f in found))
 
 
 def _halves(image: Image.Image) -> list[Found]:
@@ -147,8 +150,10 @@ def split_sheets(
 ) -> list[tuple[tuple[int, int, int, int], list[Found]]]:
     """Split an image between the sheets its page codes show, each with the codes on it.
 
-    A page code sits in its page's bottom-right corner (top left upside down), so two
-    sheets side by side part just beyond the left one's code, or just before the right's.
+    A page code sits in its page's bottom-right corner (top left upside down), and on
+    pages printed since issue 13 in the other bottom (top) corner too, so two sheets
+    side by side part just beyond the left one's rightmost code, or just before the
+    right one's leftmost. A code's size is its box's height: its copies sit side by side.
     """
     width, height = size
     codes = sorted(_page_codes(found).values(), key=lambda f: f.box[0] + f.box[2])
@@ -156,9 +161,9 @@ def split_sheets(
     for left, right in itertools.pairwise(codes):
         upright = left.box[1] + left.box[3] > height
         if upright:
-            cut = left.box[2] + (left.box[2] - left.box[0]) // 2
+            cut = left.box[2] + (left.box[3] - left.box[1]) // 2
         else:
-            cut = right.box[0] - (right.box[2] - right.box[0]) // 2
+            cut = right.box[0] - (right.box[3] - right.box[1]) // 2
         centres = ((left.box[0] + left.box[2]) // 2, (right.box[0] + right.box[2]) // 2)
         cuts.append(min(max(cut, centres[0] + 1), centres[1] - 1))
     cuts.append(width)
@@ -169,13 +174,20 @@ def split_sheets(
 
 
 def _page_codes(found: list[Found]) -> dict[tuple[str, int | None], Found]:
-    """The page codes among `found`, one per module page."""
+    """The page codes among `found`, one per module page, in a box round all its copies."""
     pages: dict[tuple[str, int | None], Found] = {}
     for code in found:
         reading = parse(code.text)
         if reading.number is not None:
-            pages.setdefault((reading.payload, reading.number), code)
+            key = (reading.payload, reading.number)
+            pages[key] = _union(pages[key], code) if key in pages else code
     return pages
+
+
+def _union(one: Found, other: Found) -> Found:
+    a, b = one.box, other.box
+    box = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+    return Found(one.text, box)
 
 
 def _scaled(found: Found, scale: float) -> Found:
