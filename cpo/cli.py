@@ -10,6 +10,7 @@ from builder.errors import CpoError
 from cpo.commands.build import build
 from cpo.commands.content import content
 from cpo.commands.intake import evidence, intake
+from cpo.commands.office_work import import_, issue_batch, letter
 from cpo.commands.records import client, init, office, order
 from cpo.commands.reports import certificate, export, report, statement
 from cpo.commands.service import backup, keys, restore, staff
@@ -70,8 +71,11 @@ for command in (
     office,
     client,
     order,
+    import_,
     issue,
+    issue_batch,
     workbook,
+    letter,
     checkin,
     intake,
     mark,

@@ -65,6 +65,23 @@ class Issued:
     modules: tuple[IssuedModule, ...]
     folder: Path
     files: tuple[Path, ...]
+    contact: str = ""  # as printed: the case worker and their number
+
+    def as_job(self) -> dict[str, object]:
+        """The workbook as a line of `cpo build batch` jobs, with what was issued beside it."""
+        return {
+            "workbook": self.number,
+            "reference": self.client,
+            "contact": self.contact,
+            "profile": self.profile,
+            "modules": [{"module": m.module_id, "code": m.code} for m in self.modules],
+            "checkins": [{"payload": m.payload, "code": m.code} for m in self.modules],
+            "client": self.client,
+            "order": self.order,
+            "issued_on": self.issued_on,
+            "due_on": self.due_on,
+            "files": [str(f) for f in self.files],
+        }
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,7 @@ def issue(
         issued,
         folder,
         files,
+        contact_of(client),
     )
 
 
@@ -272,6 +290,7 @@ def reprint(
         modules,
         folder,
         files,
+        contact_of(client),
     )
 
 
@@ -310,6 +329,11 @@ def _move_into_place(scratch: Path, folder: Path) -> None:
     except OSError as err:
         raise TrackerError(f"cannot write {folder}: {err.strerror}") from None
     shutil.rmtree(old, ignore_errors=True)
+
+
+def contact_of(client: Client) -> str:
+    """Who the client calls, as printed: the case worker and their number."""
+    return ", ".join(x for x in (client.case_worker, client.case_worker_contact) if x)
 
 
 def _return_address(t: Tracker, client: Client) -> tuple[str, ...]:
@@ -432,7 +456,7 @@ def render_files(job: PrintJob, folder: Path) -> tuple[str, ...]:
     from builder.pdf.letter import Letter, render_letter
 
     client, modules = job.client, job.modules
-    contact = ", ".join(x for x in (client.case_worker, client.case_worker_contact) if x)
+    contact = contact_of(client)
     personal = Personal(
         client.reference,
         job.number,

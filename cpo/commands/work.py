@@ -6,6 +6,7 @@ import io
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -19,6 +20,7 @@ from cpo.options import by_option, data_option, date_type, json_option
 if TYPE_CHECKING:
     from builder.course import Module
     from tracker.tracker import Tracker
+    from tracker.workbooks import Workbook
 
 
 @click.command()
@@ -79,22 +81,8 @@ def issue(
             html,
             output,
         )
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "workbook": issued.number,
-                    "client": issued.client,
-                    "order": issued.order,
-                    "profile": issued.profile,
-                    "issued_on": issued.issued_on,
-                    "due_on": issued.due_on,
-                    "modules": [{"module": m.module_id, "code": m.code} for m in issued.modules],
-                    "files": [str(f) for f in issued.files],
-                },
-                indent=2,
-            )
-        )
+    if as_json:  # one line, which `cpo build batch` reads as a job
+        click.echo(json.dumps(issued.as_job()))
         return
     click.echo(
         f"Issued workbook {issued.number} to {issued.client} (order {issued.order}), "
@@ -138,6 +126,7 @@ def workbook_revoke(number: str, reason: str, data: Path | None, actor: str) -> 
 
 @workbook.command("print")
 @click.argument("number")
+@click.option("--module", help="Only this module (sent back, or lost), with its own code.")
 @click.option("--html", is_flag=True, help="Also write the offline HTML version.")
 @click.option(
     "--output",
@@ -148,20 +137,83 @@ def workbook_revoke(number: str, reason: str, data: Path | None, actor: str) -> 
 )
 @data_option
 @by_option
-def workbook_print(number: str, html: bool, output: Path, data: Path | None, actor: str) -> None:
+def workbook_print(
+    number: str, module: str | None, html: bool, output: Path, data: Path | None, actor: str
+) -> None:
     """Print a recorded workbook again, with the same codes (its files were lost).
+
+    With --module, print just that module (into OUTPUT/NUMBER-MODULE): the rest of
+    the workbook stays as it is, and the module checks in with its own code.
 
     \b
     Example:
         cpo workbook print W7H3KQ
+        cpo workbook print W7H3KQ --module WB2
     """
     from tracker.issuing import reprint
 
     with open_from_cli(data) as t:
-        issued = reprint(t, number, need_actor(actor), html, output)
-    click.echo(f"Printed workbook {issued.number} for {issued.client} again")
+        issued = reprint(t, number, need_actor(actor), html, output, module)
+    what = f"{module.upper()} of workbook" if module else "workbook"
+    click.echo(f"Printed {what} {issued.number} for {issued.client} again")
     for f in issued.files:
         click.echo(f"Wrote {f}")
+
+
+@workbook.command("list")
+@click.argument("client_reference", metavar="CLIENT")
+@data_option
+@json_option
+def workbook_list(client_reference: str, data: Path | None, as_json: bool) -> None:
+    """List a client's workbooks, newest first, with each module's state.
+
+    \b
+    Example:
+        cpo workbook list C-1042
+    """
+    from tracker.workbooks import list_workbooks
+
+    with open_from_cli(data) as t:
+        books = list_workbooks(t, client_reference)
+    if as_json:
+        click.echo(json.dumps([asdict(b) for b in books], indent=2))
+        return
+    for b in books:
+        _echo_workbook(b, brief=True)
+    if not books:
+        click.echo(f"No workbooks for {client_reference}.")
+
+
+@workbook.command("show")
+@click.argument("number")
+@data_option
+@json_option
+def workbook_show(number: str, data: Path | None, as_json: bool) -> None:
+    """Show a workbook: whose it is, when it is due, and each module's code and state.
+
+    \b
+    Example:
+        cpo workbook show W7H3KQ
+    """
+    from tracker.workbooks import show_workbook
+
+    with open_from_cli(data) as t:
+        book = show_workbook(t, number)
+    if as_json:
+        click.echo(json.dumps(asdict(book), indent=2))
+        return
+    _echo_workbook(book, brief=False)
+
+
+def _echo_workbook(b: Workbook, brief: bool) -> None:
+    revoked = f", revoked {b.revoked_on} ({b.revoked_reason})" if b.revoked_on else ""
+    click.echo(
+        f"{b.number}  {b.order}  issued {b.issued_on} by {b.issued_by}, due {b.due_on}"
+        f"  {b.profile}{revoked}"
+    )
+    for m in b.modules:
+        extra = "" if brief else f"  {m.title}"
+        click.echo(f"  {m.module_id:<5} {m.code}  {m.state}{extra}")
 
 
 @click.command()
@@ -262,6 +314,13 @@ def _decoded(raw: bytes) -> str:
 @click.option(
     "--pages-missing-ok", is_flag=True, help="Accept though pages did not come in (give --reason)."
 )
+@click.option(
+    "--letters",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output/letters"),
+    show_default=True,
+    help="Where a send-back letter is written.",
+)
 @data_option
 @by_option
 @json_option
@@ -273,6 +332,7 @@ def mark(
     feedback: str,
     reason: str,
     pages_missing_ok: bool,
+    letters: Path,
     data: Path | None,
     actor: str,
     as_json: bool,
@@ -346,10 +406,17 @@ def mark(
             reason,
             pages_missing_ok,
         )
+        letter = None
+        if marked.decision == "send-back":  # recorded; the letter is written after
+            from tracker.workbooks import send_back_letter
+
+            letter = send_back_letter(t, number, letters)
     if as_json:
-        click.echo(json.dumps(marked.as_json()))
+        click.echo(json.dumps(marked.as_json() | ({"letter": str(letter)} if letter else {})))
         return
     click.echo(f"R{marked.return_id} {marked.module_id} ({marked.client}): {marked.decision}")
+    if letter is not None:
+        click.echo(f"Wrote {letter}: post it with the module's pages")
     if marked.decision == "accept" and not marked.credited:
         click.echo(
             f"  completed without credit ({marked.note}): when the order has hours "
