@@ -26,6 +26,7 @@ HEADINGS = [
 FORENAMES = ["Alex", "Sam", "Jordan", "Robin", "Casey", "Morgan", "Jamie", "Taylor", "Chris"]
 SURNAMES = ["Smith", "Brown", "Wilson", "Campbell", "Stewart", "Thomson", "Robertson", "Reid"]
 TEAMS = ["North", "South"]
+SMALL_TEAM, SMALL_EVERY = "East", 40  # one row in 40 is the small East team's (5 in 200)
 
 # Ten ways a row goes wrong, each with the field the import should name.
 BAD_ROWS: list[tuple[str, dict[str, str] | bytes]] = [
@@ -48,7 +49,7 @@ def row(i: int) -> dict[str, str]:
         "Person ID": f"C-{1000 + i}",
         "Forename": FORENAMES[i % len(FORENAMES)],
         "Surname": SURNAMES[(i // len(FORENAMES)) % len(SURNAMES)],
-        "Team": TEAMS[i % len(TEAMS)],
+        "Team": SMALL_TEAM if i % SMALL_EVERY == 7 else TEAMS[i % len(TEAMS)],
         "Allocated Worker": "Ana Lopez",
         "Worker Phone": "0141 496 0000",
         "Address Line 1": f"{i + 1} High Street",
@@ -61,7 +62,7 @@ def row(i: int) -> dict[str, str]:
     }
 
 
-def caseload(rows: int = 200, bad: int = 10) -> tuple[bytes, dict[int, str]]:
+def caseload(rows: int = 200, bad: int = 10, team: str = "") -> tuple[bytes, dict[int, str]]:
     """A CSV export of `rows` rows, the last `bad` of them spoiled; the bad lines' fields."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
@@ -70,7 +71,7 @@ def caseload(rows: int = 200, bad: int = 10) -> tuple[bytes, dict[int, str]]:
     expected: dict[int, str] = {}
     good = rows - bad
     for i in range(rows):
-        values = row(i)
+        values = row(i) | ({"Team": team} if team else {})
         line = i + 2  # the headings are line 1
         if i >= good:
             field, change = BAD_ROWS[(i - good) % len(BAD_ROWS)]
