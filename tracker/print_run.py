@@ -204,15 +204,26 @@ def _assemble(
     out_root: Path,
 ) -> PrintRun:
     """Put the cover sheet and every client's letter and workbook into one PDF."""
-    if not items:
-        return PrintRun(None, 0, (), tuple(skipped), ())
     import pikepdf
 
     from builder.pdf.document import write_atomically
 
     with ExitStack() as stack:
-        letters = [stack.enter_context(pikepdf.open(i.folder / "letter.pdf")) for i in items]
-        books = [stack.enter_context(pikepdf.open(i.folder / "workbook.pdf")) for i in items]
+        letters, books, readable = [], [], []
+        for item in items:
+            try:
+                letter = stack.enter_context(pikepdf.open(item.folder / "letter.pdf"))
+                book = stack.enter_context(pikepdf.open(item.folder / "workbook.pdf"))
+            except (pikepdf.PdfError, OSError) as err:  # recorded and printed: left out
+                why = f"its files cannot be read for the print run ({str(err)[:80]})"
+                skipped.append(Skipped(item.client, "files", why))
+                continue
+            letters.append(letter)
+            books.append(book)
+            readable.append(item)
+        items = readable
+        if not items:
+            return PrintRun(None, 0, (), tuple(skipped), ())
         cover_pages = _counted(items, letters, books)
         cover = stack.enter_context(pikepdf.open(io.BytesIO(_cover(t, office, cover_pages))))
         run = pikepdf.new()

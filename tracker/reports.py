@@ -129,6 +129,22 @@ class OverdueItem:
 
 
 @dataclass(frozen=True)
+class OverdueWorkbook:
+    """A workbook with modules not back by its due date: one line to follow up, not one a module."""
+
+    case_worker: str
+    case_worker_contact: str
+    client: str
+    order: str
+    office: str
+    workbook: str
+    modules: str  # the overdue modules, space-separated: "WB1 WB2 WB3"
+    issued_on: str
+    due_on: str
+    days_overdue: int
+
+
+@dataclass(frozen=True)
 class LedgerEntry:
     """One ledger row with the order it belongs to, for reconciling with a case system."""
 
@@ -240,7 +256,7 @@ def _week_to_report(week: date | None, today: date) -> date:
 
 def _sql_line(
     f: OrderFigures,
-    activity: dict[int, str],
+    activity: dict[int, tuple[str, str]],
     overdue: dict[str, int],
     order: dict[str, int],
     end: str,
@@ -252,7 +268,7 @@ def _sql_line(
     refused = sorted(f.refused, key=lambda r: order[r[0]])
     states = list(counts.elements())
     statement = _Figures(f.order)
-    flags = _flags(statement, states, left, activity.get(f.order.id), today, thresholds)
+    flags = _flags(statement, states, left, _since(activity, f.order.id), today, thresholds)
     return ReportLine(
         case_worker=f.case_worker,
         client=f.order.client_reference,
@@ -274,7 +290,7 @@ def _sql_line(
         refused=counts[REFUSED],
         refused_reasons="; ".join(f"{module}: {why}" for module, why in refused),
         overdue=overdue.get(f.order.reference, 0),
-        last_returned=activity.get(f.order.id, ""),
+        last_returned=activity.get(f.order.id, ("", ""))[0],
         flags="; ".join(flags),
     )
 
@@ -296,8 +312,14 @@ def _people(tx: Transaction, office: str | None) -> dict[str, tuple[str, str]]:
     return {r["reference"]: (r["case_worker"], r["code"]) for r in rows}
 
 
-def _activity(tx: Transaction, office: str | None) -> dict[int, str]:
-    """Each order's latest day something came back (or, if nothing has, its first issue)."""
+def _since(activity: dict[int, tuple[str, str]], order_id: int) -> str | None:
+    """The day an order was last active: something came back, or else it was first issued."""
+    returned, issued = activity.get(order_id, ("", ""))
+    return returned or issued or None
+
+
+def _activity(tx: Transaction, office: str | None) -> dict[int, tuple[str, str]]:
+    """Each order's latest day something came back ("" if nothing has) and its first issue."""
     rows = tx.all(
         "SELECT w.order_id, MAX(r.received_at) AS returned, MIN(w.issued_on) AS issued "
         "FROM workbooks w JOIN tokens k ON k.workbook_id = w.id "
@@ -307,7 +329,7 @@ def _activity(tx: Transaction, office: str | None) -> dict[int, str]:
         + "GROUP BY w.order_id",
         (office,) if office else (),
     )
-    return {r["order_id"]: (r["returned"] or r["issued"])[:10] for r in rows}
+    return {r["order_id"]: ((r["returned"] or "")[:10], r["issued"][:10]) for r in rows}
 
 
 def _overdue_counts(items: Iterable[OverdueItem]) -> dict[str, int]:
@@ -338,7 +360,7 @@ def _week_of(day: str) -> date:
 def _line(
     s: Statement,
     people: dict[str, tuple[str, str]],
-    activity: dict[int, str],
+    activity: dict[int, tuple[str, str]],
     overdue: dict[str, int],
     start: date,
     end: str,
@@ -357,7 +379,7 @@ def _line(
     left = max(0, s.cap - to_date)
     case_worker, office = people[s.order.client_reference]
     refused = [f"{m.module_id}: {m.note}" for m in s.modules if m.state == REFUSED]
-    flags = _flags(s, states, left, activity.get(s.order.id), today, thresholds)
+    flags = _flags(s, states, left, _since(activity, s.order.id), today, thresholds)
     return ReportLine(
         case_worker=case_worker,
         client=s.order.client_reference,
@@ -379,7 +401,7 @@ def _line(
         refused=counts[REFUSED],
         refused_reasons="; ".join(refused),
         overdue=overdue.get(s.order.reference, 0),
-        last_returned=activity.get(s.order.id, ""),
+        last_returned=activity.get(s.order.id, ("", ""))[0],
         flags="; ".join(flags),
     )
 
@@ -463,6 +485,29 @@ def _overdue(tx: Transaction, today: date, office: str | None) -> list[OverdueIt
 
 
 @entry(Action.READ_RECORDS)
+def overdue_workbooks(t: Tracker, office: str | None = None) -> list[OverdueWorkbook]:
+    """The overdue modules (see `overdue_items`) grouped by workbook, by case worker."""
+    grouped: dict[str, list[OverdueItem]] = {}
+    for item in overdue_items(t, office):
+        grouped.setdefault(item.workbook, []).append(item)
+    return [
+        OverdueWorkbook(
+            case_worker=items[0].case_worker,
+            case_worker_contact=items[0].case_worker_contact,
+            client=items[0].client,
+            order=items[0].order,
+            office=items[0].office,
+            workbook=workbook,
+            modules=" ".join(i.module for i in items),
+            issued_on=items[0].issued_on,
+            due_on=items[0].due_on,
+            days_overdue=items[0].days_overdue,
+        )
+        for workbook, items in grouped.items()
+    ]
+
+
+@entry(Action.READ_RECORDS)
 def export_ledger(t: Tracker, first: date, last: date) -> list[LedgerEntry]:
     """The ledger rows entered from `first` to `last` (both days included), oldest first."""
     if last < first:
@@ -542,4 +587,5 @@ def as_csv(rows: Sequence[Any], columns: Sequence[str], audit: str = "") -> str:
 
 AUDIT_COLUMN = "audit_fingerprint"
 OVERDUE_COLUMNS = tuple(OverdueItem.__dataclass_fields__)
+OVERDUE_WORKBOOK_COLUMNS = tuple(OverdueWorkbook.__dataclass_fields__)
 LEDGER_COLUMNS = tuple(LedgerEntry.__dataclass_fields__)
