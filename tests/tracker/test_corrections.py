@@ -17,7 +17,7 @@ from tracker.issuing import issue, reprint
 from tracker.marking import mark
 from tracker.people import add_office, update_client, update_office
 from tracker.print_run import issue_batch
-from tracker.reports import overdue_workbooks, weekly_report
+from tracker.reports import client_record, overdue_workbooks, weekly_report
 from tracker.tracker import Tracker
 from tracker.validate import InputError
 from tracker.workbooks import list_workbooks, send_back_letter, show_workbook
@@ -94,6 +94,9 @@ def test_a_sent_back_module_is_printed_alone_with_its_own_code(
     with pytest.raises(TrackerError, match="was not sent back"):
         send_back_letter(tracker, result.return_id, tmp_path)
     mark(tracker, result.return_id, "send-back", "tester", {}, feedback="Try again")
+    [back] = client_record(tracker, "C-1").sent_back  # for the client's statement
+    assert (back.module_id, back.sent_back_on, back.feedback) == ("WB1", "2026-11-23", "Try again")
+    assert client_record(tracker, "C-1").office == "North"
     with pytest.raises(TrackerError, match=f"workbook print {issued.number} --module WB1"):
         issue(tracker, "C-1", "tester", module_ids=["WB1"])
     again = reprint(tracker, issued.number, "tester", out_root=tmp_path, module="wb1")
