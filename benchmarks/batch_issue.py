@@ -64,9 +64,9 @@ def main() -> None:
             data, _ = caseload(clients, 0, team="Bench")
             import_csv(t, data, preset("carefirst"), "tester")
             t.course  # noqa: B018 - the course is loaded once, as in any long-running cpo
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu()
             run = print_run.issue_batch(t, "tester", office="bench", out_root=root / "out")
-            batch = time.perf_counter() - start
+            batch, cpu = time.perf_counter() - start, _cpu() - cpu
         one_by_one = _one_at_a_time(root / "single", min(clients, 20))
         row("clients issued / not issued", f"{len(run.items)} / {len(run.skipped)}")
         row("print run", f"{run.pages} pages, {run.sheets} sheets")
@@ -77,12 +77,25 @@ def main() -> None:
         )
         row("assemble the print run (pikepdf)", f"{stages['_assemble']:.1f} s")
         row("batch issue, all told", f"{batch:.1f} s (goal {GOAL_SECONDS} s)")
+        # Other programs share the machine; CPU time does not depend on them.
+        row("CPU time, every process", f"{cpu:.1f} s (load average {os.getloadavg()[0]:.1f})")
+        row("so on 2 idle cores, about", f"{cpu / 2:.1f} s")
         estimate = one_by_one * clients
         row("the same, one `issue` at a time (measured on 20)", f"{estimate:.1f} s")
         row("ratio one-at-a-time / batch", f"{estimate / batch:.1f}x")
-        row("meets the goal", "yes" if batch <= GOAL_SECONDS else "NO")
+        row("meets the goal (wall clock / 2 idle cores)", _yes(batch) + " / " + _yes(cpu / 2))
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its finished children (the printers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _yes(seconds: float) -> str:
+    return "yes" if seconds <= GOAL_SECONDS else "NO"
 
 
 def _one_at_a_time(root: Path, clients: int) -> float:

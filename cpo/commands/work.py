@@ -19,6 +19,8 @@ from cpo.options import by_option, data_option, date_type, json_option
 
 if TYPE_CHECKING:
     from builder.course import Module
+    from tracker.marking import Pending
+    from tracker.marking_help import Prefill
     from tracker.tracker import Tracker
     from tracker.workbooks import Workbook
 
@@ -301,13 +303,17 @@ def _decoded(raw: bytes) -> str:
 @click.option("--send-back", "decision", flag_value="send-back", help="Send back with feedback.")
 @click.option("--refuse", "decision", flag_value="refuse", help="Refuse, with a reason.")
 @click.option(
-    "--tried", default="", metavar="IDS", help="Activities tried, e.g. WB1-1,WB1-2, or 'all'."
+    "--tried",
+    default="",
+    metavar="IDS",
+    help="Activities tried, e.g. WB1-1,WB1-2; 'all'; or 'answered' (as the answers file says).",
 )
 @click.option(
     "--minutes",
     "declared",
     metavar="TIME",
-    help="Time the client declared: 110 (minutes), 110m, 1h50, 1:50 or 2h.",
+    help="Time the client declared: 110 (minutes), 110m, 1h50, 1:50 or 2h "
+    "(default: the answers file's).",
 )
 @click.option("--feedback", default="", help="For the client, when sending back.")
 @click.option("--reason", default="", help="Why, when refusing (or accepting with pages missing).")
@@ -354,6 +360,7 @@ def mark(
     """
     from tracker.marking import mark as record_mark
     from tracker.marking import parse_return_id, pending
+    from tracker.marking_help import prefill
     from tracker.policy import hours, parse_minutes
 
     with open_from_cli(data) as t:
@@ -369,6 +376,10 @@ def mark(
                                 "workbook": p.workbook,
                                 "module": p.module_id,
                                 "received_at": p.received_at,
+                                "pages": p.pages.received if p.pages else 0,
+                                "page_count": p.pages.count if p.pages else None,
+                                "missing": p.pages.missing if p.pages else "",
+                                "answers_file": bool(p.pages and p.pages.answers),
                             }
                             for p in waiting
                         ]
@@ -377,24 +388,30 @@ def mark(
             for p in waiting if not as_json else []:
                 click.echo(
                     f"R{p.return_id:<6} {p.client:<14} {p.module_id:<5} "
-                    f"received {p.received_at[:10]} ({p.arrived_by})"
+                    f"received {p.received_at[:10]} ({p.arrived_by})  {_pages_text(p)}"
                 )
             if not waiting and not as_json:
                 click.echo("Nothing is waiting to be marked.")
             return
         number = parse_return_id(return_id)
         module = _module_of(t, number)
+        given = prefill(t, number)
         if decision is None:
             missing = _show_evidence(t, number)
-            decision, tried, declared, feedback, reason = _ask(module, missing)
+            decision, tried, declared, feedback, reason = _ask(module, missing, given)
             pages_missing_ok = bool(missing)
         ids = {a.id for a in module.activities}
         chosen = (
             ids
             if tried.strip().lower() == "all"
+            else set(given.tried)
+            if tried.strip().lower() == "answered"
             else {x.strip().upper() for x in tried.split(",") if x.strip()}
         )
         minutes = parse_minutes(declared, "--minutes") if declared else None
+        if minutes is None and decision == "accept" and given.declared_minutes is not None:
+            minutes = given.declared_minutes
+            click.echo(f"Time declared in the answers file: {hours(minutes)}")
         marked = record_mark(
             t,
             number,
@@ -428,6 +445,17 @@ def mark(
         )
 
 
+def _time_or_ask_again(text: str) -> str:
+    """The time as typed, if it reads as a time; click asks again if not."""
+    from tracker.policy import TimeFormatError, parse_minutes
+
+    try:
+        parse_minutes(text, "the time")
+    except TimeFormatError as err:
+        raise click.BadParameter(str(err)) from None
+    return text
+
+
 def _show_evidence(t: Tracker, number: int) -> str:
     """What came in for this return, so the marker knows what to look at; pages missing."""
     from tracker.intake.evidence import return_evidence
@@ -449,20 +477,41 @@ def _module_of(t: Tracker, number: int) -> Module:
     return t.course.module(module_of_return(t, number))
 
 
-def _ask(module: Module, missing: str) -> tuple[str, str, str | None, str, str]:
-    """Ask the marker each question in turn."""
+def _pages_text(p: Pending) -> str:
+    """A return's pages for the list: '9 of 11 pages, missing pages 4-5', 'answers file'."""
+    if p.pages is None:
+        return ""
+    if p.pages.answers and not p.pages.received:
+        return "answers file"
+    of = f" of {p.pages.count}" if p.pages.count else ""
+    gap = f", missing {p.pages.missing}" if p.pages.missing else ""
+    return f"{p.pages.received}{of} pages{gap}" if p.pages.received else "typed code"
+
+
+def _ask(module: Module, missing: str, given: Prefill) -> tuple[str, str, str | None, str, str]:
+    """Ask the marker each question in turn; a mistyped answer is asked again, not lost."""
+    from tracker.policy import hours
+
     click.echo(f"Marking {module.id}: {module.title}")
+    if given.from_answers:
+        click.echo("  From the answers file (press Enter to keep what it says):")
     tried = [
         a.id
         for a in module.activities
         if click.confirm(
-            f"  {a.id} {a.title}{' (required)' if a.required else ''}: tried?", default=True
+            f"  {a.id} {a.title}{' (required)' if a.required else ''}: tried?",
+            default=a.id in given.tried if given.from_answers else True,
         )
     ]
     decision = click.prompt("Decision", type=click.Choice(["accept", "send-back", "refuse"]))
     declared = feedback = reason = ""
     if decision == "accept":
-        declared = click.prompt("Time the client declared (e.g. 110, 1h50 or 1:50)")
+        from_file = given.declared_minutes
+        declared = click.prompt(
+            "Time the client declared (e.g. 110, 1h50 or 1:50)",
+            default=hours(from_file).replace(" ", "") if from_file is not None else None,
+            value_proc=_time_or_ask_again,
+        )
         if missing:
             reason = click.prompt(f"Why accept it with {missing} missing")
     elif decision == "send-back":
