@@ -14,7 +14,8 @@ from cpo.commands.office_work import import_, issue_batch, letter
 from cpo.commands.records import client, init, office, order
 from cpo.commands.reports import certificate, export, report, statement
 from cpo.commands.service import backup, keys, restore, staff
-from cpo.commands.work import audit, checkin, credit, hours, issue, mark, workbook
+from cpo.commands.work import audit, checkin, credit, hours, issue, mark
+from cpo.commands.workbooks import workbook
 
 
 class CpoGroup(click.Group):
