@@ -116,6 +116,11 @@ def test_a_file_without_the_columns_is_refused_whole(tracker: Tracker) -> None:
     assert refused.value.field == "headings" and "Person ID" in refused.value.reason
 
 
+def clients(t: Tracker) -> dict[str, dict[str, object]]:
+    with t.db.read() as tx:
+        return {r["reference"]: r for r in tx.all("SELECT * FROM clients")}
+
+
 CELL = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(',"\r\n\x00'),
     max_size=12,
@@ -144,10 +149,18 @@ def test_no_csv_crashes_an_import(
     text = io.StringIO()
     csv.writer(text).writerows([HEADINGS, *cells])
     data = text.getvalue().encode() + b"\n".join(junk)
+    before = clients(tracker)
     try:
         first = import_csv(tracker, data, CAREFIRST, "tester", office="north")
     except MappingError:
+        assert clients(tracker) == before  # refused whole: nothing changed
         return
+    # Only the rows reported added or updated changed anything.
+    touched = {r.reference for r in first.rows if r.outcome in (Outcome.ADDED, Outcome.UPDATED)}
+    after = clients(tracker)
+    assert {k: v for k, v in after.items() if k not in touched} == {
+        k: v for k, v in before.items() if k not in touched
+    }
     again = import_csv(tracker, data, CAREFIRST, "tester", office="north")
     assert again.count(Outcome.ADDED) == 0
     assert [r.line for r in again.refused] == [r.line for r in first.refused]
