@@ -57,6 +57,7 @@ bench: $(STAMP)
 	@# Issue 19's table: each row against its goal, with the alternative beside it.
 	$(BIN)/python -m benchmarks.speed
 	$(BIN)/python -m benchmarks.evidence
+	$(BIN)/python -m benchmarks.batch_issue
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

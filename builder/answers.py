@@ -429,3 +429,8 @@ class _Checker:
             return datetime.fromisoformat(text)
         except ValueError:
             raise self.fail(where, f"is not a date and time: {text!r}") from None
+
+
+def read_module(value: Any, source: str) -> ModuleAnswers:
+    """One module's part of an answers file (as intake keeps it), checked; AnswersError if not."""
+    return _Checker(source).module(value, "module")

@@ -10,10 +10,12 @@ from builder.errors import CpoError
 from cpo.commands.build import build
 from cpo.commands.content import content
 from cpo.commands.intake import evidence, intake
+from cpo.commands.office_work import import_, issue_batch, letter
 from cpo.commands.records import client, init, office, order
 from cpo.commands.reports import certificate, export, report, statement
 from cpo.commands.service import backup, keys, restore, staff
-from cpo.commands.work import audit, checkin, credit, hours, issue, mark, workbook
+from cpo.commands.work import audit, checkin, credit, hours, issue, mark
+from cpo.commands.workbooks import workbook
 
 
 class CpoGroup(click.Group):
@@ -70,8 +72,11 @@ for command in (
     office,
     client,
     order,
+    import_,
     issue,
+    issue_batch,
     workbook,
+    letter,
     checkin,
     intake,
     mark,

@@ -8,21 +8,24 @@ export CPO_DATA=output/tracker CPO_USER=admin
 # Passwords and the passphrase come from the environment here; people type them.
 export CPO_ADMIN_PASSWORD="demo admin password" CPO_NEW_PASSWORD="demo staff password"
 export CPO_PASSPHRASE="demo backup passphrase"
-rm -rf "$CPO_DATA" output/issues output/tracker-restored output/demo-backup.tar
+rm -rf "$CPO_DATA" output/issues output/letters output/tracker-restored output/demo-backup.tar
 
 cpo() { "$BIN/cpo" "$@"; }
 echo "== Set up the tracker: two offices, a case worker and a facilitator (as the admin)"
 cpo init
 cpo office add demo-office --name "Demo office"
 cpo office add leeds --name "Leeds"
+cpo office set demo-office --return-address "Learning Team, PO Box 12, Glasgow, G1 1AA"
 cpo staff add ana --role caseworker --office demo-office
 cpo staff add fay --role facilitator --office demo-office
 cpo staff add lee --role caseworker --office leeds
 cpo staff list
 export CPO_USER=ana
 echo "== Ana (case worker) adds a client with a 100-hour Scottish order"
-cpo client add DEMO-001 --name "Sam Taylor" --office demo-office \
-    --case-worker "Ana Lopez" --contact "0141 496 0000"
+cpo client add DEMO-001 --name "Sam Tailor" --office demo-office \
+    --case-worker "Ana Lopez" --contact "0141 496 0000" --address "12 High Street, Glasgow, G2 1AB"
+echo "== The name was typed wrong: correct it (the audit log keeps what it was)"
+cpo client set DEMO-001 --name "Sam Taylor"
 made=$("$BIN/python" -c "import datetime as d; print(d.date.today() - d.timedelta(days=21))")
 deadline=$("$BIN/python" -c "import datetime as d; print(d.date.today() + d.timedelta(days=160))")
 cpo order add DEMO-001 --jurisdiction scotland --hours 100 --made "$made" --deadline "$deadline"
@@ -53,6 +56,12 @@ echo "== Mark them: two accepted, one sent back"
 cpo mark R1 --accept --tried all --minutes 1h50
 cpo mark R2 --accept --tried all --minutes 2h30
 cpo mark R3 --send-back --tried WB3-1,WB3-2 --feedback "Good start. Please try the plan in activity 5."
+echo "== The send-back letter (in output/letters/) names what to try again and the module's code"
+pdftotext -layout output/letters/*-WB3-sent-back-R3.pdf - | sed -n '1,40p' | grep -v '^\s*$' | head -20
+echo "== Print WB3 again with its own code, without revoking the rest of the workbook"
+number=$("$BIN/python" -c "import json; print(json.load(open('output/demo-issue.json'))['workbook'])")
+CPO_USER=ana "$BIN/cpo" workbook print "$number" --module WB3
+CPO_USER=ana "$BIN/cpo" workbook list DEMO-001
 
 echo "== Take in an envelope: module 4's pages scanned out of order, one upside down,"
 echo "   with a page that is not ours"
@@ -136,6 +145,24 @@ fingerprint=$("$BIN/python" -c "import csv; print(next(csv.DictReader(open('outp
 echo "Fingerprint on output/demo-weekly.csv and output/demo-weekly.pdf: $fingerprint"
 cpo client add DEMO-004 --name "Wáng 王小明" --office demo-office --case-worker "Ana Lopez"
 cpo audit verify --since "$fingerprint"
+
+echo "== Import a caseload export (CareFirst's columns; two bad rows are named, the rest go in)"
+export CPO_USER=admin
+cpo office add demo-north --name "Demo North"
+"$BIN/python" - <<'PY'
+from tests.tracker.caseload import caseload
+data, _ = caseload(24, 2, team="Demo North")
+open("output/demo-caseload.csv", "wb").write(data)
+print("Wrote output/demo-caseload.csv: 24 rows, 2 of them bad")
+PY
+cpo import output/demo-caseload.csv --preset carefirst --dry-run | tail -4 || true
+cpo import output/demo-caseload.csv --preset carefirst | tail -4 || true
+cpo import output/demo-caseload.csv --preset carefirst | tail -1 || true  # again: nothing changes
+echo "== One print run for the office: each letter and workbook on a right-hand page"
+cpo issue-batch --office demo-north --each 2 | tail -4
+run=$(ls output/issues/print-run-demo-north-*.pdf | head -1)
+pdfinfo "$run" | grep Pages
+pdftotext -f 1 -l 1 -layout "$run" - | head -8
 
 echo "== Back up (records, keys sealed with a passphrase, evidence) and restore elsewhere"
 CPO_USER=admin "$BIN/cpo" backup output/demo-backup.tar

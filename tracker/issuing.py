@@ -27,9 +27,17 @@ from tracker.accounts import Action
 from tracker.codes import ALPHABET, Token, show_code
 from tracker.errors import NotFound, NotPrinted, TrackerError
 from tracker.ete import check_eligible, region_for
-from tracker.ledger import ACCEPTED, CREDITED, NOT_ISSUED, REFUSED, REVERSED, statement
+from tracker.ledger import (
+    ACCEPTED,
+    CREDITED,
+    NOT_ISSUED,
+    REFUSED,
+    REVERSED,
+    SENT_BACK,
+    statement,
+)
 from tracker.orders import Order, find_order, load_order, policy_of
-from tracker.people import Client, get_client
+from tracker.people import Client, get_client, get_office
 from tracker.policy import hours
 from tracker.store import Transaction
 from tracker.tracker import Tracker
@@ -57,6 +65,23 @@ class Issued:
     modules: tuple[IssuedModule, ...]
     folder: Path
     files: tuple[Path, ...]
+    contact: str = ""  # as printed: the case worker and their number
+
+    def as_job(self) -> dict[str, object]:
+        """The workbook as a line of `cpo build batch` jobs, with what was issued beside it."""
+        return {
+            "workbook": self.number,
+            "reference": self.client,
+            "contact": self.contact,
+            "profile": self.profile,
+            "modules": [{"module": m.module_id, "code": m.code} for m in self.modules],
+            "checkins": [{"payload": m.payload, "code": m.code} for m in self.modules],
+            "client": self.client,
+            "order": self.order,
+            "issued_on": self.issued_on,
+            "due_on": self.due_on,
+            "files": [str(f) for f in self.files],
+        }
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,8 @@ class PrintJob:
     due: date
     modules: tuple[IssuedModule, ...]
     html: bool
+    return_address: tuple[str, ...] = ()  # the office's
+    folder_name: str = ""  # default: the workbook's number
 
 
 # Writes a job's files into a folder; a seam so tests that never read a PDF need not render one.
@@ -99,7 +126,9 @@ def issue(
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     client, order, course, number, today, due, issued = recorded
-    job = PrintJob(course, client, number, profile, today, due, issued, html)
+    job = PrintJob(
+        course, client, number, profile, today, due, issued, html, _return_address(t, client)
+    )
     folder, files = print_files(job, scratch, out_root)
     return Issued(
         number,
@@ -111,6 +140,7 @@ def issue(
         issued,
         folder,
         files,
+        contact_of(client),
     )
 
 
@@ -122,6 +152,7 @@ def _record(
     module_ids: list[str] | None,
     profile: str,
     due_on: date | None,
+    limit: int | None = None,
 ) -> tuple[Client, Order, Course, str, date, date, tuple[IssuedModule, ...]]:
     """Choose the modules, mint their tokens and record the workbook, in one short transaction."""
     with t.db.write() as tx:
@@ -129,7 +160,7 @@ def _record(
         order = find_order(tx, order_reference or client.reference)
         if order.client_id != client.id:
             raise TrackerError(f"order {order.reference} is not {client.reference}'s")
-        modules = _choose(t, tx, order.id, module_ids)
+        modules = _choose(t, tx, order.id, module_ids, limit)
         course = regional_course(t.course, region_for(order, client))
         today = t.today()
         due = due_on or min(
@@ -191,10 +222,20 @@ def _record(
 
 @entry(Action.ISSUE, Subject.WORKBOOK, "number")
 def reprint(
-    t: Tracker, number: str, actor: str, html: bool = False, out_root: Path = Path("output/issues")
+    t: Tracker,
+    number: str,
+    actor: str,
+    html: bool = False,
+    out_root: Path = Path("output/issues"),
+    module: str | None = None,
 ) -> Issued:
-    """Print a recorded workbook again from the records (its files were lost or never written)."""
+    """Print a recorded workbook again from the records, with the same codes.
+
+    With `module`, print only that module (one sent back, or lost) into
+    out_root/NUMBER-MODULE: the rest of the workbook is left as it is.
+    """
     number = check_text(number, "the workbook number", 40).strip().upper()
+    module = check_text(module, "the module", 20).upper() if module is not None else None
     with t.db.write() as tx:  # short: reads what to print and audits that it was printed
         row = tx.one("SELECT * FROM workbooks WHERE number = ?", (number,))
         if row is None:
@@ -213,7 +254,17 @@ def reprint(
                 f"and the course is now {course.version}: revoke it and issue a new one"
             )
         tokens = tx.all("SELECT * FROM tokens WHERE workbook_id = ? ORDER BY id", (row["id"],))
-        t.audit(tx, actor, "workbook.print", number, html=html)
+        if module is not None:
+            held = [k["module_id"] for k in tokens]
+            tokens = [k for k in tokens if k["module_id"] == module]
+            if not tokens:
+                raise NotFound(
+                    f"workbook {number} has no module {module} (it has {', '.join(held)})"
+                )
+        return_address = get_office(tx, client.office).return_address
+        t.audit(
+            tx, actor, "workbook.print", number, html=html, **({"module": module} if module else {})
+        )
     modules = tuple(
         IssuedModule(
             k["module_id"],
@@ -224,7 +275,10 @@ def reprint(
         for k in tokens
     )
     issued_on, due = date.fromisoformat(row["issued_on"]), date.fromisoformat(row["due_on"])
-    job = PrintJob(course, client, number, row["profile"], issued_on, due, modules, html)
+    name = f"{number}-{module}" if module else ""
+    job = PrintJob(
+        course, client, number, row["profile"], issued_on, due, modules, html, return_address, name
+    )
     folder, files = print_files(job, _scratch_folder(out_root), out_root)
     return Issued(
         number,
@@ -236,6 +290,7 @@ def reprint(
         modules,
         folder,
         files,
+        contact_of(client),
     )
 
 
@@ -250,7 +305,7 @@ def _scratch_folder(out_root: Path) -> Path:
 
 def print_files(job: PrintJob, scratch: Path, out_root: Path) -> tuple[Path, tuple[Path, ...]]:
     """Print a job into `scratch`, then move it into place whole as out_root/NUMBER."""
-    folder = out_root / job.number
+    folder = out_root / (job.folder_name or job.number)
     try:
         names = RENDERER(job, scratch)
         _move_into_place(scratch, folder)
@@ -274,6 +329,16 @@ def _move_into_place(scratch: Path, folder: Path) -> None:
     except OSError as err:
         raise TrackerError(f"cannot write {folder}: {err.strerror}") from None
     shutil.rmtree(old, ignore_errors=True)
+
+
+def contact_of(client: Client) -> str:
+    """Who the client calls, as printed: the case worker and their number."""
+    return ", ".join(x for x in (client.case_worker, client.case_worker_contact) if x)
+
+
+def _return_address(t: Tracker, client: Client) -> tuple[str, ...]:
+    with t.db.read() as tx:
+        return get_office(tx, client.office).return_address
 
 
 def _client_reference(tx: Transaction, client_id: int) -> str:
@@ -300,8 +365,10 @@ def revoke(t: Tracker, number: str, reason: str, actor: str) -> None:
         t.audit(tx, actor, "workbook.revoke", number.upper(), reason=reason.strip())
 
 
-def _choose(t: Tracker, tx: Transaction, order_id: int, wanted: list[str] | None) -> list[str]:
-    """The modules to issue: those asked for, or the next that fit what is left of the cap."""
+def _choose(
+    t: Tracker, tx: Transaction, order_id: int, wanted: list[str] | None, limit: int | None = None
+) -> list[str]:
+    """The modules to issue: those asked for, or the next (up to `limit`) that fit the cap."""
     course = t.course
     order = load_order(tx, order_id)
     policy = policy_of(tx, order)
@@ -316,6 +383,12 @@ def _choose(t: Tracker, tx: Transaction, order_id: int, wanted: list[str] | None
             line = states[module_id]
             if line.state in (CREDITED, ACCEPTED):
                 raise TrackerError(f"{module_id} is already done on this order ({line.state})")
+            if line.state == SENT_BACK:
+                holder = _holder(tx, order_id, module_id)
+                raise TrackerError(
+                    f"{module_id} was sent back: print it again with its own code "
+                    f"(`cpo workbook print {holder} --module {module_id}`)"
+                )
             if line.state not in (NOT_ISSUED, REFUSED, REVERSED):
                 raise TrackerError(
                     f"{module_id} is already out ({line.state}): revoke its workbook first"
@@ -337,12 +410,27 @@ def _choose(t: Tracker, tx: Transaction, order_id: int, wanted: list[str] | None
             )
         )
         raise TrackerError(f"nothing to issue: {why}")
-    chosen, total = [], 0
+    chosen: list[str] = []
+    total = 0
     for module in free:
+        if limit is not None and len(chosen) >= limit:
+            break
         if total + module.minutes <= room:
             chosen.append(module.id)
             total += module.minutes
     return chosen or [free[0].id]  # less than a module left: one, credited in part
+
+
+def _holder(tx: Transaction, order_id: int, module_id: str) -> str:
+    """The newest live workbook holding a module on an order."""
+    return str(
+        tx.scalar(
+            "SELECT w.number FROM workbooks w JOIN tokens k ON k.workbook_id = w.id "
+            "WHERE w.order_id = ? AND k.module_id = ? AND w.revoked_at IS NULL "
+            "ORDER BY w.id DESC",
+            (order_id, module_id),
+        )
+    )
 
 
 def _new_number(tx: Transaction) -> str:
@@ -368,8 +456,15 @@ def render_files(job: PrintJob, folder: Path) -> tuple[str, ...]:
     from builder.pdf.letter import Letter, render_letter
 
     client, modules = job.client, job.modules
-    contact = ", ".join(x for x in (client.case_worker, client.case_worker_contact) if x)
-    personal = Personal(client.reference, job.number, name=client.name, contact=contact)
+    contact = contact_of(client)
+    personal = Personal(
+        client.reference,
+        job.number,
+        name=client.name,
+        contact=contact,
+        address=client.address,
+        return_address=job.return_address,
+    )
     ids = [m.module_id for m in modules]
     checkins = [CheckIn(m.payload, m.code) for m in modules]
     course, profile = job.course, job.profile

@@ -14,6 +14,7 @@ from tracker.accounts import Action
 from tracker.errors import NotFound, TrackerError
 from tracker.ete import check_credit
 from tracker.ledger import ACCEPTED, add_credit, module_states
+from tracker.marking_help import Pages, check_tried, pages_of
 from tracker.orders import credited_minutes, find_order, load_order, module_credit, policy_of
 from tracker.policy import credit_for, hours
 from tracker.store import Row, Transaction
@@ -34,6 +35,7 @@ class Pending:
     module_id: str
     received_at: str
     arrived_by: str
+    pages: Pages | None = None  # pages received, of how many, and the gaps
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,19 @@ def pending(t: Tracker) -> list[Pending]:
             "JOIN offices f ON f.id = c.office_id "
             "LEFT JOIN marks m ON m.return_id = r.id WHERE m.id IS NULL ORDER BY r.id"
         )
+        rows = [r for r in rows if keeps(t, r["code"])]
+        pages = pages_of(tx, [r["id"] for r in rows])
     return [
         Pending(
-            r["id"], r["reference"], r["number"], r["module_id"], r["received_at"], r["arrived_by"]
+            r["id"],
+            r["reference"],
+            r["number"],
+            r["module_id"],
+            r["received_at"],
+            r["arrived_by"],
+            pages[r["id"]],
         )
         for r in rows
-        if keeps(t, r["code"])
     ]
 
 
@@ -147,6 +156,8 @@ def mark(
                 f"{module.id} has no activity {unknown[0]} (it has {', '.join(sorted(known))})"
             )
         _check_decision(decision, declared_minutes, feedback, reason)
+        if decision == "accept":
+            check_tried(tx, return_id, dict(attempted))
         order = load_order(tx, row["order_id"])
         credited, note, credit_id = 0, "", None
         if decision == "accept":

@@ -402,6 +402,18 @@ CREATE TABLE evidence_images (
 )
 """
 
+# Issue 17: letters that can be posted. A client's postal address and an office's return
+# address (lines joined by a new line; empty when not known), and how many modules a batch
+# issue gives each of an office's clients. Neither decides hours: the audit entries that
+# change them record the new values, and the journal (migration 3) already covers a
+# client's office.
+POSTAL = """
+ALTER TABLE clients ADD COLUMN address TEXT NOT NULL DEFAULT '';
+ALTER TABLE offices ADD COLUMN return_address TEXT NOT NULL DEFAULT '';
+ALTER TABLE offices ADD COLUMN batch_modules INTEGER NOT NULL DEFAULT 3
+    CHECK (batch_modules BETWEEN 1 AND 30)
+"""
+
 # Numbers need not be contiguous: each migration not yet applied is applied, in order.
 MIGRATIONS: dict[int, Migration] = {
     1: INITIAL,
@@ -410,4 +422,5 @@ MIGRATIONS: dict[int, Migration] = {
     4: ETE,
     5: AGREEMENTS_COVERED,
     6: SERVICE,
+    7: POSTAL,
 }

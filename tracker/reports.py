@@ -129,6 +129,22 @@ class OverdueItem:
 
 
 @dataclass(frozen=True)
+class OverdueWorkbook:
+    """A workbook with modules not back by its due date: one line to follow up, not one a module."""
+
+    case_worker: str
+    case_worker_contact: str
+    client: str
+    order: str
+    office: str
+    workbook: str
+    modules: str  # the overdue modules, space-separated: "WB1 WB2 WB3"
+    issued_on: str
+    due_on: str
+    days_overdue: int
+
+
+@dataclass(frozen=True)
 class LedgerEntry:
     """One ledger row with the order it belongs to, for reconciling with a case system."""
 
@@ -156,6 +172,16 @@ class Completed:
 
 
 @dataclass(frozen=True)
+class SentBack:
+    """A module sent back to the client to try again, and still waiting for them."""
+
+    module_id: str
+    title: str
+    sent_back_on: str  # the day it was marked
+    feedback: str
+
+
+@dataclass(frozen=True)
 class ClientRecord:
     """What a client completed: for the statement and certificate they keep."""
 
@@ -165,6 +191,8 @@ class ClientRecord:
     today: date
     completed: tuple[Completed, ...]
     audit: str = ""  # the audit chain's fingerprint when the record was read
+    sent_back: tuple[SentBack, ...] = ()  # modules to try again, for the statement
+    office: str = ""  # the office's name, for the certificate
 
     @property
     def minutes(self) -> int:
@@ -241,7 +269,7 @@ def _week_to_report(week: date | None, today: date) -> date:
 
 def _sql_line(
     f: OrderFigures,
-    activity: dict[int, str],
+    activity: dict[int, tuple[str, str]],
     overdue: dict[str, int],
     order: dict[str, int],
     end: str,
@@ -253,7 +281,7 @@ def _sql_line(
     refused = sorted(f.refused, key=lambda r: order[r[0]])
     states = list(counts.elements())
     statement = _Figures(f.order)
-    flags = _flags(statement, states, left, activity.get(f.order.id), today, thresholds)
+    flags = _flags(statement, states, left, _since(activity, f.order.id), today, thresholds)
     return ReportLine(
         case_worker=f.case_worker,
         client=f.order.client_reference,
@@ -275,7 +303,7 @@ def _sql_line(
         refused=counts[REFUSED],
         refused_reasons="; ".join(f"{module}: {why}" for module, why in refused),
         overdue=overdue.get(f.order.reference, 0),
-        last_returned=activity.get(f.order.id, ""),
+        last_returned=activity.get(f.order.id, ("", ""))[0],
         flags="; ".join(flags),
     )
 
@@ -297,8 +325,14 @@ def _people(tx: Transaction, office: str | None) -> dict[str, tuple[str, str]]:
     return {r["reference"]: (r["case_worker"], r["code"]) for r in rows}
 
 
-def _activity(tx: Transaction, office: str | None) -> dict[int, str]:
-    """Each order's latest day something came back (or, if nothing has, its first issue)."""
+def _since(activity: dict[int, tuple[str, str]], order_id: int) -> str | None:
+    """The day an order was last active: something came back, or else it was first issued."""
+    returned, issued = activity.get(order_id, ("", ""))
+    return returned or issued or None
+
+
+def _activity(tx: Transaction, office: str | None) -> dict[int, tuple[str, str]]:
+    """Each order's latest day something came back ("" if nothing has) and its first issue."""
     rows = tx.all(
         "SELECT w.order_id, MAX(r.received_at) AS returned, MIN(w.issued_on) AS issued "
         "FROM workbooks w JOIN tokens k ON k.workbook_id = w.id "
@@ -308,7 +342,7 @@ def _activity(tx: Transaction, office: str | None) -> dict[int, str]:
         + "GROUP BY w.order_id",
         (office,) if office else (),
     )
-    return {r["order_id"]: (r["returned"] or r["issued"])[:10] for r in rows}
+    return {r["order_id"]: ((r["returned"] or "")[:10], r["issued"][:10]) for r in rows}
 
 
 def _overdue_counts(items: Iterable[OverdueItem]) -> dict[str, int]:
@@ -339,7 +373,7 @@ def _week_of(day: str) -> date:
 def _line(
     s: Statement,
     people: dict[str, tuple[str, str]],
-    activity: dict[int, str],
+    activity: dict[int, tuple[str, str]],
     overdue: dict[str, int],
     start: date,
     end: str,
@@ -358,7 +392,7 @@ def _line(
     left = max(0, s.cap - to_date)
     case_worker, office = people[s.order.client_reference]
     refused = [f"{m.module_id}: {m.note}" for m in s.modules if m.state == REFUSED]
-    flags = _flags(s, states, left, activity.get(s.order.id), today, thresholds)
+    flags = _flags(s, states, left, _since(activity, s.order.id), today, thresholds)
     return ReportLine(
         case_worker=case_worker,
         client=s.order.client_reference,
@@ -380,7 +414,7 @@ def _line(
         refused=counts[REFUSED],
         refused_reasons="; ".join(refused),
         overdue=overdue.get(s.order.reference, 0),
-        last_returned=activity.get(s.order.id, ""),
+        last_returned=activity.get(s.order.id, ("", ""))[0],
         flags="; ".join(flags),
     )
 
@@ -464,6 +498,29 @@ def _overdue(tx: Transaction, today: date, office: str | None) -> list[OverdueIt
 
 
 @entry(Action.READ_RECORDS)
+def overdue_workbooks(t: Tracker, office: str | None = None) -> list[OverdueWorkbook]:
+    """The overdue modules (see `overdue_items`) grouped by workbook, by case worker."""
+    grouped: dict[str, list[OverdueItem]] = {}
+    for item in overdue_items(t, office):
+        grouped.setdefault(item.workbook, []).append(item)
+    return [
+        OverdueWorkbook(
+            case_worker=items[0].case_worker,
+            case_worker_contact=items[0].case_worker_contact,
+            client=items[0].client,
+            order=items[0].order,
+            office=items[0].office,
+            workbook=workbook,
+            modules=" ".join(i.module for i in items),
+            issued_on=items[0].issued_on,
+            due_on=items[0].due_on,
+            days_overdue=items[0].days_overdue,
+        )
+        for workbook, items in grouped.items()
+    ]
+
+
+@entry(Action.READ_RECORDS)
 def export_ledger(t: Tracker, first: date, last: date) -> list[LedgerEntry]:
     """The ledger rows entered from `first` to `last` (both days included), oldest first."""
     if last < first:
@@ -504,6 +561,8 @@ def client_record(t: Tracker, reference: str) -> ClientRecord:
         if not ids:
             raise NotFound(f"{client.reference} has no order yet: add one with `cpo order add`")
         statements = [statement(t, tx, load_order(tx, r["id"])) for r in ids]
+        office = get_office(tx, client.office).name
+        sent_back = _sent_back(t, tx, statements)
     completed = []
     for s in statements:
         for m in s.modules:
@@ -516,8 +575,34 @@ def client_record(t: Tracker, reference: str) -> ClientRecord:
             )
     completed.sort(key=lambda c: (c.credited_on, c.module_id))
     return ClientRecord(
-        client.reference, client.name, t.course.title, t.today(), tuple(completed), audit
+        client.reference,
+        client.name,
+        t.course.title,
+        t.today(),
+        tuple(completed),
+        audit,
+        sent_back,
+        office,
     )
+
+
+def _sent_back(t: Tracker, tx: Transaction, statements: list[Statement]) -> tuple[SentBack, ...]:
+    """The modules whose latest return was sent back, with the day and the marker's words."""
+    out = []
+    for s in statements:
+        for m in s.modules:
+            if m.state != SENT_BACK:
+                continue
+            row = tx.one(
+                "SELECT m.marked_at, m.feedback FROM marks m JOIN returns r ON r.id = m.return_id"
+                " JOIN tokens k ON k.id = r.token_id JOIN workbooks w ON w.id = k.workbook_id"
+                " WHERE w.order_id = ? AND k.module_id = ? AND m.decision = 'send-back'"
+                " ORDER BY m.id DESC",
+                (s.order.id, m.module_id),
+            )
+            if row is not None:
+                out.append(SentBack(m.module_id, m.title, row["marked_at"][:10], row["feedback"]))
+    return tuple(out)
 
 
 def audit_fingerprint(t: Tracker) -> str:
@@ -543,4 +628,5 @@ def as_csv(rows: Sequence[Any], columns: Sequence[str], audit: str = "") -> str:
 
 AUDIT_COLUMN = "audit_fingerprint"
 OVERDUE_COLUMNS = tuple(OverdueItem.__dataclass_fields__)
+OVERDUE_WORKBOOK_COLUMNS = tuple(OverdueWorkbook.__dataclass_fields__)
 LEDGER_COLUMNS = tuple(LedgerEntry.__dataclass_fields__)

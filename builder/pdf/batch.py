@@ -63,6 +63,8 @@ def render_batch(course: Course, jobs: Sequence[Job], workers: int = 0) -> Itera
 
 
 JOB_KEYS = {"workbook", "reference", "contact", "profile", "modules", "checkins"}
+# What `cpo issue --json` says beside a job: read past, so its output feeds a batch directly.
+ISSUED_KEYS = {"client", "order", "issued_on", "due_on", "files"}
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 
 
@@ -95,7 +97,7 @@ def read_jobs(path: Path, out_dir: Path) -> tuple[list[Job], list[Problem]]:
 def _job(data: object, out_dir: Path) -> Job:
     if not isinstance(data, dict):
         raise BuildError('a job is a JSON object: {"workbook": ..., "modules": [...], ...}')
-    unknown = sorted(set(data) - JOB_KEYS)
+    unknown = sorted(set(data) - JOB_KEYS - ISSUED_KEYS)
     if unknown:
         raise BuildError(f"unknown key {unknown[0]!r} (a job has {', '.join(sorted(JOB_KEYS))})")
     workbook = str(data["workbook"])
@@ -105,7 +107,7 @@ def _job(data: object, out_dir: Path) -> Job:
         )
     checkins = tuple(CheckIn(str(c["payload"]), str(c["code"])) for c in data["checkins"])
     return Job(
-        module_ids=tuple(str(m) for m in data["modules"]),
+        module_ids=tuple(str(m["module"] if isinstance(m, dict) else m) for m in data["modules"]),
         profile=str(data.get("profile", "standard")),
         personal=Personal(str(data["reference"]), workbook, contact=str(data.get("contact", ""))),
         checkins=checkins,

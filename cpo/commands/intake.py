@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,19 @@ if TYPE_CHECKING:
 @click.option(
     "--number",
     type=click.IntRange(1, 999),
-    help="With --code: the page number printed at the foot of the page.",
+    help="With --code or --workbook: the page number printed at the foot of the page.",
+)
+@click.option(
+    "--workbook",
+    metavar="NUMBER",
+    help="Place an unreadable page by its footer: --workbook W4F3B --module WB3 --number 2 P17.",
+)
+@click.option("--module", metavar="MODULE", help="With --workbook: the module in the footer.")
+@click.option(
+    "--undo",
+    "undo_reason",
+    metavar="REASON",
+    help="Take a page placed by hand out of its return again: --undo 'a blank back' P17.",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would happen; change nothing.")
 @click.option(
@@ -48,6 +61,9 @@ def intake(
     files: tuple[str, ...],
     code: str | None,
     number: int | None,
+    workbook: str | None,
+    module: str | None,
+    undo_reason: str | None,
     dry_run: bool,
     workers: int | None,
     data: Path | None,
@@ -66,8 +82,13 @@ def intake(
     Example:
         cpo intake scans/monday.pdf photos/*.jpg answers.json
         cpo intake --code 7QX2-M9K4-PZ3T P17 --number 3
+        cpo intake --workbook WT4F3B --module WB3 --number 2 P17
+        cpo intake --undo "It was the blank back of page 1" P17
     """
     who = need_actor(actor)
+    if workbook is not None or module is not None or undo_reason is not None:
+        _correct_page(data, files, code, workbook, module, number, undo_reason, who)
+        return
     if code is not None:
         if len(files) != 1:
             raise click.UsageError("with --code, give one page, as listed: e.g. P17")
@@ -162,6 +183,8 @@ def _report(t: Tracker, outcomes: list[FileOutcome], dry_run: bool) -> None:
 
 
 def _row(page: Sorted, dry_run: bool, fresh: set[int]) -> str:
+    from tracker.intake.records import BLANK
+
     of = f"{page.page_number or '?'}/{page.page_count or '?'}" if page.module else ""
     detail = page.reason
     if page.klass == "ours":
@@ -171,7 +194,7 @@ def _row(page: Sorted, dry_run: bool, fresh: set[int]) -> str:
             detail = f"{'new return' if page.new_return else 'return'} R{page.return_id}"
             if page.reason:  # a page placed with a note: its number unknown
                 detail += f"; {page.reason}"
-    elif page.klass == "unreadable" and page.page_id:
+    elif page.klass == "unreadable" and page.page_id and page.reason != BLANK:
         detail += f"; type its code: cpo intake --code CODE P{page.page_id}"
     who = f"{page.client:<12} {page.module:<7} {of:<6}"
     return f"{page.position:<5} {page.klass:<11} {who} {detail}"
@@ -199,6 +222,38 @@ def _ready(t: Tracker, outcomes: list[FileOutcome], dry_run: bool) -> None:
         gap = f"; missing {evidence.missing_text}" if evidence.missing_text else ""
         answers = "; answers file" if evidence.answers else ""
         click.echo(f"  R{return_id}: {have}{gap}{answers}")
+
+
+def _correct_page(
+    data: Path | None,
+    files: tuple[str, ...],
+    code: str | None,
+    workbook: str | None,
+    module: str | None,
+    number: int | None,
+    undo_reason: str | None,
+    actor: str,
+) -> None:
+    """Place a page by its footer, or take a page placed by hand out again."""
+    from tracker.intake.corrections import place_by_footer, unplace
+
+    if len(files) != 1 or code is not None:
+        raise click.UsageError("give one page, as listed (e.g. P17), and no --code")
+    with open_from_cli(data) as t:
+        if undo_reason is not None:
+            if workbook or module or number:
+                raise click.UsageError("--undo goes alone with the page")
+            left = unplace(t, files[0], undo_reason, actor)
+            kept = f"R{left} keeps its other pages" if left else "its return held nothing else"
+            click.echo(f"{files[0].upper()} is unreadable again ({kept})")
+            return
+        if not (workbook and module and number):
+            raise click.UsageError("--workbook needs --module and --number, as the footer says")
+        placed = place_by_footer(t, files[0], workbook, module, number, actor)
+    click.echo(
+        f"P{placed.page_id}: page {number} of {placed.module} for {placed.client} "
+        f"(workbook {placed.workbook}), in return R{placed.return_id}"
+    )
 
 
 def _code_page(
@@ -230,7 +285,7 @@ def evidence() -> None:
 
 
 @evidence.command("show")
-@click.argument("return_id", metavar="RETURN")
+@click.argument("return_id", metavar="RETURN|PAGE")
 @click.option(
     "--save",
     type=click.Path(path_type=Path, file_okay=False),
@@ -241,12 +296,19 @@ def evidence() -> None:
 def evidence_show(return_id: str, save: Path | None, data: Path | None, as_json: bool) -> None:
     """List a return's page images (kept in the records) and print its answers, if any.
 
+    A page (P196, as intake listed it) shows that page, whatever it was sorted as.
+
     \b
     Example:
         cpo evidence show R17 --save pages/
+        cpo evidence show P196
     """
     from tracker.intake.evidence import return_evidence
     from tracker.marking import parse_return_id
+
+    if return_id.strip().upper().startswith("P"):
+        _show_page(data, return_id, save, as_json)
+        return
 
     with open_from_cli(data) as t:
         kept = return_evidence(t, parse_return_id(return_id))
@@ -280,6 +342,33 @@ def evidence_show(return_id: str, save: Path | None, data: Path | None, as_json:
         _print_answers(json.loads(kept.answers))
     elif kept.answers_deleted_at:
         click.echo(f"Answers deleted {kept.answers_deleted_at[:10]} (retention)")
+
+
+def _show_page(data: Path | None, page_ref: str, save: Path | None, as_json: bool) -> None:
+    from tracker.intake.corrections import page_evidence
+    from tracker.keys import write_private
+
+    with open_from_cli(data) as t:
+        page = page_evidence(t, page_ref)
+    if save is not None and page.image:
+        write_private(save / f"P{page.page_id}.jpg", page.image)
+    if as_json:
+        shown = {k: v for k, v in asdict(page).items() if k != "image"}
+        click.echo(json.dumps(shown | {"image_bytes": len(page.image) if page.image else None}))
+        return
+    where = f"{page.file_name} p{page.position}"
+    which = (
+        f"page {page.page_number or '?'} of {page.page_count or '?'} of {page.module} "
+        f"(workbook {page.workbook}), in R{page.return_id}"
+        if page.return_id
+        else page.reason
+    )
+    image = (
+        f"deleted {page.deleted_at[:10]}"
+        if page.deleted_at
+        else _image_text(page.image, page.page_id)
+    )
+    click.echo(f"P{page.page_id} ({page.klass}) {where}: {which}; {image}")
 
 
 def _image_text(image: bytes | None, page_id: int) -> str:

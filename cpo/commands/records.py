@@ -18,6 +18,11 @@ from cpo.options import (
     json_option,
 )
 
+address_option = click.option(
+    "--address",
+    help='Postal address for the letter\'s window, lines split by commas: "1 High St, Ayr".',
+)
+
 region_choice = click.option(
     "--region",
     type=click.Choice(REGION_NAMES),
@@ -118,6 +123,47 @@ def office_add(
     click.echo(f"Added office {added.code} ({added.name})")
 
 
+@office.command("set")
+@click.argument("code")
+@click.option("--name", help="The office's name.")
+@click.option(
+    "--return-address",
+    help='Where post comes back to, lines split by commas: "PO Box 12, Ayr, KA7 1AA".',
+)
+@click.option(
+    "--batch", "batch_modules", type=int, help="Modules `cpo issue batch` gives each client."
+)
+@data_option
+@by_option
+def office_set(
+    code: str,
+    name: str | None,
+    return_address: str | None,
+    batch_modules: int | None,
+    data: Path | None,
+    actor: str,
+) -> None:
+    """Change an office's name, return address, or how many modules a batch issues.
+
+    \b
+    Example:
+        cpo office set north --return-address "Learning Team, PO Box 12, Ayr, KA7 1AA"
+        cpo office set north --batch 2
+    """
+    from tracker.people import address_lines, update_office
+
+    with open_from_cli(data) as t:
+        changed = update_office(
+            t,
+            code,
+            need_actor(actor),
+            name,
+            None if return_address is None else address_lines(return_address),
+            batch_modules,
+        )
+    click.echo(f"Updated office {changed.code} ({changed.name})")
+
+
 @office.command("list")
 @data_option
 @json_option
@@ -159,6 +205,7 @@ def client() -> None:
 @click.option("--contact", default="", help="The phone number printed for the client to call.")
 @click.option("--extra-time", is_flag=True, help="Allow x1.2 the guided time per module.")
 @region_choice
+@address_option
 @data_option
 @by_option
 def client_add(
@@ -169,6 +216,7 @@ def client_add(
     contact: str,
     extra_time: bool,
     region: str | None,
+    address: str | None,
     data: Path | None,
     actor: str,
 ) -> None:
@@ -182,7 +230,7 @@ def client_add(
             --region wales
     """
     from builder.regions import Region
-    from tracker.people import add_client
+    from tracker.people import add_client, address_lines
 
     with open_from_cli(data) as t:
         added = add_client(
@@ -195,12 +243,16 @@ def client_add(
             contact,
             extra_time,
             Region(region) if region else None,
+            address_lines(address or ""),
         )
     click.echo(f"Added client {added.reference}")
 
 
 @client.command("set")
 @click.argument("reference")
+@click.option("--name", help="The corrected name, as printed on letters and the certificate.")
+@click.option("--office", "office_code", help="Move the client to this office.")
+@address_option
 @click.option("--extra-time/--no-extra-time", default=None, help="The x1.2 allowance.")
 @click.option("--case-worker", help="A new case worker.")
 @click.option("--contact", help="A new phone number to print.")
@@ -209,6 +261,9 @@ def client_add(
 @by_option
 def client_set(
     reference: str,
+    name: str | None,
+    office_code: str | None,
+    address: str | None,
     extra_time: bool | None,
     case_worker: str | None,
     contact: str | None,
@@ -216,15 +271,18 @@ def client_set(
     data: Path | None,
     actor: str,
 ) -> None:
-    """Change a client's extra-time allowance, case worker, contact or region.
+    """Correct a client's name, office or address, or change their allowance or contact.
+
+    Every change is kept in the audit log. `--address ""` clears the address.
 
     \b
     Example:
-        cpo client set C-1042 --extra-time
-        cpo client set E-77 --region england
+        cpo client set C-1042 --name "Alex Smyth"
+        cpo client set C-1042 --address "12 High Street, Glasgow, G1 1AA"
+        cpo client set E-77 --region england --office cardiff
     """
     from builder.regions import Region
-    from tracker.people import update_client
+    from tracker.people import address_lines, update_client
 
     with open_from_cli(data) as t:
         update_client(
@@ -235,6 +293,9 @@ def client_set(
             case_worker,
             contact,
             Region(region) if region else None,
+            name=name,
+            office=office_code,
+            address=None if address is None else address_lines(address),
         )
     click.echo(f"Updated client {reference}")
 
@@ -257,7 +318,9 @@ def client_list(office_code: str | None, data: Path | None, as_json: bool) -> No
     with open_from_cli(data) as t:
         clients = list_clients(t, office_code)
     if as_json:
-        click.echo(json.dumps([asdict(c) for c in clients], indent=2))
+        # A list may be passed on: postal addresses stay out of it (see `client show`).
+        listed = [{k: v for k, v in asdict(c).items() if k != "address"} for c in clients]
+        click.echo(json.dumps(listed, indent=2))
         return
     for c in clients:
         click.echo(f"{c.reference:<14} {c.office:<16} {c.case_worker}")
@@ -293,6 +356,7 @@ def client_show(reference: str, data: Path | None, as_json: bool) -> None:
     )
     click.echo(f"  extra time: {'yes (x1.2)' if found.extra_time else 'no'}")
     click.echo(f"  region: {found.region.label if found.region else 'not recorded'}")
+    click.echo(f"  address: {show(', '.join(found.address)) or 'not recorded'}")
     for o in orders:
         click.echo(
             f"  order {found.reference}/{o['number']}: {o['jurisdiction']}, "

@@ -106,9 +106,10 @@ def weekly(
 @data_option
 @json_option
 def overdue(office: str | None, csv_path: Path | None, data: Path | None, as_json: bool) -> None:
-    """Issued modules not returned by their due date, grouped by case worker.
+    """Workbooks with modules not returned by their due date, grouped by case worker.
 
-    It lists what to follow up; it does not judge any reason the client gives.
+    One line a workbook, naming its overdue modules. It lists what to follow up;
+    it does not judge any reason the client gives.
 
     \b
     Example:
@@ -116,12 +117,12 @@ def overdue(office: str | None, csv_path: Path | None, data: Path | None, as_jso
     """
     from itertools import groupby
 
-    from tracker.reports import OVERDUE_COLUMNS, as_csv, overdue_items
+    from tracker.reports import OVERDUE_WORKBOOK_COLUMNS, as_csv, overdue_workbooks
 
     with open_from_cli(data) as t:
-        items = overdue_items(t, office)
+        items = overdue_workbooks(t, office)
     if csv_path:
-        _write_text(as_csv(items, OVERDUE_COLUMNS), csv_path)
+        _write_text(as_csv(items, OVERDUE_WORKBOOK_COLUMNS), csv_path)
     if as_json:
         click.echo(json.dumps([asdict(i) for i in items], indent=2))
         return
@@ -132,7 +133,7 @@ def overdue(office: str | None, csv_path: Path | None, data: Path | None, as_jso
         click.echo(f"\n{worker}")
         for i in group:
             click.echo(
-                f"  {i.client:<12} workbook {i.workbook}  {i.module:<5} due {i.due_on}"
+                f"  {i.client:<12} workbook {i.workbook}  {i.modules:<16} due {i.due_on}"
                 f" ({i.days_overdue} days ago)  contact {i.case_worker_contact or '-'}"
             )
 

@@ -6,6 +6,7 @@ import io
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -18,6 +19,8 @@ from cpo.options import by_option, data_option, date_type, json_option
 
 if TYPE_CHECKING:
     from builder.course import Module
+    from tracker.marking import Pending
+    from tracker.marking_help import Prefill
     from tracker.tracker import Tracker
 
 
@@ -79,22 +82,8 @@ def issue(
             html,
             output,
         )
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "workbook": issued.number,
-                    "client": issued.client,
-                    "order": issued.order,
-                    "profile": issued.profile,
-                    "issued_on": issued.issued_on,
-                    "due_on": issued.due_on,
-                    "modules": [{"module": m.module_id, "code": m.code} for m in issued.modules],
-                    "files": [str(f) for f in issued.files],
-                },
-                indent=2,
-            )
-        )
+    if as_json:  # one line, which `cpo build batch` reads as a job
+        click.echo(json.dumps(issued.as_job()))
         return
     click.echo(
         f"Issued workbook {issued.number} to {issued.client} (order {issued.order}), "
@@ -102,64 +91,6 @@ def issue(
     )
     for m in issued.modules:
         click.echo(f"  {m.module_id:<5} {m.code}  {m.title}")
-    for f in issued.files:
-        click.echo(f"Wrote {f}")
-
-
-@click.group()
-def workbook() -> None:
-    """Issued workbooks.
-
-    \b
-    Example:
-        cpo workbook revoke W7H3KQ --reason "Lost in the post"
-        cpo workbook print W7H3KQ
-    """
-
-
-@workbook.command("revoke")
-@click.argument("number")
-@click.option("--reason", required=True, help="Why: lost, damaged, sent to the wrong person.")
-@data_option
-@by_option
-def workbook_revoke(number: str, reason: str, data: Path | None, actor: str) -> None:
-    """Revoke a workbook: its codes stop working and its modules can be issued again.
-
-    \b
-    Example:
-        cpo workbook revoke W7H3KQ --reason "Lost in the post"
-    """
-    from tracker.issuing import revoke
-
-    with open_from_cli(data) as t:
-        revoke(t, number, reason, need_actor(actor))
-    click.echo(f"Revoked workbook {number.upper()}")
-
-
-@workbook.command("print")
-@click.argument("number")
-@click.option("--html", is_flag=True, help="Also write the offline HTML version.")
-@click.option(
-    "--output",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("output/issues"),
-    show_default=True,
-    help="Where to write the workbook's folder.",
-)
-@data_option
-@by_option
-def workbook_print(number: str, html: bool, output: Path, data: Path | None, actor: str) -> None:
-    """Print a recorded workbook again, with the same codes (its files were lost).
-
-    \b
-    Example:
-        cpo workbook print W7H3KQ
-    """
-    from tracker.issuing import reprint
-
-    with open_from_cli(data) as t:
-        issued = reprint(t, number, need_actor(actor), html, output)
-    click.echo(f"Printed workbook {issued.number} for {issued.client} again")
     for f in issued.files:
         click.echo(f"Wrote {f}")
 
@@ -249,18 +180,29 @@ def _decoded(raw: bytes) -> str:
 @click.option("--send-back", "decision", flag_value="send-back", help="Send back with feedback.")
 @click.option("--refuse", "decision", flag_value="refuse", help="Refuse, with a reason.")
 @click.option(
-    "--tried", default="", metavar="IDS", help="Activities tried, e.g. WB1-1,WB1-2, or 'all'."
+    "--tried",
+    default="",
+    metavar="IDS",
+    help="Activities tried, e.g. WB1-1,WB1-2; 'all'; or 'answered' (as the answers file says).",
 )
 @click.option(
     "--minutes",
     "declared",
     metavar="TIME",
-    help="Time the client declared: 110 (minutes), 110m, 1h50, 1:50 or 2h.",
+    help="Time the client declared: 110 (minutes), 110m, 1h50, 1:50 or 2h "
+    "(default: the answers file's).",
 )
 @click.option("--feedback", default="", help="For the client, when sending back.")
 @click.option("--reason", default="", help="Why, when refusing (or accepting with pages missing).")
 @click.option(
     "--pages-missing-ok", is_flag=True, help="Accept though pages did not come in (give --reason)."
+)
+@click.option(
+    "--letters",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("output/letters"),
+    show_default=True,
+    help="Where a send-back letter is written.",
 )
 @data_option
 @by_option
@@ -273,6 +215,7 @@ def mark(
     feedback: str,
     reason: str,
     pages_missing_ok: bool,
+    letters: Path,
     data: Path | None,
     actor: str,
     as_json: bool,
@@ -294,6 +237,7 @@ def mark(
     """
     from tracker.marking import mark as record_mark
     from tracker.marking import parse_return_id, pending
+    from tracker.marking_help import prefill
     from tracker.policy import hours, parse_minutes
 
     with open_from_cli(data) as t:
@@ -309,6 +253,10 @@ def mark(
                                 "workbook": p.workbook,
                                 "module": p.module_id,
                                 "received_at": p.received_at,
+                                "pages": p.pages.received if p.pages else 0,
+                                "page_count": p.pages.count if p.pages else None,
+                                "missing": p.pages.missing if p.pages else "",
+                                "answers_file": bool(p.pages and p.pages.answers),
                             }
                             for p in waiting
                         ]
@@ -317,24 +265,30 @@ def mark(
             for p in waiting if not as_json else []:
                 click.echo(
                     f"R{p.return_id:<6} {p.client:<14} {p.module_id:<5} "
-                    f"received {p.received_at[:10]} ({p.arrived_by})"
+                    f"received {p.received_at[:10]} ({p.arrived_by})  {_pages_text(p)}"
                 )
             if not waiting and not as_json:
                 click.echo("Nothing is waiting to be marked.")
             return
         number = parse_return_id(return_id)
         module = _module_of(t, number)
+        given = prefill(t, number)
         if decision is None:
             missing = _show_evidence(t, number)
-            decision, tried, declared, feedback, reason = _ask(module, missing)
+            decision, tried, declared, feedback, reason = _ask(module, missing, given)
             pages_missing_ok = bool(missing)
         ids = {a.id for a in module.activities}
         chosen = (
             ids
             if tried.strip().lower() == "all"
+            else set(given.tried)
+            if tried.strip().lower() == "answered"
             else {x.strip().upper() for x in tried.split(",") if x.strip()}
         )
         minutes = parse_minutes(declared, "--minutes") if declared else None
+        if minutes is None and decision == "accept" and given.declared_minutes is not None:
+            minutes = given.declared_minutes
+            click.echo(f"Time declared in the answers file: {hours(minutes)}")
         marked = record_mark(
             t,
             number,
@@ -346,10 +300,17 @@ def mark(
             reason,
             pages_missing_ok,
         )
+        letter = None
+        if marked.decision == "send-back":  # recorded; the letter is written after
+            from tracker.workbooks import send_back_letter
+
+            letter = send_back_letter(t, number, letters)
     if as_json:
-        click.echo(json.dumps(marked.as_json()))
+        click.echo(json.dumps(marked.as_json() | ({"letter": str(letter)} if letter else {})))
         return
     click.echo(f"R{marked.return_id} {marked.module_id} ({marked.client}): {marked.decision}")
+    if letter is not None:
+        click.echo(f"Wrote {letter}: post it with the module's pages")
     if marked.decision == "accept" and not marked.credited:
         click.echo(
             f"  completed without credit ({marked.note}): when the order has hours "
@@ -359,6 +320,17 @@ def mark(
         click.echo(
             f"  credited {hours(marked.credited)}" + (f" ({marked.note})" if marked.note else "")
         )
+
+
+def _time_or_ask_again(text: str) -> str:
+    """The time as typed, if it reads as a time; click asks again if not."""
+    from tracker.policy import TimeFormatError, parse_minutes
+
+    try:
+        parse_minutes(text, "the time")
+    except TimeFormatError as err:
+        raise click.BadParameter(str(err)) from None
+    return text
 
 
 def _show_evidence(t: Tracker, number: int) -> str:
@@ -382,20 +354,41 @@ def _module_of(t: Tracker, number: int) -> Module:
     return t.course.module(module_of_return(t, number))
 
 
-def _ask(module: Module, missing: str) -> tuple[str, str, str | None, str, str]:
-    """Ask the marker each question in turn."""
+def _pages_text(p: Pending) -> str:
+    """A return's pages for the list: '9 of 11 pages, missing pages 4-5', 'answers file'."""
+    if p.pages is None:
+        return ""
+    if p.pages.answers and not p.pages.received:
+        return "answers file"
+    of = f" of {p.pages.count}" if p.pages.count else ""
+    gap = f", missing {p.pages.missing}" if p.pages.missing else ""
+    return f"{p.pages.received}{of} pages{gap}" if p.pages.received else "typed code"
+
+
+def _ask(module: Module, missing: str, given: Prefill) -> tuple[str, str, str | None, str, str]:
+    """Ask the marker each question in turn; a mistyped answer is asked again, not lost."""
+    from tracker.policy import hours
+
     click.echo(f"Marking {module.id}: {module.title}")
+    if given.from_answers:
+        click.echo("  From the answers file (press Enter to keep what it says):")
     tried = [
         a.id
         for a in module.activities
         if click.confirm(
-            f"  {a.id} {a.title}{' (required)' if a.required else ''}: tried?", default=True
+            f"  {a.id} {a.title}{' (required)' if a.required else ''}: tried?",
+            default=a.id in given.tried if given.from_answers else True,
         )
     ]
     decision = click.prompt("Decision", type=click.Choice(["accept", "send-back", "refuse"]))
     declared = feedback = reason = ""
     if decision == "accept":
-        declared = click.prompt("Time the client declared (e.g. 110, 1h50 or 1:50)")
+        from_file = given.declared_minutes
+        declared = click.prompt(
+            "Time the client declared (e.g. 110, 1h50 or 1:50)",
+            default=hours(from_file).replace(" ", "") if from_file is not None else None,
+            value_proc=_time_or_ask_again,
+        )
         if missing:
             reason = click.prompt(f"Why accept it with {missing} missing")
     elif decision == "send-back":
@@ -422,7 +415,6 @@ def hours(reference: str, data: Path | None, as_json: bool) -> None:
 
 
 def print_statement(data: Path | None, reference: str, as_json: bool) -> None:
-    from dataclasses import asdict
 
     from tracker.ete import order_agreement
     from tracker.ledger import describe, hours_statement

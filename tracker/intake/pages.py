@@ -10,14 +10,14 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from PIL import Image
 
 from builder.editions import SPECIMEN_CODE
 from tracker.codes import PAGE_PAYLOAD, PAYLOAD
 from tracker.errors import IntakeError
-from tracker.intake.reader import Found, find_codes
+from tracker.intake.reader import BLANK_RANGE, Found, find_codes
 from tracker.intake.sources import (
     PDF,
     RENDER_LONG_SIDE,
@@ -76,6 +76,7 @@ class Sheet:
 
     codes: tuple[str, ...]
     evidence: bytes
+    blank: bool = False  # nothing on it at all: the empty back of a duplex sheet, say
 
 
 @dataclass(frozen=True)
@@ -126,13 +127,21 @@ def _read_sheets(task: PageTask) -> tuple[Sheet, ...]:
         found = _merge(found, _halves(image))
     sheets = split_sheets(image.size, found)
     if len(sheets) == 1:  # the usual page: no copy of the image for its evidence
-        return (Sheet(_texts(found), evidence_jpeg(image)),)
+        blank = not found and looks_blank(image)
+        return (Sheet(_texts(found), evidence_jpeg(image), blank),)
     return tuple(Sheet(_texts(codes), evidence_jpeg(image.crop(box))) for box, codes in sheets)
 
 
 def _texts(found: list[Found]) -> tuple[str, ...]:
     """The codes' texts, each once: the page code is printed twice on a page."""
     return tuple(dict.fromkeys(f.text for f in found))
+
+
+def looks_blank(image: Image.Image) -> bool:
+    """Whether a page has nothing on it: no more contrast than a code could hide in."""
+    # Reduced first, so dust and paper grain average out (as the reader does).
+    low, high = cast("tuple[int, int]", image.convert("L").reduce(4).getextrema())
+    return high - low < BLANK_RANGE
 
 
 def _halves(image: Image.Image) -> list[Found]:

@@ -37,6 +37,9 @@ from tracker.tracker import Tracker
 
 CLASSES = ("ours", "duplicate", "foreign", "invalid", "unreadable")
 OURS, DUPLICATE, FOREIGN_PAGE, INVALID, UNREADABLE = CLASSES
+# A page with nothing on it is kept among the unreadable (the schema's classes) with this
+# reason, and not offered for a typed code: it is most often a duplex sheet's empty back.
+BLANK = "a blank page: nothing is printed or written on it, so there is nothing to do"
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Item:
     error: str = ""  # why it could not be read at all
     evidence: str = ""  # where its image is kept, under the data folder
     scanned: bool = True  # a sheet of paper (not a module of an answers file)
+    blank: bool = False  # nothing on the page at all
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,8 @@ def sort_item(t: Tracker, tx: Transaction, item: Item) -> tuple[Sorted, Row | No
     if item.error:
         return Sorted(item.position, UNREADABLE, item.error), None
     if not item.codes:
-        return Sorted(item.position, UNREADABLE, "no code found on the page"), None
+        why = BLANK if item.blank else "no code found on the page"
+        return Sorted(item.position, UNREADABLE, why), None
     readings = [parse(code) for code in item.codes]
     ours = [r for r in readings if r.payload]
     if not ours:

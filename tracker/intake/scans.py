@@ -49,5 +49,5 @@ def _items(reads: list[PageRead]) -> list[tuple[Item, bytes]]:
             items.append((Item(len(items) + 1, (), read.error), b""))
             continue
         for sheet in read.sheets:
-            items.append((Item(len(items) + 1, sheet.codes), sheet.evidence))
+            items.append((Item(len(items) + 1, sheet.codes, blank=sheet.blank), sheet.evidence))
     return items

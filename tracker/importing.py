@@ -1,0 +1,529 @@
+"""Import clients and their orders from a case system's CSV export.
+
+Each row is checked and applied on its own (a savepoint inside one write transaction),
+so a bad row is reported with its line number and the reason, and the rest go in. A
+row whose case reference is already known updates that client (each change audited)
+and never makes a second one; an order is known by its client and the day it was made,
+and a change to its hours or deadline is recorded as a dated adjustment, never an
+overwrite. Importing the same file again changes nothing. A dry run does all of it and
+then rolls everything back, so it reports exactly what a real run would do.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from builder.regions import Region
+from tracker.access import Subject, check_scope, entry
+from tracker.accounts import Action, NotPermitted
+from tracker.errors import NotFound, TrackerError
+from tracker.import_mappings import ORDER_FIELDS, Field, Mapping, MappingError
+from tracker.orders import Order, load_order, policy_of
+from tracker.people import Client, check_address, get_client, get_office
+from tracker.policy import get_policy, hours, parse_hours
+from tracker.store import Transaction
+from tracker.tracker import Tracker
+from tracker.validate import InputError, check_case_reference, check_text, problem
+
+LONGEST_FILE = 20 * 1024 * 1024  # a caseload export is kilobytes; this is not one
+LONGEST_FIELD = 1000
+YES, NO = {"y", "yes", "true", "1", "x"}, {"", "n", "no", "false", "0"}
+
+
+class Outcome(StrEnum):
+    """What became of a row."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """One row's result: its line in the file, the reference, and what changed or why not."""
+
+    line: int
+    reference: str
+    outcome: Outcome
+    changes: tuple[str, ...] = ()  # what was added or changed, by field
+    field: str = ""  # for a refusal: the field at fault
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """Every row's result, in file order."""
+
+    source: str
+    mapping: str
+    dry_run: bool
+    rows: tuple[RowResult, ...]
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.rows if r.outcome is outcome)
+
+    @property
+    def refused(self) -> tuple[RowResult, ...]:
+        return tuple(r for r in self.rows if r.outcome is Outcome.REFUSED)
+
+
+class RowRefused(TrackerError):
+    """A row that cannot be imported: which field, and why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field, self.reason = field, reason
+        super().__init__(f"{field}: {reason}")
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row's values, checked."""
+
+    reference: str
+    name: str
+    office: str
+    case_worker: str
+    contact: str
+    address: tuple[str, ...]
+    region: Region | None
+    extra_time: bool | None
+    order: tuple[str, int, date, date] | None  # jurisdiction, minutes, made, deadline
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run to roll every row back."""
+
+
+@entry(Action.MANAGE_CLIENTS, Subject.OFFICE, "office")
+def import_csv(
+    t: Tracker,
+    data: bytes,
+    mapping: Mapping,
+    actor: str,
+    office: str | None = None,
+    dry_run: bool = False,
+    source: str = "import",
+) -> ImportReport:
+    """Import every row of a CSV export; MappingError only if no row can be read at all."""
+    rows = list(_rows(_decode(data, mapping), mapping))
+    results: list[RowResult] = []
+    try:
+        with t.db.write() as tx:
+            for line, values in rows:
+                results.append(_one_row(t, tx, line, values, mapping, office, actor, source))
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return ImportReport(source, mapping.name, dry_run, tuple(results))
+
+
+def _one_row(
+    t: Tracker,
+    tx: Transaction,
+    line: int,
+    values: dict[str, str] | RowRefused,
+    mapping: Mapping,
+    office: str | None,
+    actor: str,
+    source: str,
+) -> RowResult:
+    """Apply one row inside a savepoint; a refusal rolls back just this row."""
+    reference = values.get(_first(mapping, Field.REFERENCE), "") if isinstance(values, dict) else ""
+    tx.execute("SAVEPOINT import_row")
+    try:
+        if isinstance(values, RowRefused):
+            raise values
+        row = _check_row(values, mapping, office)
+        reference = row.reference
+        outcome, changes = _apply(t, tx, row, actor, f"{source} line {line}")
+    except (RowRefused, InputError, NotFound, NotPermitted) as err:
+        tx.execute("ROLLBACK TO SAVEPOINT import_row")
+        tx.execute("RELEASE SAVEPOINT import_row")
+        field, reason = _why(err)
+        return RowResult(line, _safe(reference), Outcome.REFUSED, (), field, reason)
+    except TrackerError as err:  # a rule the records hold (a constraint): still one row
+        tx.execute("ROLLBACK TO SAVEPOINT import_row")
+        tx.execute("RELEASE SAVEPOINT import_row")
+        return RowResult(line, _safe(reference), Outcome.REFUSED, (), "row", str(err))
+    tx.execute("RELEASE SAVEPOINT import_row")
+    return RowResult(line, reference, outcome, changes)
+
+
+def _why(err: TrackerError) -> tuple[str, str]:
+    if isinstance(err, (RowRefused, InputError)):
+        return err.field, err.reason
+    if isinstance(err, NotPermitted):
+        return err.field, err.reason
+    return "office", str(err)
+
+
+def _safe(text: str) -> str:
+    return text if not problem(text, 40) else ""
+
+
+def _decode(data: bytes, mapping: Mapping) -> str:
+    """The file's text; bytes the encoding cannot read stay marked for the row they are in."""
+    if len(data) > LONGEST_FILE:
+        raise MappingError("file", f"is over {LONGEST_FILE // 1024 // 1024} MB: not a CSV export")
+    try:
+        codecs.lookup(mapping.encoding)
+    except LookupError:
+        raise MappingError("encoding", f"'{mapping.encoding[:40]}' is not an encoding") from None
+    text = data.decode(mapping.encoding, errors="surrogateescape")
+    return text.removeprefix("\ufeff")  # Excel's byte-order mark
+
+
+def _rows(text: str, mapping: Mapping) -> Iterator[tuple[int, dict[str, str] | RowRefused]]:
+    """(line, values by column heading) for each row; a row csv cannot read is a refusal."""
+    reader = csv.reader(io.StringIO(text.replace("\x00", "\ufffd"), newline=""))
+    header = _header(reader, mapping)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            yield reader.line_num, RowRefused("row", f"is not CSV ({err})")
+            continue
+        if not any(c.strip() for c in cells):
+            continue  # a blank line (the end of many exports) is not a row
+        if len(cells) > len(header):
+            yield (
+                reader.line_num,
+                RowRefused("row", f"has {len(cells)} cells, more than the {len(header)} headings"),
+            )
+            continue
+        yield reader.line_num, dict(zip(header, cells, strict=False))
+
+
+def _header(reader: Iterator[list[str]], mapping: Mapping) -> list[str]:
+    """The heading row, checked against the mapping; MappingError if it does not fit."""
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise MappingError("file", "is empty: a CSV export starts with a row of headings") from None
+    except csv.Error as err:
+        raise MappingError("headings", f"are not CSV ({err})") from None
+    bad = [h for h in header if problem(h, 200)]
+    if bad:
+        raise MappingError("headings", f"'{bad[0][:40]!r}' {problem(bad[0], 200)}")
+    missing = [
+        column
+        for f, columns in mapping.columns.items()
+        if f in (Field.REFERENCE, Field.NAME)
+        for column in columns
+        if column not in header
+    ]
+    if missing:
+        shown = ", ".join(h for h in header[:8] if h) or "none"
+        raise MappingError(
+            "headings",
+            f"no column '{missing[0]}' for the {mapping.name} mapping (the file has: {shown})",
+        )
+    return header
+
+
+def _first(mapping: Mapping, wanted: Field) -> str:
+    return mapping.columns.get(wanted, ("",))[0]
+
+
+def _get(values: dict[str, str], mapping: Mapping, wanted: Field, joiner: str = " ") -> str:
+    """A field's text: its columns' cells joined, each checked as input."""
+    parts = []
+    for column in mapping.columns.get(wanted, ()):
+        cell = values.get(column, "")
+        why = problem(cell, LONGEST_FIELD)
+        if why:
+            raise RowRefused(wanted.value, why)
+        if cell.strip():
+            parts.append(cell.strip())
+    return joiner.join(parts)
+
+
+def _check_row(values: dict[str, str], mapping: Mapping, office: str | None) -> Row:
+    """The row's values checked: RowRefused or InputError naming the first field at fault."""
+    reference = check_case_reference(_get(values, mapping, Field.REFERENCE), "reference")
+    name = check_text(_get(values, mapping, Field.NAME), "name", 100, required=True)
+    team = _get(values, mapping, Field.OFFICE)
+    office_code = mapping.offices.get(team, team.lower().replace(" ", "-")) if team else office
+    if not office_code:
+        raise RowRefused("office", "is empty, and no --office was given")
+    worker = _get(values, mapping, Field.CASE_WORKER) or mapping.case_worker
+    case_worker = check_text(worker, "case_worker", 100, required=True)
+    contact = check_text(_get(values, mapping, Field.CONTACT), "contact", 60)
+    address = _address(values, mapping)
+    return Row(
+        reference,
+        name,
+        office_code,
+        case_worker,
+        contact,
+        address,
+        _region(_get(values, mapping, Field.REGION) or mapping.region),
+        _yes_no(_get(values, mapping, Field.EXTRA_TIME), Field.EXTRA_TIME in mapping.columns),
+        _order(values, mapping),
+    )
+
+
+def _address(values: dict[str, str], mapping: Mapping) -> tuple[str, ...]:
+    """The postal lines: one column a line, or lines inside one cell (as Mosaic may write)."""
+    lines: list[str] = []
+    for column in mapping.columns.get(Field.ADDRESS, ()):
+        cell = values.get(column, "")
+        why = problem(cell, LONGEST_FIELD, lines=True)
+        if why:
+            raise RowRefused("address", why)
+        lines.extend(part.strip() for part in cell.replace("\r", "").split("\n"))
+    try:
+        return check_address(lines)
+    except InputError as err:
+        raise RowRefused("address", err.reason) from None
+
+
+def _region(text: str) -> Region | None:
+    if not text:
+        return None
+    try:
+        return Region(text.strip().lower())
+    except ValueError:
+        names = ", ".join(r.value for r in Region)
+        raise RowRefused("region", f"'{text[:40]}' is not a region (use {names})") from None
+
+
+def _yes_no(text: str, mapped: bool) -> bool | None:
+    if not mapped:
+        return None
+    if text.strip().lower() in YES:
+        return True
+    if text.strip().lower() in NO:
+        return False
+    raise RowRefused("extra_time", f"'{text[:40]}' is not yes or no")
+
+
+def _order(values: dict[str, str], mapping: Mapping) -> tuple[str, int, date, date] | None:
+    """The row's order (jurisdiction, minutes, made, deadline), or None if it has none."""
+    texts = {f: _get(values, mapping, f) for f in ORDER_FIELDS}
+    if not any(texts.values()):
+        return None
+    empty = [f.value for f, text in texts.items() if not text]
+    if empty:
+        raise RowRefused(empty[0], "is empty, but the row has an order")
+    jurisdiction = (_get(values, mapping, Field.JURISDICTION) or mapping.jurisdiction).lower()
+    try:
+        policy = get_policy(jurisdiction)
+    except TrackerError as err:
+        raise RowRefused("jurisdiction", str(err)) from None
+    try:
+        minutes = parse_hours(texts[Field.HOURS], "hours")
+    except TrackerError:
+        raise RowRefused("hours", f"'{texts[Field.HOURS][:40]}' is not a number of hours") from None
+    if not policy.min_minutes <= minutes <= policy.max_minutes:
+        raise RowRefused(
+            "hours",
+            f"{hours(minutes)} is not an order {policy.label} can make "
+            f"(from {hours(policy.min_minutes)} to {hours(policy.max_minutes)})",
+        )
+    made = _date(texts[Field.MADE], mapping, "made")
+    deadline = _date(texts[Field.DEADLINE], mapping, "deadline")
+    if deadline < made:
+        raise RowRefused("deadline", f"{deadline} is before the order was made ({made})")
+    return jurisdiction, minutes, made, deadline
+
+
+def _date(text: str, mapping: Mapping, field: str) -> date:
+    for form in (mapping.date_format, "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), form).date()
+        except ValueError:
+            continue
+    shown = datetime(2026, 11, 23).strftime(mapping.date_format)
+    raise RowRefused(field, f"'{text[:40]}' is not a date like {shown}")
+
+
+def _apply(
+    t: Tracker, tx: Transaction, row: Row, actor: str, where: str
+) -> tuple[Outcome, tuple[str, ...]]:
+    """Add or update the client and their order; what changed."""
+    assert t.actor is not None  # entry() has checked it
+    check_scope(t, t.actor, Subject.OFFICE, row.office)
+    home = get_office(tx, row.office)
+    known = tx.one("SELECT id FROM clients WHERE reference = ?", (row.reference,))
+    if known is None:
+        _add_client(t, tx, row, home.id, actor, where)
+        outcome, changes = Outcome.ADDED, ["client"]
+    else:
+        check_scope(t, t.actor, Subject.CLIENT, row.reference)
+        changes = _update_client(t, tx, get_client(tx, row.reference), row, home.id, actor, where)
+        outcome = Outcome.UPDATED if changes else Outcome.UNCHANGED
+    if row.order is not None:
+        change = _apply_order(t, tx, get_client(tx, row.reference), row.order, actor, where)
+        if change:
+            changes.append(change)
+            outcome = outcome if outcome is Outcome.ADDED else Outcome.UPDATED
+    return outcome, tuple(changes)
+
+
+def _add_client(
+    t: Tracker, tx: Transaction, row: Row, office_id: int, actor: str, where: str
+) -> None:
+    tx.insert(
+        "INSERT INTO clients (reference, name, office_id, case_worker, case_worker_contact,"
+        " extra_time, created_at, region, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            row.reference,
+            row.name,
+            office_id,
+            row.case_worker,
+            row.contact,
+            int(bool(row.extra_time)),
+            t.now(),
+            row.region.value if row.region else None,
+            "\n".join(row.address),
+        ),
+    )
+    t.audit(tx, actor, "client.import", row.reference, office=row.office, source=where)
+
+
+def _update_client(
+    t: Tracker, tx: Transaction, client: Client, row: Row, office_id: int, actor: str, where: str
+) -> list[str]:
+    """Change what the row says differently; the fields changed."""
+    wanted: dict[str, tuple[object, object]] = {
+        "name": (client.name, row.name),
+        "office_id": (client.office, row.office),
+        "case_worker": (client.case_worker, row.case_worker),
+        "case_worker_contact": (client.case_worker_contact, row.contact),
+        "address": (client.address, row.address),
+    }
+    if row.region is not None:
+        wanted["region"] = (client.region, row.region)
+    if row.extra_time is not None:
+        wanted["extra_time"] = (client.extra_time, row.extra_time)
+    changed = {column: new for column, (old, new) in wanted.items() if old != new}
+    stored = {
+        "office_id": office_id,
+        "address": "\n".join(row.address),
+        "region": row.region.value if row.region else None,
+        "extra_time": int(bool(row.extra_time)),
+    }
+    for column in changed:
+        value = stored.get(column, changed[column])
+        tx.execute(f"UPDATE clients SET {column} = ? WHERE id = ?", (value, client.id))
+    if changed:
+        shown = {
+            ("office" if k == "office_id" else k): ("changed" if k == "address" else str(v))
+            for k, v in changed.items()
+        }
+        t.audit(tx, actor, "client.import", client.reference, source=where, **shown)
+    return [("office" if k == "office_id" else k) for k in changed]
+
+
+def _apply_order(
+    t: Tracker,
+    tx: Transaction,
+    client: Client,
+    order: tuple[str, int, date, date],
+    actor: str,
+    where: str,
+) -> str:
+    """Add the order, or adjust the one made that day; what changed ("" if nothing)."""
+    jurisdiction, minutes, made, deadline = order
+    if made > t.today():
+        raise RowRefused("made", f"the order date {made} is in the future")
+    found = tx.one(
+        "SELECT id FROM orders WHERE client_id = ? AND made_on = ? ORDER BY number LIMIT 1",
+        (client.id, made.isoformat()),
+    )
+    if found is None:
+        number = 1 + int(tx.scalar("SELECT COUNT(*) FROM orders WHERE client_id = ?", (client.id,)))
+        tx.insert(
+            "INSERT INTO orders (client_id, number, jurisdiction, ordered_minutes, made_on,"
+            " deadline, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                client.id,
+                number,
+                jurisdiction,
+                minutes,
+                made.isoformat(),
+                deadline.isoformat(),
+                t.now(),
+            ),
+        )
+        t.audit(
+            tx,
+            actor,
+            "order.add",
+            f"{client.reference}/{number}",
+            jurisdiction=jurisdiction,
+            minutes=minutes,
+            made_on=made.isoformat(),
+            deadline=deadline.isoformat(),
+            source=where,
+        )
+        return "order"
+    return _adjust(
+        t, tx, load_order(tx, int(found["id"])), jurisdiction, minutes, deadline, actor, where
+    )
+
+
+def _adjust(
+    t: Tracker,
+    tx: Transaction,
+    order: Order,
+    jurisdiction: str,
+    minutes: int,
+    deadline: date,
+    actor: str,
+    where: str,
+) -> str:
+    """A dated adjustment bringing a known order to the row's hours and deadline."""
+    if jurisdiction != order.jurisdiction:
+        raise RowRefused(
+            "jurisdiction", f"order {order.reference} is {order.jurisdiction}, not {jurisdiction}"
+        )
+    change = minutes - order.minutes
+    moved = deadline.isoformat() if deadline.isoformat() != order.deadline else None
+    if not change and moved is None:
+        return ""
+    if moved is not None and moved < order.deadline:
+        raise RowRefused(
+            "deadline", f"a deadline can only be extended: {moved} is before {order.deadline}"
+        )
+    credited = int(
+        tx.scalar("SELECT COALESCE(SUM(minutes), 0) FROM credits WHERE order_id = ?", (order.id,))
+    )
+    if policy_of(tx, order).cap(minutes) < credited:
+        raise RowRefused("hours", f"{hours(credited)} are already credited on {order.reference}")
+    tx.insert(
+        "INSERT INTO order_adjustments (order_id, minutes_change, new_deadline, effective_on,"
+        " reason, made_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (order.id, change, moved, t.today().isoformat(), f"Imported ({where})", actor, t.now()),
+    )
+    t.audit(
+        tx,
+        actor,
+        "order.adjust",
+        order.reference,
+        minutes_change=change,
+        new_deadline=moved,
+        effective_on=t.today().isoformat(),
+        reason=f"Imported ({where})",
+    )
+    return "order hours" if change else "order deadline"
+
+
+def read_file(path: Path) -> bytes:
+    """A CSV file's bytes; MappingError if it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise MappingError(str(path), f"cannot be read ({err.strerror})") from None
