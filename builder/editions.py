@@ -38,6 +38,8 @@ class Personal:
     workbook: str
     name: str = ""
     contact: str = ""
+    address: tuple[str, ...] = ()  # postal lines, for the letter's window
+    return_address: tuple[str, ...] = ()  # the office's, where post comes back to
 
 
 @dataclass(frozen=True)
