@@ -156,6 +156,15 @@ class Completed:
 
 
 @dataclass(frozen=True)
+class SentBackModule:
+    """A module sent back to the client to try again, with the marker's note."""
+
+    module_id: str
+    title: str
+    note: str
+
+
+@dataclass(frozen=True)
 class ClientRecord:
     """What a client completed: for the statement and certificate they keep."""
 
@@ -165,6 +174,8 @@ class ClientRecord:
     today: date
     completed: tuple[Completed, ...]
     audit: str = ""  # the audit chain's fingerprint when the record was read
+    sent_back: tuple[SentBackModule, ...] = ()  # waiting for the client to try again
+    office: str = ""  # the office's name, for the certificate
 
     @property
     def minutes(self) -> int:
@@ -503,6 +514,13 @@ def client_record(t: Tracker, reference: str) -> ClientRecord:
         if not ids:
             raise NotFound(f"{client.reference} has no order yet: add one with `cpo order add`")
         statements = [statement(t, tx, load_order(tx, r["id"])) for r in ids]
+        office = get_office(tx, client.office).name
+    sent_back = tuple(
+        SentBackModule(m.module_id, m.title, m.note)
+        for s in statements
+        for m in s.modules
+        if m.state == SENT_BACK
+    )
     completed = []
     for s in statements:
         for m in s.modules:
@@ -515,7 +533,14 @@ def client_record(t: Tracker, reference: str) -> ClientRecord:
             )
     completed.sort(key=lambda c: (c.credited_on, c.module_id))
     return ClientRecord(
-        client.reference, client.name, t.course.title, t.today(), tuple(completed), audit
+        client.reference,
+        client.name,
+        t.course.title,
+        t.today(),
+        tuple(completed),
+        audit,
+        sent_back,
+        office,
     )
 
 
