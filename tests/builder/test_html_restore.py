@@ -1,0 +1,106 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_html_browser are parameters here)
+"""An answers file saved in one browser opens in a fresh one, and a wrong file is refused.
+
+Each `client()` is a new browser context: a fresh profile with storage of its own, as a
+different computer or a cleared browser would be.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from builder.answers import checksum_of, read_answers
+from tests.builder.test_html_browser import (  # noqa: F401 (fixtures)
+    STORAGE,
+    TRICKY,
+    Client,
+    bundle,
+    check_every_kind,
+    client,
+    export,
+    fill_every_kind,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+BACK = "Your answers are back"
+
+
+def open_file(page: Page, path: Path) -> str:
+    """Press "Open my answers file", pick `path`, and return the message shown."""
+    page.text_content("#status")
+    with page.expect_file_chooser() as chooser:
+        page.click("[data-import]")
+    chooser.value.set_files(str(path))
+    page.wait_for_function("document.getElementById('status').textContent !== ''")
+    return page.text_content("#status") or ""
+
+
+def kept_keys(page: Page) -> list[str]:
+    return list(page.evaluate(f"Object.keys(localStorage).filter(k => k.startsWith('{STORAGE}/'))"))
+
+
+def saved_file(client: Callable[..., Client], tmp_path: Path) -> tuple[Path, dict[str, object]]:
+    """Answer every kind of activity in one browser and save the answers file."""
+    page = client().open("module-AA1.html")
+    fill_every_kind(page)
+    data, name = export(page)
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path, json.loads(data)
+
+
+def test_an_answers_file_restores_into_a_fresh_browser(
+    client: Callable[..., Client], tmp_path: Path
+) -> None:
+    path, _ = saved_file(client, tmp_path)
+    fresh = client()
+    index = fresh.open()
+    assert kept_keys(index) == []
+    assert "on this computer, in this browser" in (index.text_content("#save-state") or "")
+    said = open_file(index, path)
+    assert said.startswith(BACK) and path.name in said
+    assert index.text_content("[data-progress='AA1']") == "Finished"
+    page = fresh.open("module-AA1.html")
+    assert page.input_value("#a-AA1-7") == TRICKY
+    assert page.is_checked("[name='a-AA1-3-0'][value='7']")
+    assert (page.input_value("#d-hours"), page.input_value("#d-minutes")) == ("2", "5")
+    data, name = export(page)  # and it goes back out the same
+    check_every_kind(read_answers(data, name))
+
+
+def refused(client: Callable[..., Client], path: Path) -> str:
+    index = client().open()
+    said = open_file(index, path)
+    assert kept_keys(index) == []  # nothing was written
+    assert index.text_content("[data-progress='AA1']") == "Not started"
+    return said
+
+
+def test_a_changed_file_is_refused(client: Callable[..., Client], tmp_path: Path) -> None:
+    path, _ = saved_file(client, tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("Sunshine", "Rain"), encoding="utf-8")
+    assert refused(client, path).startswith("This answers file has been changed or damaged")
+
+
+def test_another_workbooks_file_is_refused(client: Callable[..., Client], tmp_path: Path) -> None:
+    path, doc = saved_file(client, tmp_path)
+    del doc["checksum"]
+    doc["workbook"] = "WB-OTHER"
+    doc["checksum"] = checksum_of(doc)  # whole and unchanged, but not this workbook's
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert refused(client, path) == (
+        "This answers file is for a different workbook, so it cannot be opened here."
+    )
+
+
+def test_a_file_that_is_not_an_answers_file_is_refused(
+    client: Callable[..., Client], tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.json"
+    path.write_text("my shopping list", encoding="utf-8")
+    assert refused(client, path).startswith("This is not an answers file")
