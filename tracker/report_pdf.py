@@ -18,7 +18,14 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+)
 
 from builder.fonts_fallback import markup as name_markup
 from builder.pdf.document import write_atomically
@@ -265,11 +272,11 @@ def render_certificate(record: ClientRecord, out_path: Path) -> Path:
     return _build(story, f"{record.course}: certificate", styles, out_path)
 
 
-def signature_lines(styles: Styles) -> Table:
+def signature_lines(styles: Styles) -> Flowable:
     """Lines to sign on by hand: signature, name, role and date."""
     labels = ("Signed", "Name", "Role", "Date")
     rows = [[Paragraph(f"{label}:", styles.body), ""] for label in labels]
-    table = Table(rows, colWidths=[30 * mm, 100 * mm], rowHeights=12 * mm)
+    table = Table(rows, colWidths=[30 * mm, 100 * mm], rowHeights=12 * mm, hAlign="LEFT")
     table.setStyle(
         styles.table(
             [
@@ -278,7 +285,7 @@ def signature_lines(styles: Styles) -> Table:
             ]
         )
     )
-    return table
+    return KeepTogether([table])  # all four lines on one page
 
 
 def _build(story: list[Flowable], title: str, styles: Styles, out_path: Path) -> Path:
