@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from builder.answers import checksum_of, read_answers
 from tests.builder.test_html_browser import (  # noqa: F401 (fixtures)
@@ -28,15 +32,15 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 BACK = "Your answers are back"
+OTHER = "This answers file is for a different workbook, so it cannot be opened here."
 
 
 def open_file(page: Page, path: Path) -> str:
     """Press "Open my answers file", pick `path`, and return the message shown."""
-    page.text_content("#status")
     with page.expect_file_chooser() as chooser:
         page.click("[data-import]")
     chooser.value.set_files(str(path))
-    page.wait_for_function("document.getElementById('status').textContent !== ''")
+    page.wait_for_function("() => document.getElementById('status').textContent !== ''")
     return page.text_content("#status") or ""
 
 
@@ -93,9 +97,7 @@ def test_another_workbooks_file_is_refused(client: Callable[..., Client], tmp_pa
     doc["workbook"] = "WB-OTHER"
     doc["checksum"] = checksum_of(doc)  # whole and unchanged, but not this workbook's
     path.write_text(json.dumps(doc), encoding="utf-8")
-    assert refused(client, path) == (
-        "This answers file is for a different workbook, so it cannot be opened here."
-    )
+    assert refused(client, path) == OTHER
 
 
 def test_a_file_that_is_not_an_answers_file_is_refused(
@@ -104,3 +106,27 @@ def test_a_file_that_is_not_an_answers_file_is_refused(
     path = tmp_path / "notes.json"
     path.write_text("my shopping list", encoding="utf-8")
     assert refused(client, path).startswith("This is not an answers file")
+
+
+def test_any_change_to_a_saved_file_is_refused_and_nothing_is_written(
+    client: Callable[..., Client], tmp_path: Path
+) -> None:
+    path, doc = saved_file(client, tmp_path)
+    original = path.read_bytes()
+    places = [i for i, b in enumerate(original) if not chr(b).isspace()]
+    index = client().open()
+    messages = ("This is not an answers file", "This answers file has been changed", OTHER)
+
+    @settings(max_examples=12, deadline=None, derandomize=True)
+    @given(at=st.sampled_from(places), letter=st.sampled_from('aZ09{}[]",:'))
+    def check(at: int, letter: str) -> None:
+        changed = original[:at] + letter.encode() + original[at + 1 :]
+        with suppress(ValueError):
+            assume(json.loads(changed) != doc)
+        path.write_bytes(changed)
+        index.evaluate("document.getElementById('status').textContent = ''")
+        said = open_file(index, path)
+        assert said.startswith(messages), said
+        assert kept_keys(index) == []
+
+    check()
