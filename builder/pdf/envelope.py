@@ -31,6 +31,7 @@ from builder.profiles import PRINTABLE_INSET_MM
 MAX_ADDRESS_LINES = 6  # postal lines after the name: what fits the field at the sizes below
 ADDRESS_SIZE = 10.5  # points: the field is for the post, not the reader, in every profile
 ADDRESS_LEADING = 12.3
+ADDRESS_LEAST = 8.0  # a long line is set smaller down to this before it is cut
 RETURN_SIZE = 8.0  # DIN 5008's return line is small; it must fit one line of the field
 RETURN_LEAST = 6.0  # a long return address is set smaller down to this, then cut
 
@@ -154,15 +155,16 @@ def draw_window(
     back = return_line(return_address)
     if back:
         width = ADDRESS_FIELD.width * mm - 10 * mm
-        size = _fitting_size(back, font, width)
+        size = _fitting_size(back, font, width, RETURN_SIZE, RETURN_LEAST)
         text = _cut(back, font, size, width)
         draw_string(
             canvas, RETURN_ZONE.left * mm, height - RETURN_ZONE.bottom * mm, text, font, size
         )
     y = height - ADDRESS_ZONE.top * mm - ADDRESS_SIZE
     for line in address_lines(name, address):
-        text = _cut(line, font, ADDRESS_SIZE, ADDRESS_ZONE.width * mm)
-        draw_string(canvas, ADDRESS_ZONE.left * mm, y, text, font, ADDRESS_SIZE)
+        width = ADDRESS_ZONE.width * mm
+        size = _fitting_size(line, font, width, ADDRESS_SIZE, ADDRESS_LEAST)
+        draw_string(canvas, ADDRESS_ZONE.left * mm, y, _cut(line, font, size, width), font, size)
         y -= ADDRESS_LEADING
     draw_fold_marks(canvas)
 
@@ -181,9 +183,10 @@ def draw_fold_marks(canvas: Any) -> None:
     canvas.restoreState()
 
 
-def _fitting_size(text: str, font: str, width: float) -> float:
-    size = RETURN_SIZE
-    while size > RETURN_LEAST and pdfmetrics.stringWidth(text, font, size) > width:
+def _fitting_size(text: str, font: str, width: float, largest: float, least: float) -> float:
+    """The largest size from `largest` down to `least` (in half points) at which `text` fits."""
+    size = largest
+    while size > least and pdfmetrics.stringWidth(text, font, size) > width:
         size -= 0.5
     return size
 

@@ -190,3 +190,10 @@ def test_any_address_prints_inside_the_window(
     pdf = render_letter(letter, "large-print", tmp_path / "letter.pdf")
     top = [w for w in words(pdf) if w[1] < ADDRESS_FIELD.bottom * MM + 5 * MM]
     assert all(in_field(w) for w in top if w[4] not in ("Steps", "Forward")), top
+
+
+def test_a_long_address_line_is_set_smaller_not_cut(tmp_path: Path) -> None:
+    long = "Flat 2/1, The Old Mill Buildings, 14 Example Street East"
+    letter = replace(LETTER, address=(long, "Glasgow", "G11 5AB"))
+    pdf = render_letter(letter, "dyslexia", tmp_path / "letter.pdf")
+    assert " ".join(window_words(pdf)).endswith(f"Alex Smith {long} Glasgow G11 5AB")
