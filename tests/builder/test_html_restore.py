@@ -1,18 +1,20 @@
 # ruff: noqa: F811  (pytest fixtures imported from test_html_browser are parameters here)
 """An answers file saved in one browser opens in a fresh one, and a wrong file is refused.
 
-Each `client()` is a new browser context: a fresh profile with storage of its own, as a
-different computer or a cleared browser would be.
+The restore test starts Chromium again on a new, empty profile folder; the refusals use
+a new browser context each (storage of its own, like a cleared browser).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -27,9 +29,10 @@ from tests.builder.test_html_browser import (  # noqa: F401 (fixtures)
     export,
     fill_every_kind,
 )
+from tests.conftest import CHROMIUM_ARGS
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 BACK = "Your answers are back"
 OTHER = "This answers file is for a different workbook, so it cannot be opened here."
@@ -58,18 +61,34 @@ def saved_file(client: Callable[..., Client], tmp_path: Path) -> tuple[Path, dic
     return path, json.loads(data)
 
 
-def test_an_answers_file_restores_into_a_fresh_browser(
-    client: Callable[..., Client], tmp_path: Path
+@pytest.fixture
+def fresh_profile(browser: Browser, bundle: Path, tmp_path: Path) -> Iterator[Client]:
+    """Chromium started again on a new, empty profile folder: another computer, in effect."""
+    context = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "fresh-profile"),
+        executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
+        args=CHROMIUM_ARGS,
+        chromium_sandbox=False,
+        accept_downloads=True,
+    )
+    context.set_default_timeout(10_000)
+    fresh = Client(context, bundle)
+    yield fresh
+    context.close()
+    assert fresh.stray_requests() == [] and fresh.errors == []
+
+
+def test_an_answers_file_restores_into_a_fresh_browser_profile(
+    client: Callable[..., Client], fresh_profile: Client, tmp_path: Path
 ) -> None:
     path, _ = saved_file(client, tmp_path)
-    fresh = client()
-    index = fresh.open()
+    index = fresh_profile.open()
     assert kept_keys(index) == []
     assert "on this computer, in this browser" in (index.text_content("#save-state") or "")
     said = open_file(index, path)
     assert said.startswith(BACK) and path.name in said
     assert index.text_content("[data-progress='AA1']") == "Finished"
-    page = fresh.open("module-AA1.html")
+    page = fresh_profile.open("module-AA1.html")
     assert page.input_value("#a-AA1-7") == TRICKY
     assert page.is_checked("[name='a-AA1-3-0'][value='7']")
     assert (page.input_value("#d-hours"), page.input_value("#d-minutes")) == ("2", "5")
