@@ -119,6 +119,17 @@ def test_another_workbooks_file_is_refused(client: Callable[..., Client], tmp_pa
     assert refused(client, path) == OTHER
 
 
+def test_a_file_from_another_copy_of_the_course_is_refused(
+    client: Callable[..., Client], tmp_path: Path
+) -> None:
+    path, doc = saved_file(client, tmp_path)
+    del doc["checksum"]
+    doc["course"] = {**doc["course"], "version": "0000000000000000"}  # type: ignore[dict-item]
+    doc["checksum"] = checksum_of(doc)
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert refused(client, path).startswith("This answers file is from another copy")
+
+
 def test_a_file_that_is_not_an_answers_file_is_refused(
     client: Callable[..., Client], tmp_path: Path
 ) -> None:
@@ -134,7 +145,12 @@ def test_any_change_to_a_saved_file_is_refused_and_nothing_is_written(
     original = path.read_bytes()
     places = [i for i, b in enumerate(original) if not chr(b).isspace()]
     index = client().open()
-    messages = ("This is not an answers file", "This answers file has been changed", OTHER)
+    messages = (
+        "This is not an answers file",
+        "This answers file has been changed",
+        OTHER,
+        "This answers file is from another copy",
+    )
 
     @settings(max_examples=12, deadline=None, derandomize=True)
     @given(at=st.sampled_from(places), letter=st.sampled_from('aZ09{}[]",:'))

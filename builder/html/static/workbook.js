@@ -344,6 +344,7 @@
   var NOT_ANSWERS = "This is not an answers file. Please pick the file whose name starts with answers.";
   var CHANGED = "This answers file has been changed or damaged, so it cannot be opened. Please pick another copy.";
   var OTHER = "This answers file is for a different workbook, so it cannot be opened here.";
+  var OTHER_COPY = "This answers file is from another copy of this workbook, so it cannot be opened here. Please ask your contact.";
 
   function importAnswer(a, v) {
     switch (a.type) {
@@ -374,9 +375,8 @@
     if (!doc || typeof doc !== "object" || doc.format !== W.format || doc.version !== W.version || !Array.isArray(doc.modules)) {
       return { refused: NOT_ANSWERS };
     }
-    if (doc.workbook !== W.workbook || !doc.course || doc.course.version !== W.course.version) {
-      return { refused: OTHER };
-    }
+    if (doc.workbook !== W.workbook) return { refused: OTHER };
+    if (!doc.course || doc.course.version !== W.course.version) return { refused: OTHER_COPY };
     var states = {};
     for (var i = 0; i < W.modules.length; i++) {
       var m = W.modules[i];
