@@ -165,3 +165,30 @@ def test_any_change_to_a_saved_file_is_refused_and_nothing_is_written(
         assert kept_keys(index) == []
 
     check()
+
+
+def test_answers_already_here_are_replaced_only_when_the_client_says_yes(
+    client: Callable[..., Client], tmp_path: Path
+) -> None:
+    path, _ = saved_file(client, tmp_path)
+    here = client()
+    page = here.open("module-AA1.html")
+    page.fill("#a-AA1-1", "Typed here")
+    page.wait_for_function(
+        "key => (localStorage.getItem(key) || '').includes('Typed here')", arg=f"{STORAGE}/AA1"
+    )
+    index = here.open()
+    asked: list[str] = []
+    index.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    with index.expect_file_chooser() as chooser:
+        index.click("[data-import]")
+    chooser.value.set_files(str(path))
+    for _ in range(100):  # the file is read and checked; then the question
+        if asked:
+            break
+        index.wait_for_timeout(100)
+    assert asked and "replaced" in asked[0]
+    assert "Typed here" in (here.open("module-AA1.html").input_value("#a-AA1-1"))
+    index.once("dialog", lambda d: d.accept())
+    assert open_file(index, path).startswith(BACK)
+    assert here.open("module-AA1.html").input_value("#a-AA1-7") == TRICKY
