@@ -189,8 +189,9 @@ def _sent_back(record: ClientRecord, styles: Styles) -> list[Flowable]:
         return []
     p = styles.body
     items = "".join(
-        f"<br/>\u2022 <b>{escape(m.module_id)}</b> {escape(m.title)}"
-        + (f": {escape(m.note)}" if m.note.strip() else "")
+        f"<br/>\u2022 <b>{escape(m.module_id)}</b> {escape(m.title)}, "
+        f"sent back on {long_date(m.sent_back_on)}"
+        + (f": {escape(m.feedback)}" if m.feedback.strip() else "")
         for m in record.sent_back
     )
     count = len(record.sent_back)

@@ -156,12 +156,13 @@ class Completed:
 
 
 @dataclass(frozen=True)
-class SentBackModule:
-    """A module sent back to the client to try again, with the marker's note."""
+class SentBack:
+    """A module sent back to the client to try again, and still waiting for them."""
 
     module_id: str
     title: str
-    note: str
+    sent_back_on: str  # the day it was marked
+    feedback: str
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class ClientRecord:
     today: date
     completed: tuple[Completed, ...]
     audit: str = ""  # the audit chain's fingerprint when the record was read
-    sent_back: tuple[SentBackModule, ...] = ()  # waiting for the client to try again
+    sent_back: tuple[SentBack, ...] = ()  # modules to try again, for the statement
     office: str = ""  # the office's name, for the certificate
 
     @property
@@ -515,12 +516,7 @@ def client_record(t: Tracker, reference: str) -> ClientRecord:
             raise NotFound(f"{client.reference} has no order yet: add one with `cpo order add`")
         statements = [statement(t, tx, load_order(tx, r["id"])) for r in ids]
         office = get_office(tx, client.office).name
-    sent_back = tuple(
-        SentBackModule(m.module_id, m.title, m.note)
-        for s in statements
-        for m in s.modules
-        if m.state == SENT_BACK
-    )
+        sent_back = _sent_back(t, tx, statements)
     completed = []
     for s in statements:
         for m in s.modules:
@@ -542,6 +538,25 @@ def client_record(t: Tracker, reference: str) -> ClientRecord:
         sent_back,
         office,
     )
+
+
+def _sent_back(t: Tracker, tx: Transaction, statements: list[Statement]) -> tuple[SentBack, ...]:
+    """The modules whose latest return was sent back, with the day and the marker's words."""
+    out = []
+    for s in statements:
+        for m in s.modules:
+            if m.state != SENT_BACK:
+                continue
+            row = tx.one(
+                "SELECT m.marked_at, m.feedback FROM marks m JOIN returns r ON r.id = m.return_id"
+                " JOIN tokens k ON k.id = r.token_id JOIN workbooks w ON w.id = k.workbook_id"
+                " WHERE w.order_id = ? AND k.module_id = ? AND m.decision = 'send-back'"
+                " ORDER BY m.id DESC",
+                (s.order.id, m.module_id),
+            )
+            if row is not None:
+                out.append(SentBack(m.module_id, m.title, row["marked_at"][:10], row["feedback"]))
+    return tuple(out)
 
 
 def audit_fingerprint(t: Tracker) -> str:

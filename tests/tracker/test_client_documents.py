@@ -11,7 +11,7 @@ from tracker.checkins import checkin
 from tracker.issuing import issue
 from tracker.marking import mark
 from tracker.report_pdf import render_certificate, render_statement
-from tracker.reports import SentBackModule, client_record
+from tracker.reports import client_record
 from tracker.tracker import Tracker
 
 READS_PDFS = True
@@ -28,11 +28,13 @@ def test_the_statement_and_certificate(tracker: Tracker, tmp_path: Path) -> None
 
     record = client_record(tracker, "C-1")
     title = tracker.course.module("WB2").title
-    assert record.sent_back == (SentBackModule("WB2", title, "Please try activity 3"),)
+    (back,) = record.sent_back
+    assert (back.module_id, back.title, back.feedback) == ("WB2", title, "Please try activity 3")
     assert record.office == "North"
     statement = " ".join(" ".join(page_texts(render_statement(record, tmp_path / "s.pdf"))).split())
     assert "To try again" in statement
-    assert f"WB2 {title}: Please try activity 3" in statement
+    day = f"{tracker.today().day} {tracker.today():%B %Y}"
+    assert f"WB2 {title}, sent back on {day}: Please try activity 3" in statement
 
     (page,) = page_texts(render_certificate(record, tmp_path / "c.pdf"))
     said = " ".join(page.split())
