@@ -477,6 +477,9 @@ def render_files(job: PrintJob, folder: Path) -> tuple[str, ...]:
         modules=tuple((m.module_id, m.title) for m in modules),
         due=_spoken(job.due),
         contact=contact,
+        address=personal.address,
+        return_address=personal.return_address,
+        answers_file=job.html,
     )
     render_letter(letter, profile, folder / "letter.pdf")
     names = ["workbook.pdf", "letter.pdf"]

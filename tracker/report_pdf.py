@@ -18,7 +18,14 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+)
 
 from builder.fonts_fallback import markup as name_markup
 from builder.pdf.document import write_atomically
@@ -168,11 +175,34 @@ def render_statement(record: ClientRecord, out_path: Path) -> Path:
             Paragraph("Here is each one, with the date it was checked and who checked it.", p),
             _modules_table(record, styles),
         ]
+    story += _sent_back(record, styles)
     story.append(Spacer(1, 6 * mm))
     story.append(Paragraph("Well done. Keep this page safe.", p))
     if record.audit:
         story.append(Paragraph(escape(f"Record check: {record.audit}"), styles.small))
     return _build(story, f"{record.course}: learning record", styles, out_path)
+
+
+def _sent_back(record: ClientRecord, styles: Styles) -> list[Flowable]:
+    """The modules sent back to try again, each with our note."""
+    if not record.sent_back:
+        return []
+    p = styles.body
+    items = "".join(
+        f"<br/>\u2022 <b>{escape(m.module_id)}</b> {escape(m.title)}, "
+        f"sent back on {long_date(m.sent_back_on)}"
+        + (f": {escape(m.feedback)}" if m.feedback.strip() else "")
+        for m in record.sent_back
+    )
+    count = len(record.sent_back)
+    return [
+        Paragraph("To try again", styles.h2),
+        Paragraph(
+            f"We sent {'this module' if count == 1 else 'these modules'} back to you to try again. "
+            "When you send it back, we will check it again." + items,
+            p,
+        ),
+    ]
 
 
 def _modules_table(record: ClientRecord, styles: Styles) -> Table:
@@ -234,11 +264,29 @@ def render_certificate(record: ClientRecord, out_path: Path) -> Path:
             p,
         ),
         Paragraph(f"Checked by: {escape(', '.join(checkers))}.", p),
-        Spacer(1, 6 * mm),
+        *([Paragraph(f"Office: {escape(record.office)}.", p)] if record.office else []),
         Paragraph(f"Date: {long_date(record.today)}. Reference: {escape(record.reference)}.", p),
         Paragraph("Well done!", styles.h2),
+        Spacer(1, 4 * mm),
+        signature_lines(styles),
     ]
     return _build(story, f"{record.course}: certificate", styles, out_path)
+
+
+def signature_lines(styles: Styles) -> Flowable:
+    """Lines to sign on by hand: signature, name, role and date."""
+    labels = ("Signed", "Name", "Role", "Date")
+    rows = [[Paragraph(f"{label}:", styles.body), ""] for label in labels]
+    table = Table(rows, colWidths=[30 * mm, 100 * mm], rowHeights=12 * mm, hAlign="LEFT")
+    table.setStyle(
+        styles.table(
+            [
+                ("LINEBELOW", (1, 0), (1, -1), 0.75, INK),
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+            ]
+        )
+    )
+    return KeepTogether([table])  # all four lines on one page
 
 
 def _build(story: list[Flowable], title: str, styles: Styles, out_path: Path) -> Path:

@@ -12,6 +12,7 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from builder.errors import BuildError
+from builder.html.wording import on_screen, phone_links
 from builder.markdown import markdown
 
 BLOCK_TOKENS = frozenset(
@@ -38,8 +39,11 @@ DEEPEST_HEADING = 6
 
 
 def markdown_html(source: str, top: int = 2) -> Markup:
-    """`source` as safe HTML; `##` becomes `<h{top}>` and `###` the level below (never an h1)."""
-    tokens = markdown().parse(source)
+    """`source` as safe HTML for the screen; `##` becomes `<h{top}>` and `###` the level below.
+
+    Paper words are replaced (see builder.html.wording) and phone numbers can be tapped.
+    """
+    tokens = markdown().parse(on_screen(source))
     for token in tokens:
         if token.type not in BLOCK_TOKENS:
             raise BuildError(f"cannot show Markdown '{token.type}' on screen (line {_line(token)})")
@@ -48,7 +52,7 @@ def markdown_html(source: str, top: int = 2) -> Markup:
             token.tag = f"h{level}"
         if token.children is not None:
             token.children = _inline(token)
-    return Markup(markdown().renderer.render(tokens, markdown().options, {}))
+    return phone_links(Markup(markdown().renderer.render(tokens, markdown().options, {})))
 
 
 def _inline(token: Token) -> list[Token]:

@@ -27,6 +27,7 @@ from builder.course import (
 )
 from builder.editions import Edition
 from builder.html.views import Bundle, Page, help_page, index_page, module_file, module_pages
+from builder.html.wording import on_screen, phone_links
 from builder.profiles import PROFILES, PrintProfile
 
 ANSWERS_FORMAT = "cpo-offline answers"
@@ -58,7 +59,7 @@ SWITCHES = {"large": "large-print", "dyslexia": "dyslexia"}
 @cache
 def environment() -> Environment:
     """The one jinja2 environment: autoescaped, and an undefined name is an error."""
-    return Environment(
+    env = Environment(
         loader=PackageLoader("builder.html", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
@@ -66,6 +67,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["phone_links"] = phone_links
+    env.filters["on_screen"] = on_screen
+    return env
 
 
 def render_html(edition: Edition) -> dict[str, bytes]:

@@ -339,6 +339,122 @@
     button.addEventListener("click", exportAnswers);
   });
 
+  // -- opening an answers file saved before (another browser, another computer) --------
+
+  var NOT_ANSWERS = "This is not an answers file. Please pick the file whose name starts with answers.";
+  var CHANGED = "This answers file has been changed or damaged, so it cannot be opened. Please pick another copy.";
+  var OTHER = "This answers file is for a different workbook, so it cannot be opened here.";
+  var OTHER_COPY = "This answers file is from another copy of this workbook, so it cannot be opened here. Please ask your contact.";
+
+  function importAnswer(a, v) {
+    switch (a.type) {
+      case "scale":
+        return Array.isArray(v) ? v.map(function (x) { return x && typeof x === "object" ? x.value : undefined; }) : v;
+      case "plan":
+        return v && typeof v === "object" ? v.answers : v;
+      default:
+        return v;
+    }
+  }
+
+  function importDeclaration(d) {
+    var out = emptyDeclaration();
+    if (!d || typeof d !== "object") return out;
+    out.statement = d.statement === true;
+    if (isString(d.name)) out.name = d.name;
+    if (isString(d.date)) out.date = d.date;
+    if (typeof d.minutes === "number" && d.minutes >= 0 && d.minutes % 1 === 0) {
+      out.hours = String(Math.floor(d.minutes / 60));
+      out.minutes = String(d.minutes % 60);
+    }
+    return out;
+  }
+
+  /* The states a checked answers file holds, module by module; or a reason it is refused. */
+  function statesFrom(doc) {
+    if (!doc || typeof doc !== "object" || doc.format !== W.format || doc.version !== W.version || !Array.isArray(doc.modules)) {
+      return { refused: NOT_ANSWERS };
+    }
+    if (doc.workbook !== W.workbook) return { refused: OTHER };
+    if (!doc.course || doc.course.version !== W.course.version) return { refused: OTHER_COPY };
+    var states = {};
+    for (var i = 0; i < W.modules.length; i++) {
+      var m = W.modules[i];
+      var saved = doc.modules.filter(function (x) { return x && x.id === m.id; })[0];
+      if (!saved || saved.checkin !== m.checkin || !Array.isArray(saved.activities)) return { refused: OTHER };
+      var state = emptyState(m);
+      m.activities.forEach(function (a) {
+        var found = saved.activities.filter(function (x) { return x && x.id === a.id; })[0];
+        var v = found ? importAnswer(a, found.answer) : undefined;
+        if (v !== undefined && validAnswer(a, v)) state.answers[a.id] = v;
+      });
+      state.declaration = importDeclaration(saved.declaration);
+      states[m.id] = state;
+    }
+    return { states: states };
+  }
+
+  function openAnswers(file) {
+    var reader = new FileReader();
+    reader.onerror = function () { say("Sorry, this file could not be read. Please try again.", true); };
+    reader.onload = function () {
+      var doc;
+      try {
+        doc = JSON.parse(String(reader.result));
+      } catch (e) {
+        say(NOT_ANSWERS, true);
+        return;
+      }
+      if (!doc || typeof doc !== "object" || typeof doc.checksum !== "string") {
+        say(NOT_ANSWERS, true);
+        return;
+      }
+      var claimed = doc.checksum;
+      delete doc.checksum;
+      sha256(canonical(doc)).then(function (hex) {
+        if (claimed !== "sha256:" + hex) {
+          say(CHANGED, true);
+          return;
+        }
+        var found = statesFrom(doc);
+        if (found.refused) {
+          say(found.refused, true);
+          return;
+        }
+        restore(found.states, file.name);
+      });
+    };
+    reader.readAsText(file);
+  }
+
+  function restore(states, name) {
+    var kept = W.modules.some(function (m) { return readModule(m).found; });
+    if (kept && !window.confirm("Your answers on this device will be replaced by the answers in the file. Go on?")) return;
+    var problem = "";
+    W.modules.forEach(function (m) {
+      var result = writeModule(m, states[m.id]);
+      if (result === "full" || result === "failed") problem = result;
+    });
+    if (page) {
+      page.state = states[page.module.id];
+      page.show();
+    }
+    showProgress();
+    if (problem) say("Your answers could not all be kept on this device. Please try again, or ask your contact.", true);
+    else say("Your answers are back. They came from the file " + name + ".");
+  }
+
+  var answersInput = document.getElementById("answers-input");
+  if (answersInput) {
+    answersInput.addEventListener("change", function () {
+      if (answersInput.files && answersInput.files[0]) openAnswers(answersInput.files[0]);
+      answersInput.value = "";
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-import]"), function (button) {
+      button.addEventListener("click", function () { answersInput.click(); });
+    });
+  }
+
   // -- a module page ------------------------------------------------------------------
 
   var page = null;
@@ -556,7 +672,7 @@
   // -- start ----------------------------------------------------------------------------
 
   if (store) {
-    saveState.textContent = "Your answers are kept on this device as you type.";
+    saveState.textContent = "Your answers are kept on this computer, in this browser, as you type. Use the same computer and browser each time.";
   } else {
     saveState.textContent = "This device cannot keep your answers. They stay only while this page is open. Press Save my answers file before you close it.";
     saveState.classList.add("warning");

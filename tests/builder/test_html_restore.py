@@ -1,0 +1,194 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_html_browser are parameters here)
+"""An answers file saved in one browser opens in a fresh one, and a wrong file is refused.
+
+The restore test starts Chromium again on a new, empty profile folder; the refusals use
+a new browser context each (storage of its own, like a cleared browser).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from builder.answers import checksum_of, read_answers
+from tests.builder.test_html_browser import (  # noqa: F401 (fixtures)
+    STORAGE,
+    TRICKY,
+    Client,
+    bundle,
+    check_every_kind,
+    client,
+    export,
+    fill_every_kind,
+)
+from tests.conftest import CHROMIUM_ARGS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+BACK = "Your answers are back"
+OTHER = "This answers file is for a different workbook, so it cannot be opened here."
+
+
+def open_file(page: Page, path: Path) -> str:
+    """Press "Open my answers file", pick `path`, and return the message shown."""
+    with page.expect_file_chooser() as chooser:
+        page.click("[data-import]")
+    chooser.value.set_files(str(path))
+    page.wait_for_function("() => document.getElementById('status').textContent !== ''")
+    return page.text_content("#status") or ""
+
+
+def kept_keys(page: Page) -> list[str]:
+    return list(page.evaluate(f"Object.keys(localStorage).filter(k => k.startsWith('{STORAGE}/'))"))
+
+
+def saved_file(client: Callable[..., Client], tmp_path: Path) -> tuple[Path, dict[str, object]]:
+    """Answer every kind of activity in one browser and save the answers file."""
+    page = client().open("module-AA1.html")
+    fill_every_kind(page)
+    data, name = export(page)
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path, json.loads(data)
+
+
+@pytest.fixture
+def fresh_profile(browser: Browser, bundle: Path, tmp_path: Path) -> Iterator[Client]:
+    """Chromium started again on a new, empty profile folder: another computer, in effect."""
+    context = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "fresh-profile"),
+        executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
+        args=CHROMIUM_ARGS,
+        chromium_sandbox=False,
+        accept_downloads=True,
+    )
+    context.set_default_timeout(10_000)
+    fresh = Client(context, bundle)
+    yield fresh
+    context.close()
+    assert fresh.stray_requests() == [] and fresh.errors == []
+
+
+def test_an_answers_file_restores_into_a_fresh_browser_profile(
+    client: Callable[..., Client], fresh_profile: Client, tmp_path: Path
+) -> None:
+    path, _ = saved_file(client, tmp_path)
+    index = fresh_profile.open()
+    assert kept_keys(index) == []
+    assert "on this computer, in this browser" in (index.text_content("#save-state") or "")
+    said = open_file(index, path)
+    assert said.startswith(BACK) and path.name in said
+    assert index.text_content("[data-progress='AA1']") == "Finished"
+    page = fresh_profile.open("module-AA1.html")
+    assert page.input_value("#a-AA1-7") == TRICKY
+    assert page.is_checked("[name='a-AA1-3-0'][value='7']")
+    assert (page.input_value("#d-hours"), page.input_value("#d-minutes")) == ("2", "5")
+    data, name = export(page)  # and it goes back out the same
+    check_every_kind(read_answers(data, name))
+
+
+def refused(client: Callable[..., Client], path: Path) -> str:
+    index = client().open()
+    said = open_file(index, path)
+    assert kept_keys(index) == []  # nothing was written
+    assert index.text_content("[data-progress='AA1']") == "Not started"
+    return said
+
+
+def test_a_changed_file_is_refused(client: Callable[..., Client], tmp_path: Path) -> None:
+    path, _ = saved_file(client, tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("Sunshine", "Rain"), encoding="utf-8")
+    assert refused(client, path).startswith("This answers file has been changed or damaged")
+
+
+def test_another_workbooks_file_is_refused(client: Callable[..., Client], tmp_path: Path) -> None:
+    path, doc = saved_file(client, tmp_path)
+    del doc["checksum"]
+    doc["workbook"] = "WB-OTHER"
+    doc["checksum"] = checksum_of(doc)  # whole and unchanged, but not this workbook's
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert refused(client, path) == OTHER
+
+
+def test_a_file_from_another_copy_of_the_course_is_refused(
+    client: Callable[..., Client], tmp_path: Path
+) -> None:
+    path, doc = saved_file(client, tmp_path)
+    del doc["checksum"]
+    doc["course"] = {**doc["course"], "version": "0000000000000000"}  # type: ignore[dict-item]
+    doc["checksum"] = checksum_of(doc)
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert refused(client, path).startswith("This answers file is from another copy")
+
+
+def test_a_file_that_is_not_an_answers_file_is_refused(
+    client: Callable[..., Client], tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.json"
+    path.write_text("my shopping list", encoding="utf-8")
+    assert refused(client, path).startswith("This is not an answers file")
+
+
+def test_any_change_to_a_saved_file_is_refused_and_nothing_is_written(
+    client: Callable[..., Client], tmp_path: Path
+) -> None:
+    path, doc = saved_file(client, tmp_path)
+    original = path.read_bytes()
+    places = [i for i, b in enumerate(original) if not chr(b).isspace()]
+    index = client().open()
+    messages = (
+        "This is not an answers file",
+        "This answers file has been changed",
+        OTHER,
+        "This answers file is from another copy",
+    )
+
+    @settings(max_examples=12, deadline=None, derandomize=True)
+    @given(at=st.sampled_from(places), letter=st.sampled_from('aZ09{}[]",:'))
+    def check(at: int, letter: str) -> None:
+        changed = original[:at] + letter.encode() + original[at + 1 :]
+        with suppress(ValueError):
+            assume(json.loads(changed) != doc)
+        path.write_bytes(changed)
+        index.evaluate("document.getElementById('status').textContent = ''")
+        said = open_file(index, path)
+        assert said.startswith(messages), said
+        assert kept_keys(index) == []
+
+    check()
+
+
+def test_answers_already_here_are_replaced_only_when_the_client_says_yes(
+    client: Callable[..., Client], tmp_path: Path
+) -> None:
+    path, _ = saved_file(client, tmp_path)
+    here = client()
+    page = here.open("module-AA1.html")
+    page.fill("#a-AA1-1", "Typed here")
+    page.wait_for_function(
+        "key => (localStorage.getItem(key) || '').includes('Typed here')", arg=f"{STORAGE}/AA1"
+    )
+    index = here.open()
+    asked: list[str] = []
+    index.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    with index.expect_file_chooser() as chooser:
+        index.click("[data-import]")
+    chooser.value.set_files(str(path))
+    for _ in range(100):  # the file is read and checked; then the question
+        if asked:
+            break
+        index.wait_for_timeout(100)
+    assert asked and "replaced" in asked[0]
+    assert "Typed here" in (here.open("module-AA1.html").input_value("#a-AA1-1"))
+    index.once("dialog", lambda d: d.accept())
+    assert open_file(index, path).startswith(BACK)
+    assert here.open("module-AA1.html").input_value("#a-AA1-7") == TRICKY
