@@ -193,6 +193,11 @@ def read_answers(data: bytes, source: str) -> AnswersFile:
     return _Checker(source).answers_file(doc)
 
 
+def read_module(value: Any, source: str) -> ModuleAnswers:
+    """Read one module's part of an answers file (as kept with its return); AnswersError if bad."""
+    return _Checker(source).module(value, "the module")
+
+
 def canonical_json(value: Any) -> bytes:
     """The canonical serialisation the checksum is taken over (see the module's docstring)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
