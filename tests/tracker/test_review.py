@@ -9,48 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import zxingcpp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageDraw
 
-from builder.editions import page_payload
 from tests.tracker.conftest import make_order, snapshot, staff_account
+from tests.tracker.scans import scan_pdf, take
 from tests.tracker.test_intake import answers_file
 from tracker.accounts import NotPermitted, Role, actor_for
 from tracker.checkins import checkin_one
-from tracker.intake.run import plan_intake, take_in
-from tracker.issuing import Issued, issue
+from tracker.issuing import issue
 from tracker.marking import mark
 from tracker.review import marking_view, next_waiting, page_image, unreadable_pages, waiting
 from tracker.tracker import Tracker
-
-
-def sheet(payload: str | None, label: str = "") -> Image.Image:
-    """A page as a scanner sees it: white, with its page code bottom right (none if blank)."""
-    page = Image.new("L", (850, 1100), 255)
-    ImageDraw.Draw(page).text((80, 80), label, fill=0)
-    if payload:
-        code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
-        picture = Image.fromarray(code.to_image(scale=5))  # type: ignore[arg-type]
-        page.paste(picture, (850 - picture.width - 60, 1100 - picture.height - 40))
-    return page
-
-
-def scan_pdf(issued: Issued, module: str, numbers: list[int], total: int, path: Path) -> Path:
-    """A scanned PDF of pages `numbers` of `module`; 0 stands for a page with no code."""
-    payload = next(m.payload for m in issued.modules if m.module_id == module)
-    pages = [
-        sheet(page_payload(payload, n, total) if n else None, f"{module} p{n}") for n in numbers
-    ]
-    pages[0].save(path, save_all=True, append_images=pages[1:], resolution=100)
-    return path
-
-
-def take(t: Tracker, *paths: Path) -> None:
-    """Take files in as the acting account, reading pages here (no worker processes)."""
-    assert t.actor is not None
-    list(take_in(t, plan_intake(t, list(paths)), t.actor.login, workers=1))
 
 
 @pytest.fixture

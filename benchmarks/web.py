@@ -1,0 +1,141 @@
+"""The staff web app under an office's load: 20 staff at once on an office of 10,000 clients.
+
+The records are seeded in bulk (tests/tracker/seed.py); the app is served by waitress on
+loopback, as `cpo serve` serves it; 20 sessions sign in (half case workers, half
+facilitators) and open their pages in turn. The run is bounded in count (each session
+opens each of its pages ROUNDS times) and in time (STOP_AFTER seconds at most). Printed:
+p50 and p95 per page, and p95 against the goal (200 ms) as a ratio.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import statistics
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+from benchmarks.common import heading, row
+from tests.tracker.seed import CLIENTS, seed
+from tracker.accounts import Role, act_as_first_admin, add_staff
+from tracker.config import Config, initialise
+from tracker.tracker import open_tracker
+
+SESSIONS = 20
+ROUNDS = 10  # each session opens each of its pages this many times
+STOP_AFTER = 180.0  # seconds: the whole run stops by then, however far it got
+THREADS = 8  # waitress's request threads
+GOAL_MS = 200.0
+PASSWORD = "a benchmark password"
+OFFICE = "bench"
+
+
+def seeded(folder: Path) -> tuple[Config, list[int]]:
+    """An office of CLIENTS clients, a case worker and a facilitator; returns waiting."""
+    from tracker.review import waiting
+
+    config, _ = initialise(folder / "data")
+    with open_tracker(config) as t:
+        act_as_first_admin(t, "admin", PASSWORD)
+        start = time.perf_counter()
+        seed(t, {OFFICE: CLIENTS})
+        row("seeding the records (not timed below)", f"{time.perf_counter() - start:.1f} s")
+        add_staff(t, "cw", Role.CASEWORKER, [OFFICE], PASSWORD)
+        add_staff(t, "fac", Role.FACILITATOR, [OFFICE], PASSWORD)
+        queue = waiting(t, count=500)
+        row("returns waiting to be marked", f"{queue.total:,}")
+    return config, [r.return_id for r in queue.returns]
+
+
+class Session:
+    """One member of staff's browser: a cookie jar, signed in."""
+
+    def __init__(self, base: str, login: str) -> None:
+        self.base = base
+        jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = self.get("/sign-in")
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert token, "no CSRF token on the sign-in page"
+        form = {"login": login, "password": PASSWORD, "csrf_token": token.group(1)}
+        self.post("/sign-in", form)
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=30) as answer:
+            return str(answer.read().decode())
+
+    def post(self, path: str, form: dict[str, str]) -> str:
+        data = urllib.parse.urlencode(form).encode()
+        with self.opener.open(self.base + path, data=data, timeout=30) as answer:
+            return str(answer.read().decode())
+
+
+def pages_for(login: str, returns: list[int], n: int) -> dict[str, str]:
+    """The pages a member of staff opens, by the name printed."""
+    if login == "cw":
+        return {"home (case worker)": "/", "client list": "/clients"}
+    marking = f"/returns/{returns[n % len(returns)]}" if returns else "/returns"
+    return {"home (facilitator)": "/", "return list": "/returns", "marking": marking}
+
+
+def drive(
+    base: str, n: int, returns: list[int], deadline: float, times: dict[str, list[float]]
+) -> None:
+    """One session: sign in, then open each of its pages ROUNDS times (until the deadline)."""
+    login = "cw" if n % 2 else "fac"
+    session = Session(base, login)
+    pages = pages_for(login, returns, n)
+    for _ in range(ROUNDS):
+        for name, path in pages.items():
+            if time.monotonic() > deadline:
+                return
+            start = time.perf_counter()
+            session.get(path)
+            times[name].append(time.perf_counter() - start)
+
+
+def main() -> None:
+    from waitress.server import create_server
+
+    from cpo.web.server import app_for
+
+    heading(f"Staff web app: {SESSIONS} sessions at once, an office of {CLIENTS:,} clients")
+    with tempfile.TemporaryDirectory() as folder:
+        config, returns = seeded(Path(folder))
+        server = create_server(app_for(config), host="127.0.0.1", port=0, threads=THREADS)
+        serving = threading.Thread(target=server.run, daemon=True)
+        serving.start()
+        base = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+        times: dict[str, list[float]] = defaultdict(list)
+        deadline = time.monotonic() + STOP_AFTER
+        start = time.perf_counter()
+        sessions = [
+            threading.Thread(target=drive, args=(base, n, returns, deadline, times))
+            for n in range(SESSIONS)
+        ]
+        for session in sessions:
+            session.start()
+        for session in sessions:
+            session.join()
+        took = time.perf_counter() - start
+        server.close()
+    requests = sum(len(v) for v in times.values())
+    row("requests (sign-ins not counted)", f"{requests:,} in {took:.1f} s")
+    for name, taken in times.items():
+        ms = sorted(t * 1000 for t in taken)
+        p50 = statistics.median(ms)
+        p95 = statistics.quantiles(ms, n=20)[-1] if len(ms) > 1 else ms[0]
+        row(
+            name,
+            f"p50 {p50:6.0f} ms  p95 {p95:6.0f} ms  p95/goal {p95 / GOAL_MS:4.2f}"
+            f"  ({len(ms)} requests)",
+        )
+
+
+if __name__ == "__main__":
+    main()
