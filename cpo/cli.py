@@ -12,6 +12,7 @@ from cpo.commands.content import content
 from cpo.commands.intake import evidence, intake
 from cpo.commands.records import client, init, office, order
 from cpo.commands.reports import certificate, export, report, statement
+from cpo.commands.serve import serve
 from cpo.commands.service import backup, keys, restore, staff
 from cpo.commands.work import audit, checkin, credit, hours, issue, mark, workbook
 
@@ -87,6 +88,7 @@ for command in (
     keys,
     backup,
     restore,
+    serve,
 ):
     cli.add_command(command)
 

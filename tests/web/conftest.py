@@ -1,0 +1,104 @@
+"""Web app fixtures: an app over a fresh tracker (SQLite, and PostgreSQL where asked),
+two offices with their staff, and a client for each role signed in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from cpo.web.app import Settings, create_app, limiter
+from tests.tracker import conftest as tracker_fixtures
+from tests.tracker.conftest import ADMIN_PASSWORD, Clock, act_as_admin, shipped_course
+from tracker.accounts import Role, add_staff
+from tracker.config import Config, initialise
+from tracker.people import add_office
+from tracker.tracker import Tracker, open_tracker
+
+# The tracker's fixtures, shared: each engine's database, the clock, PDFs only where read.
+db_url = tracker_fixtures.db_url
+clock = tracker_fixtures.clock
+postgres = tracker_fixtures.postgres
+pdfs_only_where_read = tracker_fixtures.pdfs_only_where_read
+real_pdfs = tracker_fixtures.real_pdfs
+
+PASSWORD = ADMIN_PASSWORD
+# Two offices, and the staff of each: the attack tests sign in as Leeds's.
+STAFF = {
+    "ana": (Role.CASEWORKER, ["north"]),
+    "fay": (Role.FACILITATOR, ["north"]),
+    "lee": (Role.CASEWORKER, ["leeds"]),
+    "lou": (Role.FACILITATOR, ["leeds"]),
+}
+
+
+@pytest.fixture
+def web_config(db_url: str, tmp_path: Path) -> Config:
+    config, _ = initialise(tmp_path / "data", database_url=db_url)
+    return config
+
+
+@pytest.fixture
+def records(web_config: Config, clock: Clock) -> Iterator[Tracker]:
+    """The tracker as the admin ("tester"), with two offices and their staff."""
+    with open_tracker(web_config, course_loader=shipped_course, clock=clock) as t:
+        act_as_admin(t)
+        add_office(t, "north", "North team", "tester")
+        add_office(t, "leeds", "Leeds", "tester")
+        for login, (role, offices) in STAFF.items():
+            add_staff(t, login, role, offices, PASSWORD)
+        yield t
+
+
+@pytest.fixture
+def app(records: Tracker, web_config: Config, clock: Clock) -> Iterator[Flask]:
+    def opener() -> Tracker:
+        return open_tracker(web_config, course_loader=shipped_course, clock=clock)
+
+    app = create_app(opener, Settings(secret_key=b"t" * 32))
+    app.config["TESTING"] = True
+    limiter.reset()
+    yield app
+    app.extensions["cpo_trackers"].close()
+
+
+SignIn = Callable[[str], FlaskClient]
+
+
+def token_of(html: str) -> str:
+    """The CSRF token in a page's form."""
+    import re
+
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def sign_in_as(client: FlaskClient, login: str, password: str = PASSWORD) -> FlaskClient:
+    page = client.get("/sign-in").get_data(as_text=True)
+    response = client.post(
+        "/sign-in", data={"login": login, "password": password, "csrf_token": token_of(page)}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def signed_in(app: Flask) -> SignIn:
+    """A test client signed in as `login`."""
+
+    def sign(login: str) -> FlaskClient:
+        return sign_in_as(app.test_client(), login)
+
+    return sign
+
+
+def post(client: FlaskClient, url: str, data: dict[str, object], page: str | None = None):  # type: ignore[no-untyped-def]
+    """POST a form as a browser would: with the CSRF token from the page it is on."""
+    html = client.get(page or url).get_data(as_text=True)
+    return client.post(url, data={**data, "csrf_token": token_of(html)})
