@@ -10,15 +10,21 @@ from __future__ import annotations
 from flask import Blueprint
 
 from cpo.web import auth, frontend, home
+from cpo.web import intake as intake_pages
+from cpo.web import marking as marking_pages
 from cpo.web.navigation import NavLink
 
 BLUEPRINTS: list[Blueprint] = [
     frontend.blueprint,
     auth.blueprint,
     home.blueprint,
+    intake_pages.blueprint,
+    marking_pages.blueprint,
 ]
 
 NAV: list[NavLink] = [
     *home.NAV,
+    *intake_pages.NAV,
+    *marking_pages.NAV,
     *auth.NAV,
 ]

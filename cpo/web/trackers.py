@@ -37,6 +37,10 @@ class Trackers:
                 self._opened.append(t)
         return t
 
+    def open_new(self) -> Tracker:
+        """A tracker of its own, for work on another thread (an intake); its caller closes it."""
+        return self._opener()
+
     def act_as(self, actor: Actor | None) -> Tracker:
         """This thread's tracker, acting as `actor` (None: nobody, between requests)."""
         t = self.get()
