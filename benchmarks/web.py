@@ -110,7 +110,7 @@ def main() -> None:
         server = create_server(app_for(config), host="127.0.0.1", port=0, threads=THREADS)
         serving = threading.Thread(target=server.run, daemon=True)
         serving.start()
-        base = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{server.effective_port}"
         times: dict[str, list[float]] = defaultdict(list)
         deadline = time.monotonic() + STOP_AFTER
         start = time.perf_counter()
