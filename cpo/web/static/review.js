@@ -40,3 +40,29 @@ if (progress) {
   };
   setTimeout(poll, 1000);
 }
+
+// Drag and drop: files dropped on the upload box join the file input, and their names
+// are read out. Without this script the input still takes several files at once.
+const zone = document.querySelector("[data-drop-zone]");
+if (zone) {
+  const input = zone.querySelector("input[type=file]");
+  const chosen = zone.querySelector(".app-drop-zone__chosen");
+  const show = () => {
+    const names = Array.from(input.files, (file) => file.name);
+    chosen.textContent = names.length ? `Chosen: ${names.join(", ")}` : "";
+  };
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("app-drop-zone--over");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("app-drop-zone--over"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("app-drop-zone--over");
+    const files = new DataTransfer();
+    for (const file of [...input.files, ...event.dataTransfer.files]) files.items.add(file);
+    input.files = files.files;
+    show();
+  });
+  input.addEventListener("change", show);
+}
