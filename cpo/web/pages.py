@@ -9,16 +9,21 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from cpo.web import auth, frontend, home
+from cpo.web import auth, clients, frontend, home, issuing, reports
 from cpo.web.navigation import NavLink
 
 BLUEPRINTS: list[Blueprint] = [
     frontend.blueprint,
     auth.blueprint,
     home.blueprint,
+    clients.blueprint,
+    issuing.blueprint,
+    reports.blueprint,
 ]
 
 NAV: list[NavLink] = [
     *home.NAV,
+    *clients.NAV,
+    *reports.NAV,
     *auth.NAV,
 ]
