@@ -15,9 +15,11 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from cpo.web import security, users
 from cpo.web.assets import Assets
+from cpo.web.ids import OpaqueIds, converter_for
 from cpo.web.trackers import Opener, Trackers
-from tracker.accounts import NotPermitted
+from tracker.accounts import Action, NotPermitted
 from tracker.errors import TrackerError
+from tracker.policy import hours
 
 SERVICE_NAME = "CPO Offline"
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a whole envelope of scans, with room to spare
@@ -62,6 +64,7 @@ def create_app(opener: Opener, settings: Settings, assets: Assets | None = None)
             ),
         ]
     )
+    app.url_map.converters["ref"] = converter_for(OpaqueIds(settings.secret_key))
     app.extensions["cpo_trackers"] = Trackers(opener)
     app.extensions["cpo_assets"] = assets or Assets.find()
     CSRFProtect(app)
@@ -72,6 +75,7 @@ def create_app(opener: Opener, settings: Settings, assets: Assets | None = None)
     _register_blueprints(app)
     _register_errors(app)
     app.context_processor(_layout_context)
+    app.add_template_filter(hours, "hours")
     app.teardown_request(_stop_acting)
     return app
 
@@ -94,7 +98,21 @@ def _layout_context() -> dict[str, Any]:
         "actor": actor,
         "csp_nonce": g.get("csp_nonce", ""),
         "nav_links": links_for,
+        "actions": Action,
+        "office_label": _office_label,
     }
+
+
+def _office_label() -> str:
+    """The offices the signed-in account serves, as the header names them."""
+    from flask_login import current_user
+
+    from cpo.web.auth import tracker
+    from tracker.dashboard import offices_served
+
+    if current_user.actor.every_office:
+        return "All offices"
+    return ", ".join(o.name for o in offices_served(tracker()))
 
 
 def _stop_acting(_: BaseException | None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from cpo.web import auth, frontend, home
+from cpo.web import auth, clients, frontend, home, issuing, reports
 from cpo.web import intake as intake_pages
 from cpo.web import marking as marking_pages
 from cpo.web.navigation import NavLink
@@ -18,12 +18,17 @@ BLUEPRINTS: list[Blueprint] = [
     frontend.blueprint,
     auth.blueprint,
     home.blueprint,
+    clients.blueprint,
+    issuing.blueprint,
+    reports.blueprint,
     intake_pages.blueprint,
     marking_pages.blueprint,
 ]
 
 NAV: list[NavLink] = [
     *home.NAV,
+    *clients.NAV,
+    *reports.NAV,
     *intake_pages.NAV,
     *marking_pages.NAV,
     *auth.NAV,

@@ -4,6 +4,7 @@ two offices with their staff, and a client for each role signed in."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,13 @@ from flask.testing import FlaskClient
 
 from cpo.web.app import Settings, create_app, limiter
 from tests.tracker import conftest as tracker_fixtures
-from tests.tracker.conftest import ADMIN_PASSWORD, Clock, act_as_admin, shipped_course
+from tests.tracker.conftest import ADMIN_PASSWORD, Clock, act_as_admin, make_order, shipped_course
+from tests.tracker.test_records import all_tried
 from tracker.accounts import Role, add_staff
+from tracker.checkins import checkin
 from tracker.config import Config, initialise
+from tracker.issuing import PrintJob, issue
+from tracker.marking import mark
 from tracker.people import add_office
 from tracker.tracker import Tracker, open_tracker
 
@@ -22,10 +27,28 @@ from tracker.tracker import Tracker, open_tracker
 db_url = tracker_fixtures.db_url
 clock = tracker_fixtures.clock
 postgres = tracker_fixtures.postgres
-pdfs_only_where_read = tracker_fixtures.pdfs_only_where_read
 real_pdfs = tracker_fixtures.real_pdfs
 
 PASSWORD = ADMIN_PASSWORD
+
+
+def stand_in_with_html(job: PrintJob, folder: Path) -> tuple[str, ...]:
+    """The tracker tests' stand-in files, and a one-page HTML edition when one is asked for."""
+    names = tracker_fixtures.stand_in_files(job, folder)
+    if job.html:
+        (folder / "html").mkdir()
+        (folder / "html" / "index.html").write_text(f"<p>{job.number}</p>\n")
+        return (*names, "html/index.html")
+    return names
+
+
+@pytest.fixture(autouse=True)
+def pdfs_only_where_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issuing writes stand-in files, unless the test reads PDFs (`real_pdfs`)."""
+    if "real_pdfs" not in request.fixturenames:
+        monkeypatch.setattr("tracker.issuing.RENDERER", stand_in_with_html)
+
+
 # Two offices, and the staff of each: the attack tests sign in as Leeds's.
 STAFF = {
     "ana": (Role.CASEWORKER, ["north"]),
@@ -51,6 +74,29 @@ def records(web_config: Config, clock: Clock) -> Iterator[Tracker]:
         for login, (role, offices) in STAFF.items():
             add_staff(t, login, role, offices, PASSWORD)
         yield t
+
+
+@dataclass(frozen=True)
+class World:
+    """What the pages show: a client of each office with an order, a workbook and a return."""
+
+    north_workbook: str
+    leeds_workbook: str
+
+
+@pytest.fixture
+def world(records: Tracker, tmp_path: Path) -> World:
+    """North's N-1 and Leeds's L-1, each with an order, a workbook and one module returned."""
+    books = []
+    for reference, office in (("N-1", "north"), ("L-1", "leeds")):
+        make_order(records, reference, office=office)
+        issued = issue(records, reference, "tester", out_root=tmp_path / "issues")
+        codes = [issued.modules[0].code, issued.modules[1].code]
+        returned = [r.return_id for r in checkin(records, codes, "tester")]
+        tried = all_tried(records, issued.modules[0].module_id)
+        mark(records, returned[0], "accept", "tester", tried, 100)  # one credited, one waiting
+        books.append(issued.number)
+    return World(*books)
 
 
 @pytest.fixture
