@@ -96,26 +96,39 @@ def upload() -> str | BaseResponse:
             error = f"Send at most {MOST_FILES} files at a time"
         else:
             batch = batches().start(current_user.actor, files)
-            return redirect(url_for("intake.batch", batch_id=batch.id))
+            return redirect(url_for("intake.batch", id=batch.id))
+    return _upload_page(form, error)
+
+
+def _upload_page(form: UploadForm, error: str = "", notice: str = "") -> Response:
     pages = unreadable_pages(tracker())
     html = render_template(
-        "intake/upload.html", title="Intake", form=form, error=error, unreadable=pages
+        "intake/upload.html",
+        title="Intake",
+        form=form,
+        error=error,
+        notice=notice,
+        unreadable=pages,
     )
     return Response(html, status=400 if error else 200)
 
 
-def _batch(batch_id: str) -> Batch:
-    found = batches().find(batch_id, current_user.actor)
-    if found is None:
-        abort(404)
-    return found
+def _batch() -> Batch | None:
+    """The upload named by `?id=`, if this account sent it."""
+    return batches().find(request.args.get("id", ""), current_user.actor)
 
 
-@blueprint.get("/intake/batches/<batch_id>")
+@blueprint.get("/intake/batch")
 @needs(Action.TAKE_IN)
-def batch(batch_id: str) -> str:
+def batch() -> str | BaseResponse:
     """How far an upload has got; once done, the table of its pages by class."""
-    found = _batch(batch_id)
+    found = _batch()
+    if found is None:  # not this account's, or forgotten since the server restarted
+        notice = (
+            "That upload is not known here (it may be from before the server restarted). "
+            "Each of its files was taken in whole or not at all: send any again to check."
+        )
+        return _upload_page(UploadForm(), notice=notice)
     return render_template(
         "intake/batch.html",
         title="Intake result" if found.done else "Taking in your files",
@@ -125,20 +138,22 @@ def batch(batch_id: str) -> str:
     )
 
 
-@blueprint.get("/intake/batches/<batch_id>/progress")
+@blueprint.get("/intake/batch/progress")
 @needs(Action.TAKE_IN)
-def progress(batch_id: str) -> Response:
-    """The batch's progress, for the status page's script."""
-    found = _batch(batch_id)
+def progress() -> Response:
+    """The upload's progress, for the status page's script (done if it is not known)."""
+    found = _batch()
+    if found is None:
+        return jsonify(done=True, read=0, pages=0, files=0)
     return jsonify(done=found.done, read=found.read, pages=found.pages, files=len(found.outcomes))
 
 
-@blueprint.route("/intake/pages/<ref>", methods=["GET", "POST"])
+@blueprint.route("/intake/pages/<ref:page_ref>", methods=["GET", "POST"])
 @needs(Action.TAKE_IN)
-def resolve(ref: str) -> str | BaseResponse:
-    """Look at an unreadable page (P17) and give it the code printed on it."""
+def resolve(page_ref: str) -> str | BaseResponse:
+    """Look at an unreadable page (P17, opaque in the address) and give it its code."""
     t = tracker()
-    page = _unreadable(ref)
+    page = _unreadable(page_ref)
     page_id = page.page_id
     form = CodeForm()
     if request.method == "POST" and form.validate_on_submit():

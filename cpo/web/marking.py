@@ -45,12 +45,6 @@ DECISION_LABELS = {
 assert set(DECISION_LABELS) == set(DECISIONS)
 
 
-@blueprint.app_template_filter("hours")
-def _hours(minutes: int) -> str:
-    """Whole minutes as the library writes them (1 h 50 min)."""
-    return hours(minutes)
-
-
 class MarkForm(FlaskForm):  # type: ignore[misc]
     """The marker's decision on one return."""
 
@@ -96,12 +90,12 @@ def returns() -> str:
     return render_template("marking/returns.html", title="Returns to mark", queue=queue)
 
 
-@blueprint.route("/returns/<ref>", methods=["GET", "POST"])
+@blueprint.route("/returns/<ref:return_ref>", methods=["GET", "POST"])
 @needs(Action.MARK)
-def return_page(ref: str) -> str | BaseResponse:
-    """One return (R17): its pages and answers beside the activities, and the decision."""
+def return_page(return_ref: str) -> str | BaseResponse:
+    """One return (R17, opaque in the address): its pages and answers, and the decision."""
     t = tracker()
-    return_id = _number(parse_return_id, ref)
+    return_id = _number(parse_return_id, return_ref)
     view = marking_view(t, return_id)
     form = _form(view)
     if request.method == "POST" and form.validate_on_submit():
@@ -111,7 +105,7 @@ def return_page(ref: str) -> str | BaseResponse:
             following = next_waiting(t, return_id)
             if following is None:
                 return redirect(url_for("marking.returns"))
-            return redirect(url_for("marking.return_page", ref=f"R{following}"))
+            return redirect(url_for("marking.return_page", return_ref=f"R{following}"))
     status = 400 if form.errors else 200
     return Response(
         render_template(
@@ -178,11 +172,11 @@ def _said(marked: Marked) -> str:
     return f"R{marked.return_id} ({marked.module_id}) refused."
 
 
-@blueprint.get("/pages/<ref>/image")
+@blueprint.get("/pages/<ref:page_ref>/image")
 @needs(Action.MARK)
-def image(ref: str) -> Response:
-    """A kept page's image (P17), for staff of its office only; never kept by the browser."""
-    page_id = _number(parse_page_ref, ref)
+def image(page_ref: str) -> Response:
+    """A kept page's image (P17, opaque in the address), for staff of its office only."""
+    page_id = _number(parse_page_ref, page_ref)
     response = Response(page_image(tracker(), page_id), mimetype="image/jpeg")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Disposition"] = "inline"

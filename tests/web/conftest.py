@@ -82,12 +82,17 @@ class World:
 
     north_workbook: str
     leeds_workbook: str
+    # A return waiting to be marked (R17), and a page nobody could read (P17), of each office.
+    north_return: str = "R999999"
+    leeds_return: str = "R999999"
+    north_page: str = "P999999"
+    leeds_page: str = "P999999"
 
 
 @pytest.fixture
 def world(records: Tracker, tmp_path: Path) -> World:
     """North's N-1 and Leeds's L-1, each with an order, a workbook and one module returned."""
-    books = []
+    books, waiting, pages = [], [], []
     for reference, office in (("N-1", "north"), ("L-1", "leeds")):
         make_order(records, reference, office=office)
         issued = issue(records, reference, "tester", out_root=tmp_path / "issues")
@@ -96,7 +101,24 @@ def world(records: Tracker, tmp_path: Path) -> World:
         tried = all_tried(records, issued.modules[0].module_id)
         mark(records, returned[0], "accept", "tester", tried, 100)  # one credited, one waiting
         books.append(issued.number)
-    return World(*books)
+        waiting.append(f"R{returned[1]}")
+        pages.append(f"P{unreadable_page(records, tmp_path, office)}")
+    return World(*books, *waiting, *pages)
+
+
+def unreadable_page(t: Tracker, tmp_path: Path, office: str) -> int:
+    """A sheet with no code, taken in by the office's facilitator; its page id."""
+    from tests.tracker.scans import sheet, take
+    from tracker.accounts import actor_for
+    from tracker.review import unreadable_pages
+
+    path = tmp_path / f"blank-{office}.png"
+    sheet(None, f"a page with no code ({office})").save(path)  # each file new to intake
+    admin, t.actor = t.actor, actor_for(t, "fay" if office == "north" else "lou")
+    take(t, path)
+    page = unreadable_pages(t)[-1].page_id
+    t.actor = admin
+    return page
 
 
 @pytest.fixture

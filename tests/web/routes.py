@@ -7,7 +7,8 @@ from werkzeug.routing import Rule
 
 from tests.web.conftest import World
 
-IDS = ("reference", "number", "login")  # the parts of an address that name a record
+# The parts of an address that name a record.
+IDS = ("reference", "number", "login", "return_ref", "page_ref")
 
 
 def routes(app: Flask) -> list[Rule]:
@@ -23,6 +24,9 @@ def values_for(rule: Rule, world: World, office: str = "north") -> dict[str, str
             values[name] = f"{client}/1" if rule.rule.startswith("/orders") else client
         elif name == "number":
             values[name] = world.north_workbook if office == "north" else world.leeds_workbook
+        elif name in ("return_ref", "page_ref"):
+            kind = "return" if name == "return_ref" else "page"
+            values[name] = getattr(world, f"{'north' if office == 'north' else 'leeds'}_{kind}")
         elif name == "login":
             values[name] = "ana" if office == "north" else "lee"
         else:  # an any(...) part: its first choice

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +23,11 @@ from tests.tracker.test_intake import answers_file
 from tests.web.conftest import SignIn, token_of
 from tracker.issuing import Issued, issue
 from tracker.tracker import Tracker
+
+# Links as the pages print them: an opaque address, and the record's number in the words.
+RESOLVE = r'href="(/intake/pages/[\w-]+)">Resolve (P\d+)<'
+MARK = r'href="(/returns/[\w-]+)">Mark (R\d+)<'
+IMAGE = r'src="(/pages/[\w-]+/image)"'
 
 
 @pytest.fixture
@@ -46,7 +51,7 @@ def upload(client: FlaskClient, files: dict[str, bytes]) -> str:
     response = client.post("/intake", data=data, content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
     status = response.location
-    progress = status + "/progress"
+    progress = status.replace("/intake/batch?", "/intake/batch/progress?")
     for _ in range(600):  # the batch runs on its own thread; wait for it, without a clock
         if client.get(progress).get_json()["done"]:
             break
@@ -80,9 +85,10 @@ def test_an_upload_is_taken_in_and_shown_as_a_table_of_pages_by_class(
     assert result.count("Ours: joins its return") >= 4  # 3 pages + 1 answers module (+ key)
     assert "Unreadable: needs a person" in result
     assert "this is a text file, not a scan or an answers file" in result
-    unread = re.search(r'href="/intake/pages/(P\d+)"', result)
+    unread = re.search(RESOLVE, result)
     assert unread, "the unreadable page links to its resolve page"
     assert unread.group(1) in fay.get("/intake").get_data(as_text=True)  # and waits in the queue
+    assert "P3" not in unread.group(1)  # the address names no record plainly
 
 
 def test_an_unreadable_page_is_resolved_by_the_code_on_it(
@@ -90,11 +96,11 @@ def test_an_unreadable_page_is_resolved_by_the_code_on_it(
 ) -> None:
     fay = signed_in("fay")
     result = uploaded(fay, issued, tmp_path)
-    found = re.search(r'href="/intake/pages/(P\d+)"', result)
+    found = re.search(RESOLVE, result)
     assert found
-    page = f"/intake/pages/{found.group(1)}"
+    page, name = found.groups()
     seen = fay.get(page).get_data(as_text=True)
-    image = re.search(r'src="(/pages/P\d+/image)"', seen)
+    image = re.search(IMAGE, seen)
     assert image and fay.get(image.group(1)).mimetype == "image/jpeg"
 
     wrong = fay.post(page, data={"code": "AAAA-AAAA-AAAA", "csrf_token": token_of(seen)})
@@ -103,10 +109,10 @@ def test_an_unreadable_page_is_resolved_by_the_code_on_it(
     right = fay.post(page, data={"code": wb1.code, "number": "3", "csrf_token": token_of(seen)})
     assert right.status_code == 302
     with records.db.read() as tx:
-        klass = tx.scalar("SELECT class FROM intake_pages WHERE id = ?", (int(found.group(1)[1:]),))
+        klass = tx.scalar("SELECT class FROM intake_pages WHERE id = ?", (int(name[1:]),))
     assert klass == "ours"
     after = fay.get("/intake").get_data(as_text=True)
-    assert f"{found.group(1)} is now page 3 of WB1" in after
+    assert f"{name} is now page 3 of WB1" in after
     assert f'href="{page}"' not in after  # no longer waiting
 
 
@@ -116,32 +122,32 @@ def test_marking_a_return_by_its_page_goes_straight_to_the_next(
     fay = signed_in("fay")
     uploaded(fay, issued, tmp_path)
     listing = fay.get("/returns").get_data(as_text=True)
-    first, second = re.findall(r'href="/returns/(R\d+)"', listing)[:2]
+    first, second = [url for url, _ in re.findall(MARK, listing)[:2]]
     assert "Missing page 3" in listing and "Answers file" in listing
 
-    page = fay.get(f"/returns/{first}").get_data(as_text=True)
+    page = fay.get(first).get_data(as_text=True)
     assert "WB1-1" in page and "Guided time" in page and "2 h" in page
     assert "Left of the other activity allowance" in page and "30 h" in page
-    assert re.search(r'src="/pages/P\d+/image"', page)
+    assert re.search(IMAGE, page)
     token = token_of(page)
 
-    refused = fay.post(f"/returns/{first}", data={"decision": "accept", "csrf_token": token})
+    refused = fay.post(first, data={"decision": "accept", "csrf_token": token})
     assert refused.status_code == 400
     assert "Page 3 did not come in: to accept anyway" in refused.get_data(as_text=True)
     no_time = fay.post(
-        f"/returns/{first}",
+        first,
         data={"decision": "accept", "pages_missing_ok": "y", "reason": "Lost", "csrf_token": token},
     )
     assert "Accepting needs the time the client declared" in no_time.get_data(as_text=True)
     sent = fay.post(
-        f"/returns/{first}",
+        first,
         data={"decision": "send-back", "feedback": "Please try page 3 again", "csrf_token": token},
     )
-    assert sent.status_code == 302 and sent.location.endswith(f"/returns/{second}")
+    assert sent.status_code == 302 and sent.location.endswith(second)
     with records.db.read() as tx:
         assert tx.scalar("SELECT decision FROM marks") == "send-back"
 
-    answered = fay.get(f"/returns/{second}").get_data(as_text=True)
+    answered = fay.get(second).get_data(as_text=True)
     assert "A walk by the river" in answered and 'value="95"' in answered  # pre-filled
 
 
@@ -151,26 +157,21 @@ def test_another_offices_facilitator_sees_no_return_no_page_and_no_batch(
     fay = signed_in("fay")
     result = uploaded(fay, issued, tmp_path)
     listing = fay.get("/returns").get_data(as_text=True)
-    return_ref = re.findall(r'href="/returns/(R\d+)"', listing)[0]
-    image = re.search(
-        r'src="(/pages/P\d+/image)"', fay.get(f"/returns/{return_ref}").get_data(as_text=True)
-    )
-    unread = re.search(r'href="/intake/pages/(P\d+)"', result)
+    return_url = re.findall(MARK, listing)[0][0]
+    image = re.search(IMAGE, fay.get(return_url).get_data(as_text=True))
+    unread = re.search(RESOLVE, result)
     assert image and unread
     before = snapshot(records)
 
     lou = signed_in("lou")  # Leeds
     assert "Nothing is waiting" in lou.get("/returns").get_data(as_text=True)
-    for url in (
-        f"/returns/{return_ref}",
-        image.group(1),
-        f"/intake/pages/{unread.group(1)}",
-        f"/pages/{unread.group(1)}/image",
-    ):
+    unread_image = re.search(IMAGE, fay.get(unread.group(1)).get_data(as_text=True))
+    assert unread_image
+    for url in (return_url, image.group(1), unread.group(1), unread_image.group(1)):
         assert lou.get(url).status_code == 404, url
     token = token_of(lou.get("/intake").get_data(as_text=True))
     posted = lou.post(
-        f"/returns/{return_ref}",
+        return_url,
         data={"decision": "send-back", "feedback": "x", "csrf_token": token},
     )
     assert posted.status_code == 404
@@ -215,10 +216,12 @@ def test_any_marking_form_is_saved_or_refused_with_a_message_and_no_change(
 ) -> None:
     waiting = a_return_waiting(records, tmp_path)
     fay = signed_in("fay")
-    page = fay.get(f"/returns/R{waiting}").get_data(as_text=True)
+    with fay.application.test_request_context():
+        address = url_for("marking.return_page", return_ref=f"R{waiting}")
+    page = fay.get(address).get_data(as_text=True)
     before = snapshot(records)
     response = fay.post(
-        f"/returns/R{waiting}",
+        address,
         data={
             "decision": decision,
             "minutes": minutes,
