@@ -10,14 +10,16 @@ p50 and p95 per page, and p95 against the goal (200 ms) as a ratio.
 from __future__ import annotations
 
 import http.cookiejar
+import logging
 import re
 import statistics
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from benchmarks.common import heading, row
@@ -31,11 +33,12 @@ ROUNDS = 10  # each session opens each of its pages this many times
 STOP_AFTER = 180.0  # seconds: the whole run stops by then, however far it got
 THREADS = 8  # waitress's request threads
 GOAL_MS = 200.0
+TIMEOUT = 60  # seconds for one page before it counts as failed
 PASSWORD = "a benchmark password"
 OFFICE = "bench"
 
 
-def seeded(folder: Path) -> tuple[Config, list[int]]:
+def seeded(folder: Path) -> tuple[Config, list[int]]:  # the returns waiting, by number
     """An office of CLIENTS clients, a case worker and a facilitator; returns waiting."""
     from tracker.review import waiting
 
@@ -52,13 +55,20 @@ def seeded(folder: Path) -> tuple[Config, list[int]]:
     return config, [r.return_id for r in queue.returns]
 
 
+class _Stay(urllib.request.HTTPRedirectHandler):
+    """Do not follow a redirect: signing in is timed apart from the page it leads to."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 class Session:
     """One member of staff's browser: a cookie jar, signed in."""
 
     def __init__(self, base: str, login: str) -> None:
         self.base = base
         jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _Stay())
         page = self.get("/sign-in")
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
         assert token, "no CSRF token on the sign-in page"
@@ -66,56 +76,80 @@ class Session:
         self.post("/sign-in", form)
 
     def get(self, path: str) -> str:
-        with self.opener.open(self.base + path, timeout=30) as answer:
+        with self.opener.open(self.base + path, timeout=TIMEOUT) as answer:
             return str(answer.read().decode())
 
-    def post(self, path: str, form: dict[str, str]) -> str:
+    def post(self, path: str, form: dict[str, str]) -> None:
         data = urllib.parse.urlencode(form).encode()
-        with self.opener.open(self.base + path, data=data, timeout=30) as answer:
-            return str(answer.read().decode())
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=TIMEOUT):
+                pass
+        except urllib.error.HTTPError as answer:
+            if answer.code != 302:  # signed in: the redirect to the home page
+                raise
 
 
-def pages_for(login: str, returns: list[int], n: int) -> dict[str, str]:
+def pages_for(login: str, returns: list[str], n: int) -> dict[str, str]:
     """The pages a member of staff opens, by the name printed."""
     if login == "cw":
         return {"home (case worker)": "/", "client list": "/clients"}
-    marking = f"/returns/{returns[n % len(returns)]}" if returns else "/returns"
+    marking = returns[n % len(returns)] if returns else "/returns"
     return {"home (facilitator)": "/", "return list": "/returns", "marking": marking}
 
 
 def drive(
-    base: str, n: int, returns: list[int], deadline: float, times: dict[str, list[float]]
+    base: str,
+    n: int,
+    returns: list[str],
+    deadline: float,
+    times: dict[str, list[float]],
+    failures: list[str],
 ) -> None:
     """One session: sign in, then open each of its pages ROUNDS times (until the deadline)."""
     login = "cw" if n % 2 else "fac"
-    session = Session(base, login)
+    try:
+        session = Session(base, login)
+    except OSError as err:
+        failures.append(f"signing in: {err!r}")
+        return
     pages = pages_for(login, returns, n)
     for _ in range(ROUNDS):
         for name, path in pages.items():
             if time.monotonic() > deadline:
                 return
             start = time.perf_counter()
-            session.get(path)
+            try:
+                session.get(path)
+            except OSError as err:  # an HTTP error or a time-out: counted, the run goes on
+                failures.append(f"{name}: {err!r}")
+                continue
             times[name].append(time.perf_counter() - start)
 
 
 def main() -> None:
+    from flask import url_for
     from waitress.server import create_server
 
     from cpo.web.server import app_for
 
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # a queue is the point here
+
     heading(f"Staff web app: {SESSIONS} sessions at once, an office of {CLIENTS:,} clients")
     with tempfile.TemporaryDirectory() as folder:
         config, returns = seeded(Path(folder))
-        server = create_server(app_for(config), host="127.0.0.1", port=0, threads=THREADS)
+        app = app_for(config)
+        with app.test_request_context():  # each return's address, as the pages link to it
+            addresses = [url_for("marking.return_page", return_ref=f"R{r}") for r in returns]
+        server = create_server(app, host="127.0.0.1", port=0, threads=THREADS)
         serving = threading.Thread(target=server.run, daemon=True)
         serving.start()
         base = f"http://127.0.0.1:{server.effective_port}"
         times: dict[str, list[float]] = defaultdict(list)
+        failures: list[str] = []
         deadline = time.monotonic() + STOP_AFTER
         start = time.perf_counter()
         sessions = [
-            threading.Thread(target=drive, args=(base, n, returns, deadline, times))
+            threading.Thread(target=drive, args=(base, n, addresses, deadline, times, failures))
             for n in range(SESSIONS)
         ]
         for session in sessions:
@@ -126,14 +160,22 @@ def main() -> None:
         server.close()
     requests = sum(len(v) for v in times.values())
     row("requests (sign-ins not counted)", f"{requests:,} in {took:.1f} s")
-    for name, taken in times.items():
-        ms = sorted(t * 1000 for t in taken)
+    row(
+        "requests that failed",
+        f"{len(failures)}" + (f" (first: {failures[0]})" if failures else ""),
+    )
+    failed = Counter(f.split(":", 1)[0] for f in failures)
+    for name in sorted(set(times) | set(failed)):
+        ms = sorted(t * 1000 for t in times.get(name, []))
+        if not ms:
+            row(name, f"every request failed ({failed[name]})")
+            continue
         p50 = statistics.median(ms)
         p95 = statistics.quantiles(ms, n=20)[-1] if len(ms) > 1 else ms[0]
         row(
             name,
-            f"p50 {p50:6.0f} ms  p95 {p95:6.0f} ms  p95/goal {p95 / GOAL_MS:4.2f}"
-            f"  ({len(ms)} requests)",
+            f"p50 {p50:6.0f} ms  p95 {p95:6.0f} ms  p95/goal {p95 / GOAL_MS:5.2f}"
+            f"  ({len(ms)} requests, {failed[name]} failed)",
         )
 
 

@@ -170,3 +170,19 @@ def post(client: FlaskClient, url: str, data: dict[str, object], page: str | Non
     """POST a form as a browser would: with the CSRF token from the page it is on."""
     html = client.get(page or url).get_data(as_text=True)
     return client.post(url, data={**data, "csrf_token": token_of(html)})
+
+
+@pytest.fixture
+def live(app: Flask) -> Iterator[str]:
+    """The app served by waitress on a free loopback port, as `cpo serve` serves it."""
+    import threading
+
+    from waitress.server import create_server
+
+    app.config["CPO_INTAKE_WORKERS"] = 1
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=10)

@@ -9,13 +9,10 @@ these pages at either width. The test also takes the README's pictures (docs/web
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from flask import Flask
 
 from tests.conftest import REPO
 from tests.tracker.conftest import make_order
@@ -30,20 +27,6 @@ if TYPE_CHECKING:
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = (320, 1280)
 PICTURES = REPO / "docs" / "web"
-
-
-@pytest.fixture
-def live(app: Flask) -> Iterator[str]:
-    """The app served on a free loopback port; its address."""
-    from waitress.server import create_server
-
-    app.config["CPO_INTAKE_WORKERS"] = 1
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=10)
 
 
 @pytest.fixture
