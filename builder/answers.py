@@ -193,11 +193,6 @@ def read_answers(data: bytes, source: str) -> AnswersFile:
     return _Checker(source).answers_file(doc)
 
 
-def read_module(value: Any, source: str) -> ModuleAnswers:
-    """Read one module's part of an answers file (as kept with its return); AnswersError if bad."""
-    return _Checker(source).module(value, "the module")
-
-
 def canonical_json(value: Any) -> bytes:
     """The canonical serialisation the checksum is taken over (see the module's docstring)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
@@ -434,3 +429,8 @@ class _Checker:
             return datetime.fromisoformat(text)
         except ValueError:
             raise self.fail(where, f"is not a date and time: {text!r}") from None
+
+
+def read_module(value: Any, source: str) -> ModuleAnswers:
+    """One module's part of an answers file (as intake keeps it), checked; AnswersError if not."""
+    return _Checker(source).module(value, "module")

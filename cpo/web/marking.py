@@ -152,8 +152,9 @@ def _decide(form: MarkForm, view: MarkingView) -> Marked | None:
             f"{err.pages.capitalize()} did not come in: to accept anyway, tick this box and "
             "give a reason, or send it back"
         )
-    except TrackerError as err:
-        form.decision.errors.append(_sentence(str(err)))
+    except TrackerError as err:  # on the field it names, if it names one of this form's
+        field = getattr(form, str(getattr(err, "field", "")), None) or form.decision
+        field.errors.append(_sentence(str(err)))
     return None
 
 
