@@ -54,13 +54,14 @@ def test_the_queue_shows_each_return_with_its_pages_and_gaps(
 
     queue = waiting(tracker)
 
-    assert queue.total == 3
+    assert len(queue.returns) == 3 and not queue.more
     wb1, wb2, hc2 = queue.returns
     assert (wb1.module_id, wb1.pages_in, wb1.page_count, wb1.missing) == ("WB1", 3, 4, "page 3")
     assert (wb2.module_id, wb2.pages_in, wb2.missing, wb2.answers) == ("WB2", 0, "", False)
     assert (hc2.module_id, hc2.pages_in, hc2.answers) == ("HC2", 0, True)
     assert wb1.client == "N-1" and wb1.office == "north" and wb1.module_title
-    assert [r.return_id for r in waiting(tracker, offset=1, count=1).returns] == [wb2.return_id]
+    one = waiting(tracker, offset=1, count=1)
+    assert [r.return_id for r in one.returns] == [wb2.return_id] and one.more
 
 
 def test_the_marking_view_holds_what_the_marker_decides_on(
@@ -109,7 +110,7 @@ def test_unreadable_pages_wait_for_the_staff_of_the_offices_that_took_them_in(
 
     tracker.actor = actor_for(tracker, "south-fac")
     assert unreadable_pages(tracker) == []
-    assert waiting(tracker).total == 0
+    assert waiting(tracker).returns == ()
     before = snapshot(tracker)
     with pytest.raises(NotPermitted) as refused:
         page_image(tracker, blank.page_id)
@@ -131,7 +132,7 @@ def test_another_offices_facilitator_sees_no_page_and_no_return_whatever_is_aske
     with pytest.raises(NotPermitted, match="no page"):
         page_image(tracker, page)
     queue = waiting(tracker, offset=offset, count=count)
-    assert queue.returns == () and queue.total == 0
+    assert queue.returns == () and not queue.more
     for return_id in office.values():
         with pytest.raises(NotPermitted, match="no return"):
             marking_view(tracker, return_id)
