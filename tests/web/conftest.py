@@ -43,6 +43,16 @@ def stand_in_with_html(job: PrintJob, folder: Path) -> tuple[str, ...]:
 
 
 @pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 costs: these tests sign in often, and how hard a hash is is not theirs."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(
+        "tracker.accounts._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
+@pytest.fixture(autouse=True)
 def pdfs_only_where_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issuing writes stand-in files, unless the test reads PDFs (`real_pdfs`)."""
     if "real_pdfs" not in request.fixturenames:
