@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -37,6 +39,8 @@ DATE_FORMAT = "%d %m %Y"  # GOV.UK date input: day, month, year boxes
 
 class DayMonthYear(DateField):  # type: ignore[misc]
     """A date typed in three boxes (GOV.UK's date input), however many boxes arrive."""
+
+    data: Any  # a date, or None until one is typed
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if len(valuelist) != 3:  # a form sent without the boxes, or with extra ones
