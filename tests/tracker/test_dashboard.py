@@ -53,16 +53,17 @@ def test_a_facilitator_counts_only_their_offices_returns(tracker: Tracker, tmp_p
     returns = {}
     for client in ("N-1", "S-1"):
         issued = issue(tracker, client, "x", out_root=tmp_path / "out")
-        returns[client] = [checkin_one(tracker, m.code, "x").return_id for m in issued.modules[:2]]
+        returns[client] = [checkin_one(tracker, m.code, "x").return_id for m in issued.modules[:3]]
     tried = all_tried(tracker, "WB1")
     mark(tracker, returns["N-1"][0], "accept", "x", tried, 60)
     pages_arrived(tracker, returns["N-1"][1], [1, 2], 4)  # pages 3 and 4 did not come
+    pages_arrived(tracker, returns["N-1"][2], [1, 2, 3, 4], 4)  # every page came
     pages_arrived(tracker, returns["S-1"][0], [1, 2, 3, 4], 4)
     staff_account(tracker, "north-fac", Role.FACILITATOR, ["north"])
     staff_account(tracker, "south-cw", Role.CASEWORKER, ["south"])
     tracker.actor = actor_for(tracker, "north-fac")
     counts = intake_counts(tracker)
-    assert (counts.waiting, counts.pages_missing, counts.unreadable) == (1, 1, 2)
+    assert (counts.waiting, counts.pages_missing, counts.unreadable) == (2, 1, 3)
     # The same rule as the marker's page: a return counts when its evidence lacks pages.
     lacking = [
         p.return_id for p in pending(tracker) if return_evidence(tracker, p.return_id).missing_pages
