@@ -101,10 +101,12 @@ def world(records: Tracker, tmp_path: Path) -> World:
     for reference, office in (("N-1", "north"), ("L-1", "leeds")):
         make_order(records, reference, office=office)
         issued = issue(records, reference, "tester", out_root=tmp_path / "issues")
-        codes = [issued.modules[0].code, issued.modules[1].code]
+        codes = [m.code for m in issued.modules[:3]]
         returned = [r.return_id for r in checkin(records, codes, "tester")]
         tried = all_tried(records, issued.modules[0].module_id)
-        mark(records, returned[0], "accept", "tester", tried, 100)  # one credited, one waiting
+        mark(records, returned[0], "accept", "tester", tried, 100)  # credited
+        mark(records, returned[1], "send-back", "tester", {}, feedback="Try activity 3")
+        # and the third waits to be marked
         books.append(issued.number)
     return World(*books)
 
