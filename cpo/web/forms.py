@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -33,6 +35,21 @@ REGIONS = [(r.value, r.label) for r in Region]
 JURISDICTIONS = [(code, p.label) for code, p in POLICIES.items()]
 PROFILE_CHOICES = [(name, p.label) for name, p in PROFILES.items()]
 DATE_FORMAT = "%d %m %Y"  # GOV.UK date input: day, month, year boxes
+
+
+class DayMonthYear(DateField):  # type: ignore[misc]
+    """A date typed in three boxes (GOV.UK's date input), however many boxes arrive."""
+
+    data: Any  # a date, or None until one is typed
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if len(valuelist) != 3:  # a form sent without the boxes, or with extra ones
+            valuelist = ["", "", ""]
+        self.raw_data = valuelist
+        if not any(v.strip() for v in valuelist):
+            self.data = None
+            return
+        super().process_formdata([" ".join(v.strip() for v in valuelist)])
 
 
 class SearchForm(FlaskForm):  # type: ignore[misc]
@@ -115,14 +132,14 @@ class OrderForm(FlaskForm):  # type: ignore[misc]
             NumberRange(1, 300),
         ],
     )
-    made = DateField(
+    made = DayMonthYear(
         "Date the order was made",
         description="For example, 2 11 2026",
         widget=GovDateInput(),
         format=DATE_FORMAT,
         validators=[InputRequired("Enter the date the order was made")],
     )
-    deadline = DateField(
+    deadline = DayMonthYear(
         "Deadline",
         description="As the court set it, for example 1 5 2027",
         widget=GovDateInput(),
@@ -139,14 +156,14 @@ class AdjustForm(FlaskForm):  # type: ignore[misc]
         widget=GovTextInput(),
         validators=[Optional(), NumberRange(-300, 300)],
     )
-    deadline = DateField(
+    deadline = DayMonthYear(
         "New deadline",
         description="Leave empty to change only the hours. A deadline can only move later.",
         widget=GovDateInput(),
         format=DATE_FORMAT,
         validators=[Optional()],
     )
-    effective = DateField(
+    effective = DayMonthYear(
         "Date the change takes effect",
         widget=GovDateInput(),
         format=DATE_FORMAT,

@@ -18,7 +18,7 @@ from cpo.web.auth import tracker
 from cpo.web.navigation import NavLink
 from cpo.web.security import needs
 from tracker.accounts import Action, Actor
-from tracker.dashboard import IntakeCounts, intake_counts
+from tracker.dashboard import IntakeCounts, intake_counts, offices_served
 from tracker.reports import ReportLine, weekly_report
 
 blueprint = Blueprint("home", __name__)
@@ -38,6 +38,7 @@ class Flagged:
 def flagged(actor: Actor) -> list[tuple[str, list[Flagged]]]:
     """Each office's orders that carry a flag, or work sent back."""
     t = tracker()
+    names = {o.code: o.name for o in offices_served(t)}
     offices: list[str | None] = [None] if actor.every_office else [*sorted(actor.offices)]
     shown = []
     for office in offices:
@@ -49,7 +50,7 @@ def flagged(actor: Actor) -> list[tuple[str, list[Flagged]]]:
                 flags.append(f"{line.sent_back} sent back")
             if flags:
                 rows.append(Flagged(line, tuple(flags)))
-        shown.append((office or "all offices", rows))
+        shown.append((names.get(office or "", "all offices"), rows))
     return shown
 
 

@@ -43,6 +43,16 @@ def stand_in_with_html(job: PrintJob, folder: Path) -> tuple[str, ...]:
 
 
 @pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 costs: these tests sign in often, and how hard a hash is is not theirs."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(
+        "tracker.accounts._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
+@pytest.fixture(autouse=True)
 def pdfs_only_where_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issuing writes stand-in files, unless the test reads PDFs (`real_pdfs`)."""
     if "real_pdfs" not in request.fixturenames:
@@ -96,10 +106,12 @@ def world(records: Tracker, tmp_path: Path) -> World:
     for reference, office in (("N-1", "north"), ("L-1", "leeds")):
         make_order(records, reference, office=office)
         issued = issue(records, reference, "tester", out_root=tmp_path / "issues")
-        codes = [issued.modules[0].code, issued.modules[1].code]
+        codes = [m.code for m in issued.modules[:3]]
         returned = [r.return_id for r in checkin(records, codes, "tester")]
         tried = all_tried(records, issued.modules[0].module_id)
-        mark(records, returned[0], "accept", "tester", tried, 100)  # one credited, one waiting
+        mark(records, returned[0], "accept", "tester", tried, 100)  # credited
+        mark(records, returned[1], "send-back", "tester", {}, feedback="Try activity 3")
+        # and the third waits to be marked
         books.append(issued.number)
         waiting.append(f"R{returned[1]}")
         pages.append(f"P{unreadable_page(records, tmp_path, office)}")
