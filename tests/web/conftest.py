@@ -113,7 +113,7 @@ def world(records: Tracker, tmp_path: Path) -> World:
         mark(records, returned[1], "send-back", "tester", {}, feedback="Try activity 3")
         # and the third waits to be marked
         books.append(issued.number)
-        waiting.append(f"R{returned[1]}")
+        waiting.append(f"R{returned[2]}")
         pages.append(f"P{unreadable_page(records, tmp_path, office)}")
     return World(*books, *waiting, *pages)
 
