@@ -16,7 +16,9 @@ from tracker.tracker import Tracker
 def sheet(payload: str | None, label: str = "") -> Image.Image:
     """A page as a scanner sees it: white, with its page code bottom right (none if blank)."""
     page = Image.new("L", (850, 1100), 255)
-    ImageDraw.Draw(page).text((80, 80), label, fill=0)
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((80, 60, 600, 100), fill=0)  # a heading: printed, so never a blank page
+    draw.text((80, 120), label, fill=0)
     if payload:
         code = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
         picture = Image.fromarray(code.to_image(scale=5))  # type: ignore[arg-type]

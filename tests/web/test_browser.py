@@ -24,6 +24,7 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = (320, 1280)
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FILES = {"issuing.download", "reports.weekly_file", "reports.overdue_csv", "reports.client_pdf"}
+FILES |= {"marking.image", "intake.progress"}  # a page's image; an upload's progress (JSON)
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
