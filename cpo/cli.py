@@ -13,6 +13,7 @@ from cpo.commands.intake import evidence, intake
 from cpo.commands.office_work import import_, issue_batch, letter
 from cpo.commands.records import client, init, office, order
 from cpo.commands.reports import certificate, export, report, statement
+from cpo.commands.serve import serve
 from cpo.commands.service import backup, keys, restore, staff
 from cpo.commands.work import audit, checkin, credit, hours, issue, mark
 from cpo.commands.workbooks import workbook
@@ -92,6 +93,7 @@ for command in (
     keys,
     backup,
     restore,
+    serve,
 ):
     cli.add_command(command)
 

@@ -155,6 +155,7 @@ OPEN_TO_ALL = {
     "served_offices",
     "keeps",
     "audit_fingerprint",  # the chain's fingerprint: nothing of any office
+    "offices_served",  # the acting account's own offices (checks an account is acting)
 }
 
 

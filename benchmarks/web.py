@@ -1,0 +1,195 @@
+"""The staff web app under an office's load: 20 staff at once on an office of 10,000 clients.
+
+The records are seeded in bulk (tests/tracker/seed.py); the app is served by waitress on
+loopback, as `cpo serve` serves it; 20 sessions sign in and open their pages in turn:
+first half case workers and half facilitators, then facilitators only (so the intake
+and marking pages are seen apart from the case workers' home page). Each run is bounded
+in count (each session opens each of its pages ROUNDS times) and in time (STOP_AFTER
+seconds at most). Printed: p50 and p95 per page, and p95 against the goal (200 ms).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import logging
+import re
+import statistics
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from benchmarks.common import heading, row
+from tests.tracker.seed import CLIENTS, seed
+from tracker.accounts import Role, act_as_first_admin, add_staff
+from tracker.config import Config, initialise
+from tracker.tracker import open_tracker
+
+SESSIONS = 20
+ROUNDS = 10  # each session opens each of its pages this many times
+STOP_AFTER = 120.0  # seconds: each run stops by then, however far it got
+THREADS = 8  # waitress's request threads
+GOAL_MS = 200.0
+TIMEOUT = 60  # seconds for one page before it counts as failed
+PASSWORD = "a benchmark password"
+OFFICE = "bench"
+
+
+def seeded(folder: Path) -> tuple[Config, list[int]]:  # the returns waiting, by number
+    """An office of CLIENTS clients, a case worker and a facilitator; returns waiting."""
+    from tracker.review import waiting
+
+    config, _ = initialise(folder / "data")
+    with open_tracker(config) as t:
+        act_as_first_admin(t, "admin", PASSWORD)
+        start = time.perf_counter()
+        seed(t, {OFFICE: CLIENTS})
+        row("seeding the records (not timed below)", f"{time.perf_counter() - start:.1f} s")
+        add_staff(t, "cw", Role.CASEWORKER, [OFFICE], PASSWORD)
+        add_staff(t, "fac", Role.FACILITATOR, [OFFICE], PASSWORD)
+        queue = waiting(t, count=500)
+        row("returns waiting to be marked (the first, marked in turn)", f"{len(queue.returns)}")
+    return config, [r.return_id for r in queue.returns]
+
+
+class _Stay(urllib.request.HTTPRedirectHandler):
+    """Do not follow a redirect: signing in is timed apart from the page it leads to."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+class Session:
+    """One member of staff's browser: a cookie jar, signed in."""
+
+    def __init__(self, base: str, login: str) -> None:
+        self.base = base
+        jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _Stay())
+        page = self.get("/sign-in")
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert token, "no CSRF token on the sign-in page"
+        form = {"login": login, "password": PASSWORD, "csrf_token": token.group(1)}
+        self.post("/sign-in", form)
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=TIMEOUT) as answer:
+            return str(answer.read().decode())
+
+    def post(self, path: str, form: dict[str, str]) -> None:
+        data = urllib.parse.urlencode(form).encode()
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=TIMEOUT):
+                pass
+        except urllib.error.HTTPError as answer:
+            if answer.code != 302:  # signed in: the redirect to the home page
+                raise
+
+
+def pages_for(login: str, returns: list[str], n: int) -> dict[str, str]:
+    """The pages a member of staff opens, by the name printed."""
+    if login == "cw":
+        return {"home (case worker)": "/", "client list": "/clients"}
+    marking = returns[n % len(returns)] if returns else "/returns"
+    return {"home (facilitator)": "/", "return list": "/returns", "marking": marking}
+
+
+def drive(
+    base: str,
+    n: int,
+    returns: list[str],
+    deadline: float,
+    times: dict[str, list[float]],
+    failures: list[str],
+    mixed: bool,
+) -> None:
+    """One session: sign in, then open each of its pages ROUNDS times (until the deadline)."""
+    login = "cw" if mixed and n % 2 else "fac"
+    try:
+        session = Session(base, login)
+    except OSError as err:
+        failures.append(f"signing in: {err!r}")
+        return
+    pages = pages_for(login, returns, n)
+    for _ in range(ROUNDS):
+        for name, path in pages.items():
+            if time.monotonic() > deadline:
+                return
+            start = time.perf_counter()
+            try:
+                session.get(path)
+            except OSError as err:  # an HTTP error or a time-out: counted, the run goes on
+                failures.append(f"{name}: {err!r}")
+                continue
+            times[name].append(time.perf_counter() - start)
+
+
+def main() -> None:
+    from flask import url_for
+    from waitress.server import create_server
+
+    from cpo.web.server import app_for
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # a queue is the point here
+
+    heading(f"Staff web app: {SESSIONS} sessions at once, an office of {CLIENTS:,} clients")
+    with tempfile.TemporaryDirectory() as folder:
+        config, returns = seeded(Path(folder))
+        app = app_for(config)
+        with app.test_request_context():  # each return's address, as the pages link to it
+            addresses = [url_for("marking.return_page", return_ref=f"R{r}") for r in returns]
+        server = create_server(app, host="127.0.0.1", port=0, threads=THREADS)
+        serving = threading.Thread(target=server.run, daemon=True)
+        serving.start()
+        base = f"http://127.0.0.1:{server.effective_port}"
+        for mixed, title in (
+            (True, "half case workers, half facilitators"),
+            (False, "facilitators only (intake and marking pages)"),
+        ):
+            row(f"-- {title}", "")
+            run(base, addresses, mixed)
+        server.close()
+
+
+def run(base: str, addresses: list[str], mixed: bool) -> None:
+    """SESSIONS sessions at once, bounded in count and time; print each page's figures."""
+    times: dict[str, list[float]] = defaultdict(list)
+    failures: list[str] = []
+    deadline = time.monotonic() + STOP_AFTER
+    start = time.perf_counter()
+    sessions = [
+        threading.Thread(target=drive, args=(base, n, addresses, deadline, times, failures, mixed))
+        for n in range(SESSIONS)
+    ]
+    for session in sessions:
+        session.start()
+    for session in sessions:
+        session.join()
+    took = time.perf_counter() - start
+    requests = sum(len(v) for v in times.values())
+    row("requests (sign-ins not counted)", f"{requests:,} in {took:.1f} s")
+    row(
+        "requests that failed",
+        f"{len(failures)}" + (f" (first: {failures[0]})" if failures else ""),
+    )
+    failed = Counter(f.split(":", 1)[0] for f in failures)
+    for name in sorted(set(times) | set(failed)):
+        ms = sorted(t * 1000 for t in times.get(name, []))
+        if not ms:
+            row(name, f"every request failed ({failed[name]})")
+            continue
+        p50 = statistics.median(ms)
+        p95 = statistics.quantiles(ms, n=20)[-1] if len(ms) > 1 else ms[0]
+        row(
+            name,
+            f"p50 {p50:6.0f} ms  p95 {p95:6.0f} ms  p95/goal {p95 / GOAL_MS:5.2f}"
+            f"  ({len(ms)} requests, {failed[name]} failed)",
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Running the app for real: its session key, the trackers it opens, and waitress."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from cpo.web.app import Settings, create_app
+from tracker.config import Config
+
+SECRET_FILE = "web-secret"  # in the data folder, owner-only, like keys/
+
+
+def session_key(data_dir: Path) -> bytes:
+    """This machine's key for signing session cookies: made once, kept in the data folder."""
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())
+
+
+def app_for(config: Config, https: bool = False) -> Flask:
+    """The staff web app over the tracker that `config` names."""
+    from tracker.tracker import open_tracker
+
+    def opener():  # type: ignore[no-untyped-def]
+        return open_tracker(config)
+
+    return create_app(opener, Settings(session_key(config.data_dir), https=https))
+
+
+def serve(app: Flask, host: str, port: int, threads: int, proxy: bool) -> None:
+    """Serve `app` with waitress until stopped (trusting one proxy's headers if `proxy`)."""
+    from waitress import serve as waitress_serve
+
+    if proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    waitress_serve(app, host=host, port=port, threads=threads, ident="cpo")

@@ -1,0 +1,118 @@
+"""The reads behind the staff web app's pages, on both engines, scoped like every entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.tracker.conftest import make_order, staff_account
+from tests.tracker.test_audit_trust import tamper
+from tests.tracker.test_records import all_tried
+from tracker.accounts import NotPermitted, Role, actor_for
+from tracker.checkins import checkin_one
+from tracker.dashboard import (
+    audit_status,
+    client_summary,
+    default_modules,
+    find_clients,
+    intake_counts,
+    offices_served,
+)
+from tracker.errors import TrackerError
+from tracker.intake.evidence import return_evidence
+from tracker.issuing import issue
+from tracker.marking import mark, pending
+from tracker.tracker import Tracker
+
+
+def pages_arrived(t: Tracker, return_id: int, numbers: list[int], count: int) -> None:
+    """Intake's rows for pages of a return that came in (a test's shortcut past scanning)."""
+    with t.db.write() as tx:
+        file_id = tx.insert(
+            "INSERT INTO intake_files (sha256, name, kind, size_bytes, items, taken_at, taken_by)"
+            " VALUES (?, 'scan.pdf', 'pdf', 10, ?, ?, 'tester')",
+            (f"{return_id:064d}", len(numbers) + 1, t.now()),
+        )
+        for position, number in enumerate(numbers, start=1):
+            tx.execute(
+                "INSERT INTO intake_pages (file_id, position, class, page_number, page_count,"
+                " return_id) VALUES (?, ?, 'ours', ?, ?, ?)",
+                (file_id, position, number, count, return_id),
+            )
+        tx.execute(
+            "INSERT INTO intake_pages (file_id, position, class, reason)"
+            " VALUES (?, ?, 'unreadable', 'no code found')",
+            (file_id, len(numbers) + 1),
+        )
+
+
+def test_a_facilitator_counts_only_their_offices_returns(tracker: Tracker, tmp_path: Path) -> None:
+    make_order(tracker, "N-1")
+    make_order(tracker, "S-1", office="south")
+    returns = {}
+    for client in ("N-1", "S-1"):
+        issued = issue(tracker, client, "x", out_root=tmp_path / "out")
+        returns[client] = [checkin_one(tracker, m.code, "x").return_id for m in issued.modules[:3]]
+    tried = all_tried(tracker, "WB1")
+    mark(tracker, returns["N-1"][0], "accept", "x", tried, 60)
+    pages_arrived(tracker, returns["N-1"][1], [1, 2], 4)  # pages 3 and 4 did not come
+    pages_arrived(tracker, returns["N-1"][2], [1, 2, 3, 4], 4)  # every page came
+    pages_arrived(tracker, returns["S-1"][0], [1, 2, 3, 4], 4)
+    staff_account(tracker, "north-fac", Role.FACILITATOR, ["north"])
+    staff_account(tracker, "south-cw", Role.CASEWORKER, ["south"])
+    tracker.actor = actor_for(tracker, "north-fac")
+    counts = intake_counts(tracker)
+    assert (counts.waiting, counts.pages_missing, counts.unreadable) == (2, 1, 3)
+    # The same rule as the marker's page: a return counts when its evidence lacks pages.
+    lacking = [
+        p.return_id for p in pending(tracker) if return_evidence(tracker, p.return_id).missing_pages
+    ]
+    assert len(lacking) == counts.pages_missing
+    tracker.actor = actor_for(tracker, "south-cw")
+    with pytest.raises(NotPermitted, match="caseworker may not mark"):
+        intake_counts(tracker)
+
+
+def test_search_finds_by_reference_or_name_in_your_offices_only(tracker: Tracker) -> None:
+    make_order(tracker, "N-1")
+    make_order(tracker, "N-2")
+    make_order(tracker, "S-1", office="south")
+    assert [c.reference for c in find_clients(tracker, "client n")] == ["N-1", "N-2"]
+    assert [c.reference for c in find_clients(tracker, "s-1")] == ["S-1"]
+    assert find_clients(tracker, "%") == [] and find_clients(tracker, "_") == []
+    staff_account(tracker, "south-cw", Role.CASEWORKER, ["south"])
+    tracker.actor = actor_for(tracker, "south-cw")
+    assert [c.reference for c in find_clients(tracker, "client")] == ["S-1"]
+    assert [o.code for o in offices_served(tracker)] == ["south"]
+    with pytest.raises(TrackerError, match="type part of"):
+        find_clients(tracker, "  ")
+    with pytest.raises(NotPermitted, match="no client"):
+        client_summary(tracker, "N-1")
+
+
+def test_a_clients_page_and_the_default_modules_match_what_issue_does(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    make_order(tracker, "N-1")
+    chosen, why = default_modules(tracker, "N-1/1")
+    assert chosen and why == ""
+    issued = issue(tracker, "N-1", "x", out_root=tmp_path / "out")
+    assert [m.module_id for m in issued.modules] == chosen
+    summary = client_summary(tracker, "N-1")
+    assert [o.reference for o in summary.orders] == ["N-1/1"]
+    assert [(w.number, list(w.modules)) for w in summary.workbooks] == [(issued.number, chosen)]
+    again, why = default_modules(tracker, "N-1/1")
+    assert again == [] and "nothing to issue" in why
+
+
+def test_audit_status_names_problems_to_an_admin_only(tracker: Tracker) -> None:
+    make_order(tracker, "N-1")
+    assert audit_status(tracker).ok
+    tamper(tracker, "UPDATE orders SET ordered_minutes = 9000")  # a change outside cpo
+    status = audit_status(tracker)
+    assert not status.ok and status.problems
+    staff_account(tracker, "north-cw", Role.CASEWORKER, ["north"])
+    tracker.actor = actor_for(tracker, "north-cw")
+    status = audit_status(tracker)
+    assert not status.ok and status.problems == ()

@@ -1,0 +1,200 @@
+"""Web app fixtures: an app over a fresh tracker (SQLite, and PostgreSQL where asked),
+two offices with their staff, and a client for each role signed in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from cpo.web.app import Settings, create_app, limiter
+from tests.tracker import conftest as tracker_fixtures
+from tests.tracker.conftest import ADMIN_PASSWORD, Clock, act_as_admin, make_order, shipped_course
+from tests.tracker.test_records import all_tried
+from tracker.accounts import Role, add_staff
+from tracker.checkins import checkin
+from tracker.config import Config, initialise
+from tracker.issuing import PrintJob, issue
+from tracker.marking import mark
+from tracker.people import add_office
+from tracker.tracker import Tracker, open_tracker
+
+# The tracker's fixtures, shared: each engine's database, the clock, PDFs only where read.
+db_url = tracker_fixtures.db_url
+clock = tracker_fixtures.clock
+postgres = tracker_fixtures.postgres
+real_pdfs = tracker_fixtures.real_pdfs
+
+PASSWORD = ADMIN_PASSWORD
+
+
+def stand_in_with_html(job: PrintJob, folder: Path) -> tuple[str, ...]:
+    """The tracker tests' stand-in files, and a one-page HTML edition when one is asked for."""
+    names = tracker_fixtures.stand_in_files(job, folder)
+    if job.html:
+        (folder / "html").mkdir()
+        (folder / "html" / "index.html").write_text(f"<p>{job.number}</p>\n")
+        return (*names, "html/index.html")
+    return names
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 costs: these tests sign in often, and how hard a hash is is not theirs."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(
+        "tracker.accounts._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
+@pytest.fixture(autouse=True)
+def pdfs_only_where_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issuing writes stand-in files, unless the test reads PDFs (`real_pdfs`)."""
+    if "real_pdfs" not in request.fixturenames:
+        monkeypatch.setattr("tracker.issuing.RENDERER", stand_in_with_html)
+
+
+# Two offices, and the staff of each: the attack tests sign in as Leeds's.
+STAFF = {
+    "ana": (Role.CASEWORKER, ["north"]),
+    "fay": (Role.FACILITATOR, ["north"]),
+    "lee": (Role.CASEWORKER, ["leeds"]),
+    "lou": (Role.FACILITATOR, ["leeds"]),
+}
+
+
+@pytest.fixture
+def web_config(db_url: str, tmp_path: Path) -> Config:
+    config, _ = initialise(tmp_path / "data", database_url=db_url)
+    return config
+
+
+@pytest.fixture
+def records(web_config: Config, clock: Clock) -> Iterator[Tracker]:
+    """The tracker as the admin ("tester"), with two offices and their staff."""
+    with open_tracker(web_config, course_loader=shipped_course, clock=clock) as t:
+        act_as_admin(t)
+        add_office(t, "north", "North team", "tester")
+        add_office(t, "leeds", "Leeds", "tester")
+        for login, (role, offices) in STAFF.items():
+            add_staff(t, login, role, offices, PASSWORD)
+        yield t
+
+
+@dataclass(frozen=True)
+class World:
+    """What the pages show: a client of each office with an order, a workbook and a return."""
+
+    north_workbook: str
+    leeds_workbook: str
+    # A return waiting to be marked (R17), and a page nobody could read (P17), of each office.
+    north_return: str = "R999999"
+    leeds_return: str = "R999999"
+    north_page: str = "P999999"
+    leeds_page: str = "P999999"
+
+
+@pytest.fixture
+def world(records: Tracker, tmp_path: Path) -> World:
+    """North's N-1 and Leeds's L-1, each with an order, a workbook and one module returned."""
+    books, waiting, pages = [], [], []
+    for reference, office in (("N-1", "north"), ("L-1", "leeds")):
+        make_order(records, reference, office=office)
+        issued = issue(records, reference, "tester", out_root=tmp_path / "issues")
+        codes = [m.code for m in issued.modules[:3]]
+        returned = [r.return_id for r in checkin(records, codes, "tester")]
+        tried = all_tried(records, issued.modules[0].module_id)
+        mark(records, returned[0], "accept", "tester", tried, 100)  # credited
+        mark(records, returned[1], "send-back", "tester", {}, feedback="Try activity 3")
+        # and the third waits to be marked
+        books.append(issued.number)
+        waiting.append(f"R{returned[2]}")
+        pages.append(f"P{unreadable_page(records, tmp_path, office)}")
+    return World(*books, *waiting, *pages)
+
+
+def unreadable_page(t: Tracker, tmp_path: Path, office: str) -> int:
+    """A sheet with no code, taken in by the office's facilitator; its page id."""
+    from tests.tracker.scans import sheet, take
+    from tracker.accounts import actor_for
+    from tracker.review import unreadable_pages
+
+    path = tmp_path / f"blank-{office}.png"
+    sheet(None, f"a page with no code ({office})").save(path)  # each file new to intake
+    admin, t.actor = t.actor, actor_for(t, "fay" if office == "north" else "lou")
+    take(t, path)
+    page = unreadable_pages(t)[-1].page_id
+    t.actor = admin
+    return page
+
+
+@pytest.fixture
+def app(records: Tracker, web_config: Config, clock: Clock) -> Iterator[Flask]:
+    def opener() -> Tracker:
+        return open_tracker(web_config, course_loader=shipped_course, clock=clock)
+
+    app = create_app(opener, Settings(secret_key=b"t" * 32))
+    app.config["TESTING"] = True
+    limiter.reset()
+    yield app
+    app.extensions["cpo_trackers"].close()
+
+
+SignIn = Callable[[str], FlaskClient]
+
+
+def token_of(html: str) -> str:
+    """The CSRF token in a page's form."""
+    import re
+
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def sign_in_as(client: FlaskClient, login: str, password: str = PASSWORD) -> FlaskClient:
+    page = client.get("/sign-in").get_data(as_text=True)
+    response = client.post(
+        "/sign-in", data={"login": login, "password": password, "csrf_token": token_of(page)}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def signed_in(app: Flask) -> SignIn:
+    """A test client signed in as `login`."""
+
+    def sign(login: str) -> FlaskClient:
+        return sign_in_as(app.test_client(), login)
+
+    return sign
+
+
+def post(client: FlaskClient, url: str, data: dict[str, object], page: str | None = None):  # type: ignore[no-untyped-def]
+    """POST a form as a browser would: with the CSRF token from the page it is on."""
+    html = client.get(page or url).get_data(as_text=True)
+    return client.post(url, data={**data, "csrf_token": token_of(html)})
+
+
+@pytest.fixture
+def live(app: Flask) -> Iterator[str]:
+    """The app served by waitress on a free loopback port, as `cpo serve` serves it."""
+    import threading
+
+    from waitress.server import create_server
+
+    app.config["CPO_INTAKE_WORKERS"] = 1
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=10)

@@ -1,0 +1,107 @@
+"""In real headless Chromium: every page, in every role, at 320 and 1280 px wide, has no
+WCAG 2.2 A or AA failure that axe-core finds, and no console error (the CSP refuses
+nothing). The home pages' screenshots for the README are made here, from the real app."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from flask import Flask
+
+from cpo.web.security import is_public
+from tests.web.conftest import PASSWORD, World
+from tests.web.routes import routes, url_for_rule
+from tests.web.test_pages import ROLES, allowed
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+WIDTHS = (320, 1280)
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+FILES = {"issuing.download", "reports.weekly_file", "reports.overdue_csv", "reports.client_pdf"}
+FILES |= {"marking.image", "intake.progress"}  # a page's image; an upload's progress (JSON)
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def live(app: Flask, world: World) -> Iterator[str]:
+    """The app served by waitress on a free loopback port, as `cpo serve` serves it."""
+    from waitress import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=10)
+
+
+def sign_in(page: Page, base: str, login: str) -> None:
+    page.goto(f"{base}/sign-in")
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def html_pages(app: Flask, world: World, role: Any) -> list[str]:
+    """Every page (not a download) this role may open."""
+    return [
+        url_for_rule(app, rule, world)
+        for rule in routes(app)
+        if "GET" in (rule.methods or set())
+        and not is_public(app, rule.endpoint)
+        and rule.endpoint not in FILES
+        and allowed(app, rule.endpoint, role)
+    ]
+
+
+def check(page: Page, url: str) -> list[dict[str, Any]]:
+    """axe-core's violations on the page at `url`."""
+    page.goto(url)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        TAGS,
+    )
+    return [
+        {
+            "page": url,
+            "rule": v["id"],
+            "help": v["help"],
+            "where": [n["target"] for n in v["nodes"][:3]],
+        }
+        for v in result["violations"]
+    ]
+
+
+@SQLITE
+def test_every_page_in_every_role_passes_axe_at_both_widths(
+    app: Flask, world: World, live: str, browser: Browser, axe_source: str
+) -> None:
+    found: list[dict[str, Any]] = []
+    console: list[str] = []
+    for login, role in ROLES.items():
+        for width in WIDTHS:
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            context.add_init_script(axe_source)
+            page = context.new_page()
+            page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+            sign_in(page, live, login)
+            for path in html_pages(app, world, role):
+                found += [{**v, "who": login, "width": width} for v in check(page, live + path)]
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width, (login, path, width, wide)  # no sideways scrolling
+            if width == 1280 or login == "ana":
+                page.goto(f"{live}/")
+                DOCS.mkdir(exist_ok=True)
+                name = f"web-home-{ROLES[login].value}{'' if width == 1280 else '-320'}.png"
+                page.screenshot(path=str(DOCS / name), full_page=width == 320)
+            context.close()
+    assert found == []
+    assert console == []

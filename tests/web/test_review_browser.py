@@ -1,0 +1,142 @@
+"""The facilitator's pages in real headless Chromium: axe-core, 320 and 1280 px, keyboard only.
+
+The app is served by waitress on loopback, as `cpo serve` serves it. A facilitator
+signs in, uploads a scanned envelope through the page, resolves the unreadable sheet,
+and marks by keyboard alone. axe-core (WCAG 2.2 A and AA) must find nothing on any of
+these pages at either width. The test also takes the README's pictures (docs/web/).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.tracker.conftest import make_order
+from tests.tracker.scans import scan_pdf
+from tests.web.conftest import PASSWORD
+from tracker.issuing import Issued, issue
+from tracker.tracker import Tracker
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+WIDTHS = (320, 1280)
+PICTURES = REPO / "docs" / "web"
+
+
+@pytest.fixture
+def issued(records: Tracker, tmp_path: Path) -> Issued:
+    make_order(records, "N-1")
+    return issue(records, "N-1", "x", module_ids=["WB1", "WB2"], out_root=tmp_path)
+
+
+def sign_in(page: Page, base: str, login: str) -> None:
+    page.goto(base + "/sign-in")
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url(base + "/")
+
+
+def axe(page: Page) -> list[dict[str, Any]]:
+    """What axe-core finds wrong on the page (WCAG 2.2 A and AA)."""
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        TAGS,
+    )
+    return [
+        {"rule": v["id"], "help": v["help"], "where": [n["target"] for n in v["nodes"][:5]]}
+        for v in result["violations"]
+    ]
+
+
+def tab_to(page: Page, selector: str, most: int = 120) -> None:
+    """Press Tab until the element `selector` has the focus, as a keyboard user would."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_the_facilitator_s_pages_pass_axe_at_both_widths_and_work_by_keyboard(
+    browser: Browser,
+    axe_source: str,
+    live: str,
+    issued: Issued,
+    records: Tracker,
+    tmp_path: Path,
+    db_url: str,
+) -> None:
+    scan = scan_pdf(issued, "WB1", [1, 2, 0, 4], 4, tmp_path / "envelope.pdf")
+    found: dict[str, list[dict[str, Any]]] = {}
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(axe_source)  # run outside the page's CSP
+    page = context.new_page()
+    sign_in(page, live, "fay")
+
+    # Intake: choose the file, send it, wait for the result table.
+    page.goto(live + "/intake")
+    page.set_input_files("input[type=file][name=files]", str(scan))
+    page.get_by_role("button", name="Take these files in").click()
+    page.wait_for_selector("text=Intake result", timeout=60_000)
+    urls = {"intake result": page.url}
+    if not db_url.startswith("postgres"):  # the pictures once, from SQLite
+        PICTURES.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(PICTURES / "intake-result.png"), full_page=True)
+    resolve = page.get_attribute("a[href^='/intake/pages/']", "href")
+    assert resolve
+    urls |= {"intake": live + "/intake", "resolve": live + resolve, "returns": live + "/returns"}
+    first = page.get_attribute("a[href^='/returns/']", "href")
+    urls["marking"] = f"{live}{first}"
+
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        for name, url in urls.items():
+            page.goto(url)
+            found[f"{name} at {width} px"] = axe(page)
+            scrolls = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+            found[f"{name} at {width} px"] += [{"rule": "reflow"}] if scrolls else []
+    bad = {k: v for k, v in found.items() if v}
+    assert not bad, json.dumps(bad, indent=1)
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(urls["marking"])
+    if not db_url.startswith("postgres"):  # the pictures once, from SQLite
+        page.screenshot(path=str(PICTURES / "marking.png"), full_page=True)
+
+    # Resolve the blank sheet by keyboard: it is page 3 of WB1.
+    page.goto(urls["resolve"])
+    tab_to(page, "#code")
+    page.keyboard.type(next(m.code for m in issued.modules if m.module_id == "WB1"))
+    tab_to(page, "#number")
+    page.keyboard.type("3")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=is now page 3 of WB1")
+
+    # Mark by keyboard alone: zoom a page, tick every activity, give the time, accept.
+    page.goto(urls["marking"])
+    assert "Missing" not in page.content()  # page 3 came in by the resolve
+    tab_to(page, "button.app-page__zoom")
+    page.keyboard.press("Enter")
+    assert page.get_attribute("button.app-page__zoom", "aria-pressed") == "true"
+    for activity in records.course.module("WB1").activities:
+        tab_to(page, f"input[name=tried][value='{activity.id}']")
+        page.keyboard.press("Space")
+    tab_to(page, "#minutes")
+    page.keyboard.type("1h50")
+    tab_to(page, "input[name=decision][value=accept]")
+    page.keyboard.press("Space")
+    tab_to(page, "button.govuk-button:not(.app-page__zoom):not(.govuk-button--secondary)")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=accepted: 1 h 50 min credited")
+    context.close()
+    with records.db.read() as tx:
+        assert tx.scalar("SELECT credited_minutes FROM marks") == 110

@@ -1,0 +1,187 @@
+"""Reads the staff web app's pages need: home counts, client search, a client's page.
+
+Each is a library entry point like any other (`@entry`): checked against the acting
+account's role and offices, so the web app only words what these return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracker.access import Subject, entry, keeps
+from tracker.accounts import Action, NotPermitted
+from tracker.audit import Fingerprint, fingerprint, verify
+from tracker.errors import TrackerError
+from tracker.intake.records import UNREADABLE
+from tracker.orders import Order, find_order, load_order
+from tracker.people import Client, Office, _client, _office, get_client
+from tracker.tracker import Tracker
+from tracker.validate import check_text
+
+FOUND_AT_MOST = 100  # a search shows this many clients; narrow it to see others
+
+
+@dataclass(frozen=True)
+class IntakeCounts:
+    """What waits for a facilitator: returns to mark, and pages to look at."""
+
+    waiting: int  # returns not yet marked, in the account's offices
+    pages_missing: int  # of those, returns where pages of the module did not come
+    unreadable: int  # pages whose code nobody could read: no office until one is typed
+
+
+@dataclass(frozen=True)
+class WorkbookLine:
+    """A workbook issued to a client, as their page lists it."""
+
+    number: str
+    order: str
+    profile: str
+    issued_on: str
+    due_on: str
+    modules: tuple[str, ...]
+    revoked_on: str | None
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    """A client, their orders and their workbooks."""
+
+    client: Client
+    orders: tuple[Order, ...]
+    workbooks: tuple[WorkbookLine, ...]
+
+
+@dataclass(frozen=True)
+class AuditStatus:
+    """Whether the audit chain holds, and its fingerprint to copy onto a report."""
+
+    ok: bool
+    entries: int
+    head: Fingerprint
+    anchored: str
+    problems: tuple[str, ...]  # only for an admin; others see how many
+
+
+def offices_served(t: Tracker) -> list[Office]:
+    """The offices the acting account serves (every office for an admin)."""
+    actor = t.actor
+    if actor is None:
+        raise NotPermitted("account", "no staff account is acting: sign in first")
+    with t.db.read() as tx:
+        rows = tx.all("SELECT * FROM offices ORDER BY code")
+    return [_office(r) for r in rows if actor.serves(r["code"])]
+
+
+@entry(Action.MARK)
+def intake_counts(t: Tracker) -> IntakeCounts:
+    """How many returns wait to be marked (and lack pages), and pages wait to be read."""
+    with t.db.read() as tx:
+        rows = tx.all(
+            "SELECT f.code, (SELECT COUNT(DISTINCT p.page_count) FROM intake_pages p"
+            " WHERE p.return_id = r.id AND p.page_count IS NOT NULL) AS counts,"
+            " (SELECT MAX(p.page_count) FROM intake_pages p WHERE p.return_id = r.id) AS pages,"
+            " (SELECT COUNT(DISTINCT p.page_number) FROM intake_pages p"
+            " WHERE p.return_id = r.id) AS numbered,"
+            " (SELECT COUNT(*) FROM intake_pages p WHERE p.return_id = r.id"
+            " AND p.page_number IS NULL) AS unnumbered "
+            "FROM returns r JOIN tokens k ON k.id = r.token_id"
+            " JOIN workbooks w ON w.id = k.workbook_id JOIN clients c ON c.id = w.client_id"
+            " JOIN offices f ON f.id = c.office_id"
+            " LEFT JOIN marks m ON m.return_id = r.id WHERE m.id IS NULL"
+        )
+        unreadable = tx.scalar("SELECT COUNT(*) FROM intake_pages WHERE class = ?", (UNREADABLE,))
+    mine = [r for r in rows if keeps(t, r["code"])]
+    # As ReturnEvidence.missing_pages: a page known by its code alone may be page 1.
+    missing = sum(
+        1 for r in mine if r["counts"] == 1 and r["numbered"] + min(r["unnumbered"], 1) < r["pages"]
+    )
+    return IntakeCounts(len(mine), missing, int(unreadable or 0))
+
+
+@entry(Action.READ_RECORDS)
+def find_clients(t: Tracker, text: str, office: str | None = None) -> list[Client]:
+    """Clients whose reference or name holds `text` (any case), in the account's offices."""
+    text = check_text(text, "the search", 100).strip()
+    if not text:
+        raise TrackerError("type part of a case reference or a name to search for")
+    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with t.db.read() as tx:
+        rows = tx.all(
+            "SELECT c.*, o.code AS office FROM clients c JOIN offices o ON o.id = c.office_id "
+            "WHERE (lower(c.reference) LIKE ? ESCAPE '\\' OR lower(c.name) LIKE ? ESCAPE '\\')"
+            + (" AND o.code = ?" if office else "")
+            + " ORDER BY c.reference",
+            (pattern, pattern, office) if office else (pattern, pattern),
+        )
+    found = [_client(r) for r in rows if keeps(t, r["office"])]
+    return found[:FOUND_AT_MOST]
+
+
+@entry(Action.READ_RECORDS, Subject.CLIENT, "reference")
+def client_summary(t: Tracker, reference: str) -> ClientSummary:
+    """A client with their orders (adjustments applied) and workbooks, newest last."""
+    with t.db.read() as tx:
+        client = get_client(tx, reference)
+        ids = tx.all("SELECT id FROM orders WHERE client_id = ? ORDER BY number", (client.id,))
+        orders = tuple(load_order(tx, r["id"]) for r in ids)
+        numbers = {o.id: o.reference for o in orders}
+        books = tx.all(
+            "SELECT w.id, w.number, w.order_id, w.profile, w.issued_on, w.due_on, w.revoked_at "
+            "FROM workbooks w WHERE w.client_id = ? ORDER BY w.id",
+            (client.id,),
+        )
+        modules = {
+            b["id"]: tuple(
+                r["module_id"]
+                for r in tx.all(
+                    "SELECT module_id FROM tokens WHERE workbook_id = ? ORDER BY id", (b["id"],)
+                )
+            )
+            for b in books
+        }
+    workbooks = tuple(
+        WorkbookLine(
+            b["number"],
+            numbers[b["order_id"]],
+            b["profile"],
+            b["issued_on"],
+            b["due_on"],
+            modules[b["id"]],
+            b["revoked_at"][:10] if b["revoked_at"] else None,
+        )
+        for b in books
+    )
+    return ClientSummary(client, orders, workbooks)
+
+
+@entry(Action.ISSUE, Subject.ORDER, "reference")
+def default_modules(t: Tracker, reference: str) -> tuple[list[str], str]:
+    """The modules `issue` would choose for the order now (those that fit the cap), or why none."""
+    from tracker.issuing import _choose
+
+    with t.db.read() as tx:
+        order = find_order(tx, reference)
+        try:
+            return _choose(t, tx, order.id, None), ""
+        except TrackerError as err:
+            return [], str(err)
+
+
+@entry(Action.ISSUE, Subject.WORKBOOK, "number")
+def workbook_folder(t: Tracker, number: str, out_root: Path) -> Path:
+    """Where a workbook of the account's offices was printed under `out_root` (it may be gone)."""
+    number = check_text(number, "the workbook number", 40).strip().upper()
+    return out_root / number
+
+
+@entry(Action.READ_RECORDS)
+def audit_status(t: Tracker) -> AuditStatus:
+    """Check the audit chain now; its problems are listed only to an admin (they name orders)."""
+    verdict = verify(t.db)
+    with t.db.read() as tx:
+        head = verdict.head or fingerprint(tx)
+    actor = t.actor
+    shown = verdict.problems if actor is not None and actor.every_office else ()
+    return AuditStatus(verdict.ok, verdict.entries, head, verdict.anchored, shown)
