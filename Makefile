@@ -64,6 +64,8 @@ bench: $(STAMP)
 	@# Issue 19's table: each row against its goal, with the alternative beside it.
 	$(BIN)/python -m benchmarks.speed
 	$(BIN)/python -m benchmarks.evidence
+	@# Issue 15: the staff web app with 20 sessions at once on 10,000 clients (p50/p95 per page).
+	$(BIN)/python -m benchmarks.web
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,8 +18,8 @@ from cpo.web.auth import tracker
 from cpo.web.navigation import NavLink
 from cpo.web.security import needs
 from tracker.accounts import Action, Actor
-from tracker.dashboard import IntakeCounts, intake_counts, offices_served
-from tracker.reports import ReportLine, weekly_report
+from tracker.dashboard import IntakeCounts, intake_counts, offices_served, this_weeks_report
+from tracker.reports import ReportLine
 
 blueprint = Blueprint("home", __name__)
 NAV = [NavLink("Home", "home.index")]
@@ -42,7 +42,7 @@ def flagged(actor: Actor) -> list[tuple[str, list[Flagged]]]:
     offices: list[str | None] = [None] if actor.every_office else [*sorted(actor.offices)]
     shown = []
     for office in offices:
-        report = weekly_report(t, office)
+        report = this_weeks_report(t, office)
         rows = []
         for line in report.lines:
             flags = [f for f in line.flags.split("; ") if f]
