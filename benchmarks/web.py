@@ -110,7 +110,8 @@ def main() -> None:
             verdict = "meets" if p95 <= GOAL_MS else "misses"
             row(
                 name,
-                f"p50 {p50:,.0f} ms, p95 {p95:,.0f} ms ({len(seconds)} requests; "
+                f"p50 {p50:,.0f} ms, p95 {p95:,.0f} ms ({len(seconds)} requests, "
+                f"{failed[name]} failed; "
                 f"{verdict} the goal of p95 <= {GOAL_MS} ms)",
             )
 
