@@ -24,6 +24,7 @@ from tracker.reports import ReportLine
 blueprint = Blueprint("home", __name__)
 NAV = [NavLink("Home", "home.index")]
 # Where the facilitator's counts lead: the marking list and the intake's unreadable pages.
+SHOWN_AT_MOST = 50  # flagged orders listed on a home page; the weekly report has them all
 FACILITATOR_LINKS = {"waiting": "marking.index", "unreadable": "intake.unreadable"}
 
 
@@ -35,8 +36,8 @@ class Flagged:
     flags: tuple[str, ...]
 
 
-def flagged(actor: Actor) -> list[tuple[str, list[Flagged]]]:
-    """Each office's orders that carry a flag, or work sent back."""
+def flagged(actor: Actor) -> list[tuple[str, str | None, list[Flagged], int]]:
+    """Each office's name, code, first orders that carry a flag (or work sent back), and count."""
     t = tracker()
     names = {o.code: o.name for o in offices_served(t)}
     offices: list[str | None] = [None] if actor.every_office else [*sorted(actor.offices)]
@@ -50,7 +51,8 @@ def flagged(actor: Actor) -> list[tuple[str, list[Flagged]]]:
                 flags.append(f"{line.sent_back} sent back")
             if flags:
                 rows.append(Flagged(line, tuple(flags)))
-        shown.append((names.get(office or "", "all offices"), rows))
+        name = names.get(office or "", "all offices")
+        shown.append((name, office, rows[:SHOWN_AT_MOST], len(rows)))
     return shown
 
 
