@@ -6,20 +6,25 @@ account's role and offices, so the web app only words what these return.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.access import Subject, entry, keeps
+from tracker.access import Subject, entry, keeps, served_offices
 from tracker.accounts import Action, NotPermitted
 from tracker.audit import Fingerprint, fingerprint, verify
 from tracker.errors import TrackerError
 from tracker.intake.records import UNREADABLE
 from tracker.orders import Order, find_order, load_order
 from tracker.people import Client, Office, _client, _office, get_client
+from tracker.reports import WeeklyReport, weekly_report
 from tracker.tracker import Tracker
 from tracker.validate import check_text
 
 FOUND_AT_MOST = 100  # a search shows this many clients; narrow it to see others
+KEPT_REPORTS = 32  # this week's reports kept for home pages, a few per office
+_reports: dict[tuple[str, str | None, str, str], WeeklyReport] = {}
+_reports_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -185,3 +190,26 @@ def audit_status(t: Tracker) -> AuditStatus:
     actor = t.actor
     shown = verdict.problems if actor is not None and actor.every_office else ()
     return AuditStatus(verdict.ok, verdict.entries, head, verdict.anchored, shown)
+
+
+@entry(Action.READ_RECORDS)
+def this_weeks_report(t: Tracker, office: str | None = None) -> WeeklyReport:
+    """This week's report for an office, made again only when the records have changed.
+
+    Every change to the records moves the audit chain's head, so a report made at the
+    same head on the same day is the same report: staff opening their home pages at
+    once wait for one report, not one each.
+    """
+    office, several = served_offices(t, office)
+    if several is not None:
+        raise NotPermitted("office", "you serve several offices: name one for the report")
+    with t.db.read() as tx:
+        key = (t.db.url, office, str(fingerprint(tx)), t.today().isoformat())
+    with _reports_lock:
+        report = _reports.get(key)
+        if report is None:
+            report = weekly_report(t, office)
+            if len(_reports) >= KEPT_REPORTS:
+                _reports.clear()
+            _reports[key] = report
+    return report

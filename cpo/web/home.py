@@ -18,12 +18,13 @@ from cpo.web.auth import tracker
 from cpo.web.navigation import NavLink
 from cpo.web.security import needs
 from tracker.accounts import Action, Actor
-from tracker.dashboard import IntakeCounts, intake_counts, offices_served
-from tracker.reports import ReportLine, weekly_report
+from tracker.dashboard import IntakeCounts, intake_counts, offices_served, this_weeks_report
+from tracker.reports import ReportLine
 
 blueprint = Blueprint("home", __name__)
 NAV = [NavLink("Home", "home.index")]
 # Where the facilitator's counts lead: the marking list and the intake's unreadable pages.
+SHOWN_AT_MOST = 50  # flagged orders listed on a home page; the weekly report has them all
 FACILITATOR_LINKS = {"waiting": "marking.index", "unreadable": "intake.unreadable"}
 
 
@@ -35,14 +36,14 @@ class Flagged:
     flags: tuple[str, ...]
 
 
-def flagged(actor: Actor) -> list[tuple[str, list[Flagged]]]:
-    """Each office's orders that carry a flag, or work sent back."""
+def flagged(actor: Actor) -> list[tuple[str, str | None, list[Flagged], int]]:
+    """Each office's name, code, first orders that carry a flag (or work sent back), and count."""
     t = tracker()
     names = {o.code: o.name for o in offices_served(t)}
     offices: list[str | None] = [None] if actor.every_office else [*sorted(actor.offices)]
     shown = []
     for office in offices:
-        report = weekly_report(t, office)
+        report = this_weeks_report(t, office)
         rows = []
         for line in report.lines:
             flags = [f for f in line.flags.split("; ") if f]
@@ -50,7 +51,8 @@ def flagged(actor: Actor) -> list[tuple[str, list[Flagged]]]:
                 flags.append(f"{line.sent_back} sent back")
             if flags:
                 rows.append(Flagged(line, tuple(flags)))
-        shown.append((names.get(office or "", "all offices"), rows))
+        name = names.get(office or "", "all offices")
+        shown.append((name, office, rows[:SHOWN_AT_MOST], len(rows)))
     return shown
 
 

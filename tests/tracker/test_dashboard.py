@@ -116,3 +116,20 @@ def test_audit_status_names_problems_to_an_admin_only(tracker: Tracker) -> None:
     tracker.actor = actor_for(tracker, "north-cw")
     status = audit_status(tracker)
     assert not status.ok and status.problems == ()
+
+
+def test_this_weeks_report_is_made_again_only_when_the_records_change(tracker: Tracker) -> None:
+    from tracker.dashboard import this_weeks_report
+
+    make_order(tracker, "N-1")
+    first = this_weeks_report(tracker, "north")
+    assert this_weeks_report(tracker, "north") is first  # nothing changed: the same report
+    make_order(tracker, "N-2")
+    again = this_weeks_report(tracker, "north")
+    assert again is not first and [line.client for line in again.lines] == ["N-1", "N-2"]
+    make_order(tracker, "S-1", office="south")
+    staff_account(tracker, "south-cw", Role.CASEWORKER, ["south"])
+    tracker.actor = actor_for(tracker, "south-cw")
+    with pytest.raises(NotPermitted, match="office"):
+        this_weeks_report(tracker, "north")  # a report kept for north is still north's
+    assert [line.client for line in this_weeks_report(tracker).lines] == ["S-1"]
