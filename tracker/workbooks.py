@@ -9,6 +9,7 @@ from tracker.access import Subject, entry
 from tracker.accounts import Action
 from tracker.codes import show_code
 from tracker.errors import NotFound, TrackerError
+from tracker.issuing import contact_of
 from tracker.ledger import token_states
 from tracker.people import get_client, get_office
 from tracker.store import Row, Transaction
@@ -113,6 +114,7 @@ def send_back_letter(t: Tracker, return_id: int, out_root: Path = Path("output/l
     with t.db.read() as tx:
         row = tx.one(
             "SELECT k.module_id, k.code, w.number, w.profile, c.reference, m.id AS mark_id,"
+            " r.arrived_by,"
             " m.decision, m.feedback FROM returns r JOIN tokens k ON k.id = r.token_id"
             " JOIN workbooks w ON w.id = k.workbook_id JOIN clients c ON c.id = w.client_id"
             " LEFT JOIN marks m ON m.return_id = r.id WHERE r.id = ?",
@@ -148,6 +150,9 @@ def send_back_letter(t: Tracker, return_id: int, out_root: Path = Path("output/l
         feedback=row["feedback"],
         written_on=t.today(),
         profile=row["profile"],
+        sender=t.course.title,  # the course's name heads the letter, never the service's
+        contact=contact_of(client),
+        answers_file=row["arrived_by"] == "answers",  # ask for a new answers file, not pages
     )
     path = out_root / f"{row['number']}-{module.id}-sent-back-R{return_id}.pdf"
     try:
