@@ -84,7 +84,7 @@ def test_an_office_fortnight(cpo, tmp_path: Path) -> None:  # type: ignore[no-un
     )
     letter = Path(re.search(r"Wrote (\S+\.pdf)", sent.output)[1])  # type: ignore[index]
     words = text_of(letter)
-    assert "Please try these activities again" in words and "3. My strengths" in words
+    assert "Please have another go at these parts" in words and "3. My strengths" in words
     assert codes["WB1"] in words and "Have a go at 3." in words
     assert "PO Box 12" in words and "High Street" in words
     shown = cpo("workbook", "list", who["client"]).output
