@@ -34,7 +34,8 @@ demo: $(STAMP) $(NODE_STAMP)
 serve: $(STAMP) $(NODE_STAMP)
 	@test -f output/tracker/config.json || ./scripts/demo-tracker.sh
 	@echo "Demo sign-ins (password 'demo staff password'): ana (case worker, demo-office),"
-	@echo "  fay (facilitator, demo-office), lee (case worker, leeds);"
+	@echo "  fay (facilitator, demo-office), lee (case worker, leeds), nia (facilitator,"
+	@echo "  demo-north: three returns wait for her);"
 	@echo "  admin (password 'demo admin password')."
 	CPO_DATA=output/tracker $(BIN)/cpo serve --port $(or $(PORT),8080)
 

@@ -57,7 +57,7 @@ cpo mark R1 --accept --tried all --minutes 1h50
 cpo mark R2 --accept --tried all --minutes 2h30
 cpo mark R3 --send-back --tried WB3-1,WB3-2 --feedback "Good start. Please try the plan in activity 5."
 echo "== The send-back letter (in output/letters/) names what to try again and the module's code"
-pdftotext -layout output/letters/*-WB3-sent-back-R3.pdf - | sed -n '1,40p' | grep -v '^\s*$' | head -20
+pdftotext -layout output/letters/*-WB3-sent-back-R3.pdf - | sed -n '1,40p' | grep -v '^\s*$' | sed -n 1,20p
 echo "== Print WB3 again with its own code, without revoking the rest of the workbook"
 number=$("$BIN/python" -c "import json; print(json.load(open('output/demo-issue.json'))['workbook'])")
 CPO_USER=ana "$BIN/cpo" workbook print "$number" --module WB3
@@ -160,12 +160,20 @@ cpo import output/demo-caseload.csv --preset carefirst | tail -4 || true
 cpo import output/demo-caseload.csv --preset carefirst | tail -1 || true  # again: nothing changes
 echo "== One print run for the office: each letter and workbook on a right-hand page"
 cpo issue-batch --office demo-north --each 2 | tail -4
-run=$(ls output/issues/print-run-demo-north-*.pdf | head -1)
+run=$(ls output/issues/print-run-demo-north-*.pdf | sed -n 1,1p)
 pdfinfo "$run" | grep Pages
-pdftotext -f 1 -l 1 -layout "$run" - | head -8
+pdftotext -f 1 -l 1 -layout "$run" - | sed -n 1,8p
 
 echo "== Back up (records, keys sealed with a passphrase, evidence) and restore elsewhere"
 CPO_USER=admin "$BIN/cpo" backup output/demo-backup.tar
 CPO_USER=admin "$BIN/cpo" restore output/demo-backup.tar --data output/tracker-restored
 CPO_USER=admin CPO_DATA=output/tracker-restored "$BIN/cpo" audit verify
-CPO_USER=ana CPO_DATA=output/tracker-restored "$BIN/cpo" hours DEMO-001 | head -4
+CPO_USER=ana CPO_DATA=output/tracker-restored "$BIN/cpo" hours DEMO-001 | sed -n 1,4p
+
+echo "== Left for the staff web app (make serve): three modules come back, waiting to be marked"
+cpo staff add nia --role facilitator --office demo-north
+for client in C-1000 C-1001 C-1002; do
+    cpo workbook list "$client" --json \
+        | "$BIN/python" -c "import json, sys; print(json.load(sys.stdin)[0]['modules'][0]['code'])"
+done | CPO_USER=nia "$BIN/cpo" checkin
+CPO_USER=nia "$BIN/cpo" mark
