@@ -18,7 +18,7 @@ from tracker.access import Subject, entry, office_in, served_offices
 from tracker.accounts import Action, NotPermitted
 from tracker.errors import NotFound
 from tracker.intake.evidence import EvidencePage, ReturnEvidence
-from tracker.intake.records import UNREADABLE
+from tracker.intake.records import BLANK, UNREADABLE
 from tracker.orders import credited_minutes, load_order, policy_of
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
@@ -67,6 +67,7 @@ class PageSeen:
     page_count: int | None
     has_image: bool
     deleted_at: str | None
+    by_hand: bool = False  # placed by a person (a typed code or footer): it can be taken out
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,11 @@ class Unreadable:
     reason: str
     has_image: bool
 
+    @property
+    def blank(self) -> bool:
+        """Whether nothing is on the page at all (most often a duplex sheet's empty back)."""
+        return self.reason == BLANK
+
 
 _WAITING = (
     " FROM returns r JOIN tokens k ON k.id = r.token_id"
@@ -166,7 +172,8 @@ def _pages_of(tx: Transaction, return_ids: list[int]) -> dict[int, list[Row]]:
         return {}
     rows = tx.all(
         "SELECT p.id, p.return_id, p.page_number, p.page_count, p.evidence_deleted_at,"
-        " f.kind, (SELECT COUNT(*) FROM evidence_images e WHERE e.path = p.evidence) AS kept"
+        " p.coded_by, f.kind,"
+        " (SELECT COUNT(*) FROM evidence_images e WHERE e.path = p.evidence) AS kept"
         " FROM intake_pages p JOIN intake_files f ON f.id = p.file_id"
         f" WHERE p.class = 'ours' AND p.return_id IN ({', '.join('?' * len(return_ids))})"
         " ORDER BY p.page_number IS NULL, p.page_number, p.id",
@@ -264,6 +271,7 @@ def marking_view(t: Tracker, return_id: int) -> MarkingView:
                 p["page_count"],
                 bool(p["kept"]),
                 p["evidence_deleted_at"],
+                p["coded_by"] is not None,
             )
             for p in paper
         ),
