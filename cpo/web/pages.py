@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from cpo.web import auth, clients, frontend, home, issuing, reports
+from cpo.web import importing as importing_pages
 from cpo.web import intake as intake_pages
 from cpo.web import marking as marking_pages
 from cpo.web.navigation import NavLink
@@ -23,6 +24,7 @@ BLUEPRINTS: list[Blueprint] = [
     reports.blueprint,
     intake_pages.blueprint,
     marking_pages.blueprint,
+    importing_pages.blueprint,
 ]
 
 NAV: list[NavLink] = [
@@ -31,5 +33,6 @@ NAV: list[NavLink] = [
     *reports.NAV,
     *intake_pages.NAV,
     *marking_pages.NAV,
+    *importing_pages.NAV,
     *auth.NAV,
 ]

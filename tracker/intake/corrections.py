@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracker.access import Subject, check_scope, entry, office_in
-from tracker.accounts import Action, NotPermitted
+from tracker.access import Subject, check_scope, check_scope_in, entry
+from tracker.accounts import Action
 from tracker.codes import show_code
 from tracker.errors import NotFound, TrackerError
 from tracker.intake.records import OURS, UNREADABLE, Sorted, code_page, parse_page_ref
@@ -51,7 +51,8 @@ def unplace(t: Tracker, page_ref: str, reason: str, actor: str) -> int:
         if page is None:
             raise NotFound(f"there is no page P{page_id}")
         if page["return_id"] is not None:
-            _check_office(t, tx, page["return_id"])
+            assert t.actor is not None  # entry() has checked it
+            check_scope_in(tx, t.actor, Subject.RETURN, page["return_id"])
         if page["class"] != OURS or page["coded_by"] is None:
             raise TrackerError(
                 f"P{page_id} was not placed by hand: only a page given a code or a footer "
@@ -80,14 +81,6 @@ def unplace(t: Tracker, page_ref: str, reason: str, actor: str) -> int:
             return_removed=gone,
         )
     return 0 if gone else return_id
-
-
-def _check_office(t: Tracker, tx: Transaction, return_id: int) -> None:
-    """Refuse a return outside the acting account's offices, in this transaction."""
-    assert t.actor is not None  # entry() has checked it
-    office = office_in(tx, Subject.RETURN, return_id)
-    if not t.actor.every_office and (office is None or not t.actor.serves(office)):
-        raise NotPermitted("return", f"no return 'R{return_id}' in your offices")
 
 
 def _drop_if_empty(tx: Transaction, return_id: int) -> bool:
