@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from cpo.web import auth, clients, frontend, home, issuing, reports
+from cpo.web import auth, clients, frontend, home, issuing, print_runs, reports
 from cpo.web import importing as importing_pages
 from cpo.web import intake as intake_pages
 from cpo.web import marking as marking_pages
@@ -25,6 +25,7 @@ BLUEPRINTS: list[Blueprint] = [
     intake_pages.blueprint,
     marking_pages.blueprint,
     importing_pages.blueprint,
+    print_runs.blueprint,
 ]
 
 NAV: list[NavLink] = [
@@ -34,5 +35,6 @@ NAV: list[NavLink] = [
     *intake_pages.NAV,
     *marking_pages.NAV,
     *importing_pages.NAV,
+    *print_runs.NAV,
     *auth.NAV,
 ]
