@@ -103,6 +103,15 @@ def check_scope(t: Tracker, actor: Actor, subject: Subject, value: Any) -> None:
         raise NotPermitted(subject.value, f"no {subject.value} '{str(value)[:40]}' in your offices")
 
 
+def check_scope_in(tx: Transaction, actor: Actor, subject: Subject, value: Any) -> None:
+    """`check_scope`, read inside an open transaction (a second one cannot start in it)."""
+    if actor.every_office or value is None:
+        return
+    office = office_in(tx, subject, value)
+    if office is None or not actor.serves(office):
+        raise NotPermitted(subject.value, f"no {subject.value} '{str(value)[:40]}' in your offices")
+
+
 def office_of(t: Tracker, subject: Subject, value: Any) -> str | None:
     """The office code of the record named `value`, or None if there is none."""
     if subject is Subject.ORDER:  # CLIENT or CLIENT/N: the client's office

@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from builder.regions import Region
-from tracker.access import Subject, check_scope, entry
+from tracker.access import Subject, check_scope_in, entry
 from tracker.accounts import Action, NotPermitted
 from tracker.errors import NotFound, TrackerError
 from tracker.import_mappings import ORDER_FIELDS, Field, Mapping, MappingError
@@ -354,14 +354,14 @@ def _apply(
 ) -> tuple[Outcome, tuple[str, ...]]:
     """Add or update the client and their order; what changed."""
     assert t.actor is not None  # entry() has checked it
-    check_scope(t, t.actor, Subject.OFFICE, row.office)
+    check_scope_in(tx, t.actor, Subject.OFFICE, row.office)
     home = get_office(tx, row.office)
     known = tx.one("SELECT id FROM clients WHERE reference = ?", (row.reference,))
     if known is None:
         _add_client(t, tx, row, home.id, actor, where)
         outcome, changes = Outcome.ADDED, ["client"]
     else:
-        check_scope(t, t.actor, Subject.CLIENT, row.reference)
+        check_scope_in(tx, t.actor, Subject.CLIENT, row.reference)
         changes = _update_client(t, tx, get_client(tx, row.reference), row, home.id, actor, where)
         outcome = Outcome.UPDATED if changes else Outcome.UNCHANGED
     if row.order is not None:

@@ -17,8 +17,8 @@ from builder.course import Module
 from tracker.access import Subject, entry, office_in, served_offices
 from tracker.accounts import Action, NotPermitted
 from tracker.errors import NotFound
-from tracker.intake.evidence import EvidencePage, ReturnEvidence
-from tracker.intake.records import UNREADABLE
+from tracker.intake.records import BLANK, UNREADABLE
+from tracker.marking_help import Pages, pages_of
 from tracker.orders import credited_minutes, load_order, policy_of
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
@@ -67,6 +67,7 @@ class PageSeen:
     page_count: int | None
     has_image: bool
     deleted_at: str | None
+    by_hand: bool = False  # placed by a person (a typed code or footer): it can be taken out
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,11 @@ class Unreadable:
     reason: str
     has_image: bool
 
+    @property
+    def blank(self) -> bool:
+        """Whether nothing is on the page at all (most often a duplex sheet's empty back)."""
+        return self.reason == BLANK
+
 
 _WAITING = (
     " FROM returns r JOIN tokens k ON k.id = r.token_id"
@@ -155,49 +161,29 @@ def waiting(
             [*params, count + 1, offset],  # one more than shown: are there later ones?
         )
         shown = rows[:count]
-        pages = _pages_of(tx, [r["id"] for r in shown])
-    listed = tuple(_waiting(t, r, pages.get(r["id"], [])) for r in shown)
+        pages = pages_of(tx, [r["id"] for r in shown])
+    listed = tuple(_waiting(t, r, pages[r["id"]]) for r in shown)
     return Queue(listed, offset, len(rows) > count)
 
 
-def _pages_of(tx: Transaction, return_ids: list[int]) -> dict[int, list[Row]]:
-    """The pages kept with each of these returns (no images: only whether each is kept)."""
-    if not return_ids:
-        return {}
+def _page_rows(tx: Transaction, return_id: int) -> list[Row]:
+    """The pages kept with a return, to be shown (no images: only whether each is kept).
+
+    Counts and gaps are `marking_help.pages_of`'s, the one rule for them.
+    """
     rows = tx.all(
         "SELECT p.id, p.return_id, p.page_number, p.page_count, p.evidence_deleted_at,"
-        " f.kind, (SELECT COUNT(*) FROM evidence_images e WHERE e.path = p.evidence) AS kept"
+        " p.coded_by, f.kind,"
+        " (SELECT COUNT(*) FROM evidence_images e WHERE e.path = p.evidence) AS kept"
         " FROM intake_pages p JOIN intake_files f ON f.id = p.file_id"
-        f" WHERE p.class = 'ours' AND p.return_id IN ({', '.join('?' * len(return_ids))})"
+        " WHERE p.class = 'ours' AND p.return_id = ?"
         " ORDER BY p.page_number IS NULL, p.page_number, p.id",
-        return_ids,
+        (return_id,),
     )
-    out: dict[int, list[Row]] = {}
-    for row in rows:
-        out.setdefault(row["return_id"], []).append(row)
-    return out
+    return list(rows)
 
 
-def _evidence(return_id: int, rows: list[Row]) -> ReturnEvidence:
-    """The pages as `ReturnEvidence` (images stood in for), so gaps are found by its one rule."""
-    pages = tuple(
-        EvidencePage(
-            r["id"],
-            r["page_number"],
-            r["page_count"],
-            "",
-            0,
-            b"" if r["kept"] else None,
-            r["evidence_deleted_at"],
-        )
-        for r in rows
-    )
-    return ReturnEvidence(return_id, pages, None, None)
-
-
-def _waiting(t: Tracker, row: Row, pages: list[Row]) -> Waiting:
-    paper = [p for p in pages if p["kind"] != "answers"]
-    counts = {p["page_count"] for p in paper if p["page_count"]}
+def _waiting(t: Tracker, row: Row, pages: Pages) -> Waiting:
     return Waiting(
         return_id=row["id"],
         client=row["reference"],
@@ -207,10 +193,10 @@ def _waiting(t: Tracker, row: Row, pages: list[Row]) -> Waiting:
         module_title=_title(t, row["module_id"]),
         received_at=row["received_at"],
         arrived_by=row["arrived_by"],
-        pages_in=len(paper),
-        page_count=max(counts) if counts else None,
-        missing=_evidence(row["id"], pages).missing_text,
-        answers=any(p["kind"] == "answers" for p in pages),
+        pages_in=pages.received,
+        page_count=pages.count,
+        missing=pages.missing,
+        answers=pages.answers,
     )
 
 
@@ -239,7 +225,8 @@ def marking_view(t: Tracker, return_id: int) -> MarkingView:
         order = load_order(tx, row["order_id"])
         policy = policy_of(tx, order)
         so_far = credited_minutes(tx, order.id)
-        pages = _pages_of(tx, [return_id]).get(return_id, [])
+        pages = _page_rows(tx, return_id)
+        missing = pages_of(tx, [return_id])[return_id].missing
         kept = tx.one(
             "SELECT answers, deleted_at FROM return_answers WHERE return_id = ?", (return_id,)
         )
@@ -264,10 +251,11 @@ def marking_view(t: Tracker, return_id: int) -> MarkingView:
                 p["page_count"],
                 bool(p["kept"]),
                 p["evidence_deleted_at"],
+                p["coded_by"] is not None,
             )
             for p in paper
         ),
-        missing=_evidence(return_id, pages).missing_text,
+        missing=missing,
         activities=_activities(module, answers),
         declaration=answers.declaration if answers else None,
         answers_saved=_saved(kept["answers"]) if kept and kept["answers"] else None,

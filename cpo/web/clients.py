@@ -78,23 +78,31 @@ def show(reference: str) -> str:
 @blueprint.route("/clients/<ref:reference>/edit", methods=["GET", "POST"])
 @needs(Action.MANAGE_CLIENTS)
 def edit(reference: str) -> Redirect | str:
-    """Change a client's case worker, contact, region or extra time."""
+    """Change a client's name, office, postal address, case worker, contact, region, extra time."""
     t = tracker()
     client = client_summary(t, reference).client
     form = EditClientForm(
         data={
+            "name": client.name,
+            "office": client.office,
+            "address": "\n".join(client.address),
             "case_worker": client.case_worker,
             "contact": client.case_worker_contact,
             "region": client.region.value if client.region else None,
             "extra_time": client.extra_time,
         }
     )
+    form.office.choices = [(o.code, o.name) for o in offices_served(t)]
     if form.validate_on_submit():
+        lines = tuple(x.strip() for x in (form.address.data or "").splitlines() if x.strip())
         try:
             update_client(
                 t,
                 reference,
                 current_user.actor.login,
+                name=form.name.data,
+                office=form.office.data if form.office.data != client.office else None,
+                address=lines if lines != client.address else None,
                 extra_time=form.extra_time.data,
                 case_worker=form.case_worker.data,
                 contact=form.contact.data or "",
@@ -105,7 +113,8 @@ def edit(reference: str) -> Redirect | str:
         else:
             flash("Changes saved.")
             return redirect(url_for("clients.show", reference=reference))
-    return render_template("clients/edit.html", form=form, client=client)
+    html = render_template("clients/edit.html", form=form, client=client)
+    return Redirect(html, status=400 if form.errors else 200, mimetype="text/html")
 
 
 @blueprint.route("/clients/<ref:reference>/orders/new", methods=["GET", "POST"])

@@ -97,6 +97,18 @@ class ClientForm(FlaskForm):  # type: ignore[misc]
 
 
 class EditClientForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter the client's name"), Length(max=100)],
+    )
+    office = SelectField("Office", widget=GovSelect(), choices=[])
+    address = StringField(
+        "Postal address",
+        widget=GovTextArea(),
+        description="One line of the address on each line, with the postcode last. For letters.",
+        validators=[Optional(), Length(max=400)],
+    )
     case_worker = StringField(
         "Case worker",
         widget=GovTextInput(),

@@ -29,10 +29,12 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from cpo.web.auth import tracker
 from cpo.web.batches import MOST_FILES, Batch, Batches
 from cpo.web.navigation import NavLink
+from cpo.web.refusals import refuse
 from cpo.web.security import needs
 from tracker.accounts import Action
 from tracker.errors import CodeError, TrackerError
-from tracker.intake.records import CLASSES, code_page, parse_page_ref
+from tracker.intake.corrections import page_evidence, place_by_footer, unplace
+from tracker.intake.records import CLASSES, Sorted, code_page, parse_page_ref
 from tracker.review import Unreadable, unreadable_pages
 
 blueprint = Blueprint("intake", __name__)
@@ -53,8 +55,35 @@ class UploadForm(FlaskForm):  # type: ignore[misc]
     """Only the CSRF token: the files come as a plain multiple file input."""
 
 
+class FooterForm(FlaskForm):  # type: ignore[misc]
+    """What a person reads off an unreadable page's footer: workbook, module, page."""
+
+    workbook = StringField(
+        "Workbook",
+        widget=GovTextInput(),
+        description="As printed at the foot of the page, like WT4F3B in 'Workbook WT4F3B'.",
+        validators=[InputRequired("Enter the workbook printed on the page"), Length(max=40)],
+    )
+    module = StringField(
+        "Module",
+        widget=GovTextInput(),
+        description="Like the WB3 in 'WB3 · Page 2 of 11'.",
+        validators=[InputRequired("Enter the module printed on the page"), Length(max=20)],
+    )
+    page = IntegerField(
+        "Page number",
+        widget=GovTextInput(),
+        description="Like the 2 in 'Page 2 of 11'.",
+        validators=[
+            InputRequired("Enter the page number printed on the page"),
+            NumberRange(1, 999, "Enter a page number from 1 to 999"),
+        ],
+    )
+    place = SubmitField("Place the page", widget=GovSubmitInput())
+
+
 class CodeForm(FlaskForm):  # type: ignore[misc]
-    """What a person reads off an unreadable page."""
+    """The other way: the code printed on a first or last page."""
 
     code = StringField(
         "Code printed on the page",
@@ -70,6 +99,18 @@ class CodeForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional(), NumberRange(1, 999, "Enter a page number from 1 to 999")],
     )
     submit = SubmitField("Give the page this code", widget=GovSubmitInput())
+
+
+class UndoForm(FlaskForm):  # type: ignore[misc]
+    """Why a page placed by hand is taken out of its return again."""
+
+    reason = StringField(
+        "Why take it out?",
+        widget=GovTextInput(),
+        description="For the audit log, like 'a blank back, placed as page 2 by mistake'.",
+        validators=[InputRequired("Say why the page is taken out"), Length(max=300)],
+    )
+    submit = SubmitField("Take the page out", widget=GovSubmitInput())
 
 
 def batches() -> Batches:
@@ -151,26 +192,81 @@ def progress() -> Response:
 @blueprint.route("/intake/pages/<ref:page_ref>", methods=["GET", "POST"])
 @needs(Action.TAKE_IN)
 def resolve(page_ref: str) -> str | BaseResponse:
-    """Look at an unreadable page (P17, opaque in the address) and give it its code."""
-    t = tracker()
+    """Look at an unreadable page (P17, opaque in the address) and place it by its footer."""
     page = _unreadable(page_ref)
-    page_id = page.page_id
-    form = CodeForm()
+    # Two forms on one page: the one sent is told by its own field, the other stays empty.
+    by_code = request.method == "POST" and "code" in request.form
+    footer = FooterForm(formdata=None) if by_code else FooterForm()
+    coded = CodeForm() if by_code else CodeForm(formdata=None)
+    placed = _place_by_code(coded, page) if by_code else _place_by_footer(footer, page)
+    if placed is not None:
+        flash(
+            f"P{page.page_id} is now page {placed.page_number or '(number not given)'} of "
+            f"{placed.module}, in return R{placed.return_id}."
+        )
+        return redirect(url_for("intake.upload"))
+    html = render_template(
+        "intake/resolve.html",
+        title=f"Resolve page P{page.page_id}",
+        page=page,
+        footer=footer,
+        coded=coded,
+        form=coded if coded.errors else footer,  # the one sent: its errors lead the page
+    )
+    return Response(html, status=400 if footer.errors or coded.errors else 200)
+
+
+def _place_by_footer(form: FooterForm, page: Unreadable) -> Sorted | None:
+    """Place the page by workbook, module and page number, if they were sent and fit."""
+    if not (request.method == "POST" and form.validate_on_submit()):
+        return None
+    try:
+        return place_by_footer(
+            tracker(), f"P{page.page_id}", form.workbook.data, form.module.data, form.page.data, ""
+        )
+    except TrackerError as err:
+        refuse(form, err, "workbook")
+    return None
+
+
+def _place_by_code(form: CodeForm, page: Unreadable) -> Sorted | None:
+    """Give the page the code typed from it, if it is one of this page's workbook's."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return code_page(tracker(), f"P{page.page_id}", form.code.data, "", form.number.data)
+    except CodeError as err:
+        form.code.errors.append(f"This code cannot be used: {err.reason}")
+    except TrackerError as err:
+        refuse(form, err, "code")
+    return None
+
+
+@blueprint.route("/intake/pages/<ref:page_ref>/undo", methods=["GET", "POST"])
+@needs(Action.TAKE_IN)
+def undo(page_ref: str) -> str | BaseResponse:
+    """Take a page placed by hand out of its return again, with a reason."""
+    t = tracker()
+    try:
+        page = page_evidence(t, page_ref)
+    except TrackerError:
+        abort(404)
+    if page.return_id is None:  # no office of its own: seen only if in this account's queue
+        _unreadable(page_ref)
+        html = render_template("intake/undo.html", title=f"P{page.page_id}", page=page, form=None)
+        return Response(html)
+    form = UndoForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            placed = code_page(t, f"P{page_id}", form.code.data, "", form.number.data)
-        except CodeError as err:
-            form.code.errors.append(f"This code cannot be used: {err.reason}")
+            left = unplace(t, page_ref, form.reason.data, "")
         except TrackerError as err:
-            form.code.errors.append(str(err)[:1].upper() + str(err)[1:])
+            refuse(form, err, "reason")
         else:
-            flash(
-                f"P{page_id} is now page {placed.page_number or '(number not given)'} of "
-                f"{placed.module}, in return R{placed.return_id}."
-            )
+            where = f"R{left}" if left else "its return (now empty, so removed)"
+            flash(f"P{page.page_id} was taken out of {where}: it waits again to be placed.")
             return redirect(url_for("intake.upload"))
     html = render_template(
-        "intake/resolve.html", title=f"Resolve page P{page_id}", page=page, form=form
+        "intake/undo.html", title=f"Take page P{page.page_id} out", page=page, form=form
     )
     return Response(html, status=400 if form.errors else 200)
 

@@ -1,7 +1,10 @@
 """Marking: the returns waiting, one return beside its pages and answers, and the decision.
 
 Thin over the library: `tracker.review` gives the list and the marking view,
-`tracker.marking.mark` decides and credits, and each page image comes from
+`tracker.marking_help.prefill` gives what an answers file says (declared time,
+activities answered), `tracker.marking.mark` decides and credits,
+`tracker.workbooks.send_back_letter` writes the letter for a return sent back, and each
+page image comes from
 `tracker.review.page_image`, which serves only staff of the page's office.
 """
 
@@ -9,7 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -24,14 +37,18 @@ from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, 
 from wtforms.validators import Length
 
 from cpo.web.auth import tracker
+from cpo.web.issuing import issues_root
 from cpo.web.navigation import NavLink
 from cpo.web.security import needs
 from tracker.accounts import Action
 from tracker.errors import TrackerError
 from tracker.intake.records import parse_page_ref
 from tracker.marking import DECISIONS, Marked, PagesMissing, mark, parse_return_id
+from tracker.marking_help import BlankTried, prefill
 from tracker.policy import TimeFormatError, hours, parse_minutes
 from tracker.review import MarkingView, marking_view, next_waiting, page_image, waiting
+from tracker.tracker import Tracker
+from tracker.workbooks import send_back_letter
 
 blueprint = Blueprint("marking", __name__)
 NAV = [NavLink("Marking", "marking.returns", Action.MARK)]
@@ -43,6 +60,7 @@ DECISION_LABELS = {
     "refuse": "Refuse, with a reason",
 }
 assert set(DECISION_LABELS) == set(DECISIONS)
+SEND_BACK = DECISIONS[1]  # the decision that has a letter to post
 
 
 class MarkForm(FlaskForm):  # type: ignore[misc]
@@ -97,11 +115,13 @@ def return_page(return_ref: str) -> str | BaseResponse:
     t = tracker()
     return_id = _number(parse_return_id, return_ref)
     view = marking_view(t, return_id)
-    form = _form(view)
+    form = _form(t, view)
     if request.method == "POST" and form.validate_on_submit():
         marked = _decide(form, view)
         if marked is not None:
             flash(_said(marked))
+            if marked.decision == SEND_BACK:  # stay: its letter is offered on its page
+                return redirect(url_for("marking.return_page", return_ref=f"R{return_id}"))
             following = next_waiting(t, return_id)
             if following is None:
                 return redirect(url_for("marking.returns"))
@@ -109,19 +129,24 @@ def return_page(return_ref: str) -> str | BaseResponse:
     status = 400 if form.errors else 200
     return Response(
         render_template(
-            "marking/return.html", title=f"Mark R{view.return_id}", view=view, form=form
+            "marking/return.html",
+            title=f"Mark R{view.return_id}",
+            view=view,
+            form=form,
+            letter=view.decision == SEND_BACK,
         ),
         status=status,
     )
 
 
-def _form(view: MarkingView) -> MarkForm:
+def _form(t: Tracker, view: MarkingView) -> MarkForm:
     form = MarkForm()
     form.tried.choices = [(a.id, f"{a.id}: {a.title}") for a in view.activities]
     if request.method == "GET":  # start from what an answers file says, for the marker to check
-        form.tried.data = [a.id for a in view.activities if a.answer is not None and a.answer.tried]
-        if view.declaration is not None and view.declaration.minutes is not None:
-            form.minutes.data = str(view.declaration.minutes)
+        given = prefill(t, view.return_id)
+        form.tried.data = list(given.tried)
+        if given.declared_minutes is not None:
+            form.minutes.data = str(given.declared_minutes)
     return form
 
 
@@ -152,6 +177,9 @@ def _decide(form: MarkForm, view: MarkingView) -> Marked | None:
             f"{err.pages.capitalize()} did not come in: to accept anyway, tick this box and "
             "give a reason, or send it back"
         )
+    except BlankTried as err:
+        them = "it" if len(err.blank) == 1 else "them"
+        form.tried.errors.append(f"{_sentence(err.reason)}: untick {them}, or send it back")
     except TrackerError as err:  # on the field it names, if it names one of this form's
         field = getattr(form, str(getattr(err, "field", "")), None) or form.decision
         field.errors.append(_sentence(str(err)))
@@ -171,6 +199,21 @@ def _said(marked: Marked) -> str:
     if marked.decision == "send-back":
         return f"R{marked.return_id} ({marked.module_id}) sent back to the client."
     return f"R{marked.return_id} ({marked.module_id}) refused."
+
+
+@blueprint.get("/returns/<ref:return_ref>/letter")
+@needs(Action.MARK)
+def letter(return_ref: str) -> Response | str:
+    """The send-back letter (PDF) of a return that was sent back; a page saying so if not."""
+    t = tracker()
+    return_id = _number(parse_return_id, return_ref)
+    if marking_view(t, return_id).decision != SEND_BACK:  # scoped: another office's is 404
+        text = f"R{return_id} was not sent back, so it has no send-back letter."
+        return render_template("error.html", title="No letter", text=text)
+    path = send_back_letter(t, return_id, out_root=issues_root(t) / "letters")
+    response = send_file(path, mimetype="application/pdf", as_attachment=True)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blueprint.get("/pages/<ref:page_ref>/image")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from cpo.web import auth, clients, frontend, home, issuing, reports
+from cpo.web import auth, clients, frontend, home, issuing, print_runs, reports
+from cpo.web import importing as importing_pages
 from cpo.web import intake as intake_pages
 from cpo.web import marking as marking_pages
 from cpo.web.navigation import NavLink
@@ -23,6 +24,8 @@ BLUEPRINTS: list[Blueprint] = [
     reports.blueprint,
     intake_pages.blueprint,
     marking_pages.blueprint,
+    importing_pages.blueprint,
+    print_runs.blueprint,
 ]
 
 NAV: list[NavLink] = [
@@ -31,5 +34,7 @@ NAV: list[NavLink] = [
     *reports.NAV,
     *intake_pages.NAV,
     *marking_pages.NAV,
+    *importing_pages.NAV,
+    *print_runs.NAV,
     *auth.NAV,
 ]

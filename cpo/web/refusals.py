@@ -14,6 +14,7 @@ FIELDS = {
     "the contact": "contact",
     "the reason": "reason",
     "the office": "office",
+    "the address": "address",
 }
 
 

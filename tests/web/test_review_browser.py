@@ -112,11 +112,13 @@ def test_the_facilitator_s_pages_pass_axe_at_both_widths_and_work_by_keyboard(
     if not db_url.startswith("postgres"):  # the pictures once, from SQLite
         page.screenshot(path=str(PICTURES / "marking.png"), full_page=True)
 
-    # Resolve the blank sheet by keyboard: it is page 3 of WB1.
+    # Resolve the sheet by keyboard, by what its footer prints: page 3 of WB1.
     page.goto(urls["resolve"])
-    tab_to(page, "#code")
-    page.keyboard.type(next(m.code for m in issued.modules if m.module_id == "WB1"))
-    tab_to(page, "#number")
+    tab_to(page, "#workbook")
+    page.keyboard.type(issued.number)
+    tab_to(page, "#module")
+    page.keyboard.type("WB1")
+    tab_to(page, "#page")
     page.keyboard.type("3")
     page.keyboard.press("Enter")
     page.wait_for_selector("text=is now page 3 of WB1")

@@ -143,7 +143,10 @@ def test_marking_a_return_by_its_page_goes_straight_to_the_next(
         first,
         data={"decision": "send-back", "feedback": "Please try page 3 again", "csrf_token": token},
     )
-    assert sent.status_code == 302 and sent.location.endswith(second)
+    assert sent.status_code == 302 and sent.location.endswith(first)  # its letter is there
+    letter = re.search(r'href="(/returns/[\w-]+/letter)"', fay.get(first).get_data(as_text=True))
+    assert letter and fay.get(letter.group(1)).mimetype == "application/pdf"
+    assert f'href="{second}"' in fay.get(first).get_data(as_text=True)  # and the next return
     with records.db.read() as tx:
         assert tx.scalar("SELECT decision FROM marks") == "send-back"
 

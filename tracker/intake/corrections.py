@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracker.access import Subject, check_scope, entry
+from tracker.access import Subject, check_scope, check_scope_in, entry
 from tracker.accounts import Action
 from tracker.codes import show_code
 from tracker.errors import NotFound, TrackerError
@@ -50,9 +50,9 @@ def unplace(t: Tracker, page_ref: str, reason: str, actor: str) -> int:
         page = tx.one("SELECT * FROM intake_pages WHERE id = ?", (page_id,))
         if page is None:
             raise NotFound(f"there is no page P{page_id}")
-        assert t.actor is not None  # entry() has checked it
         if page["return_id"] is not None:
-            check_scope(t, t.actor, Subject.RETURN, page["return_id"])
+            assert t.actor is not None  # entry() has checked it
+            check_scope_in(tx, t.actor, Subject.RETURN, page["return_id"])
         if page["class"] != OURS or page["coded_by"] is None:
             raise TrackerError(
                 f"P{page_id} was not placed by hand: only a page given a code or a footer "
@@ -126,10 +126,10 @@ def page_evidence(t: Tracker, page_ref: str) -> PageEvidence:
         )
         if row is None:
             raise NotFound(f"there is no page P{page_id}")
-        assert t.actor is not None  # entry() has checked it
-        if row["return_id"] is not None:
-            check_scope(t, t.actor, Subject.RETURN, row["return_id"])
         image = _image(tx, row)
+    assert t.actor is not None  # entry() has checked it
+    if row["return_id"] is not None:  # outside the read: the check opens its own
+        check_scope(t, t.actor, Subject.RETURN, row["return_id"])
     return PageEvidence(
         page_id,
         row["class"],
