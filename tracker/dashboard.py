@@ -17,7 +17,7 @@ from tracker.intake.records import UNREADABLE
 from tracker.kept import KEPT, records_key
 from tracker.orders import Order, find_order, load_order
 from tracker.people import Client, Office, _client, _office, get_client
-from tracker.reports import OverdueItem, WeeklyReport, overdue_items, weekly_report
+from tracker.reports import OverdueItem, ReportLine, WeeklyReport, overdue_items, weekly_report
 from tracker.tracker import Tracker
 from tracker.validate import check_text
 
@@ -31,6 +31,14 @@ class IntakeCounts:
     waiting: int  # returns not yet marked, in the account's offices
     pages_missing: int  # of those, returns where pages of the module did not come
     unreadable: int  # pages whose code nobody could read: no office until one is typed
+
+
+@dataclass(frozen=True)
+class FlaggedOrders:
+    """This week's orders of an office that carry a flag or have work sent back: the first few."""
+
+    lines: tuple[ReportLine, ...]  # the first `most` asked for, in the report's order
+    count: int  # how many in all: the weekly report lists every one
 
 
 @dataclass(frozen=True)
@@ -227,3 +235,16 @@ def overdue_now(t: Tracker, office: str | None = None) -> list[OverdueItem]:
     """The overdue modules (`overdue_items`), listed once while the records stay the same."""
     key = records_key(t, "overdue_items", office, _scope(t))
     return KEPT.get(key, lambda: overdue_items(t, office))
+
+
+@entry(Action.READ_RECORDS)
+def flagged_orders(t: Tracker, office: str | None = None, most: int = 50) -> FlaggedOrders:
+    """This week's report's orders with a flag or work sent back, picked once per records' state."""
+    report = this_weeks_report(t, office)
+    key = records_key(t, "flagged_orders", office, report.audit, most)
+    return KEPT.get(key, lambda: _flagged(report, most))
+
+
+def _flagged(report: WeeklyReport, most: int) -> FlaggedOrders:
+    lines = [line for line in report.lines if line.flags or line.sent_back]
+    return FlaggedOrders(tuple(lines[: max(0, most)]), len(lines))

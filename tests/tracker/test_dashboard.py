@@ -19,6 +19,7 @@ from tracker.dashboard import (
     client_summary,
     default_modules,
     find_clients,
+    flagged_orders,
     intake_counts,
     offices_served,
     overdue_now,
@@ -196,3 +197,17 @@ def test_a_failed_computation_is_not_kept() -> None:
     with pytest.raises(TrackerError):
         kept.get("key", fail)
     assert kept.get("key", lambda: "made") == "made"
+
+
+def test_flagged_orders_are_the_reports_flagged_lines(
+    tracker: Tracker, clock: Clock, tmp_path: Path
+) -> None:
+    from tests.tracker.test_reports import a_month
+    from tracker.reports import weekly_report
+
+    a_month(tracker, clock, tmp_path)
+    report = weekly_report(tracker, "north")
+    wanted = [line for line in report.lines if line.flags or line.sent_back]
+    found = flagged_orders(tracker, "north", most=1)
+    assert wanted and found.count == len(wanted) and list(found.lines) == wanted[:1]
+    assert list(flagged_orders(tracker, "north").lines) == wanted
