@@ -92,7 +92,9 @@ def intake_counts(t: Tracker) -> IntakeCounts:
     return ever made, and every facilitator's home page asks.
     """
     scope = _scope(t)
-    return KEPT.get(records_key(t, "intake_counts", scope), lambda: _intake_counts(t, scope))
+    return KEPT.get(
+        records_key(t.db, t.today(), "intake_counts", scope), lambda: _intake_counts(t, scope)
+    )
 
 
 def _scope(t: Tracker) -> tuple[str, ...] | None:
@@ -227,13 +229,15 @@ def this_weeks_report(t: Tracker, office: str | None = None) -> WeeklyReport:
     office, several = served_offices(t, office)
     if several is not None:
         raise NotPermitted("office", "you serve several offices: name one for the report")
-    return KEPT.get(records_key(t, "weekly_report", office), lambda: weekly_report(t, office))
+    return KEPT.get(
+        records_key(t.db, t.today(), "weekly_report", office), lambda: weekly_report(t, office)
+    )
 
 
 @entry(Action.READ_RECORDS)
 def overdue_now(t: Tracker, office: str | None = None) -> list[OverdueItem]:
     """The overdue modules (`overdue_items`), listed once while the records stay the same."""
-    key = records_key(t, "overdue_items", office, _scope(t))
+    key = records_key(t.db, t.today(), "overdue_items", office, _scope(t))
     return KEPT.get(key, lambda: overdue_items(t, office))
 
 
@@ -241,7 +245,7 @@ def overdue_now(t: Tracker, office: str | None = None) -> list[OverdueItem]:
 def flagged_orders(t: Tracker, office: str | None = None, most: int = 50) -> FlaggedOrders:
     """This week's report's orders with a flag or work sent back, picked once per records' state."""
     report = this_weeks_report(t, office)
-    key = records_key(t, "flagged_orders", office, report.audit, most)
+    key = records_key(t.db, t.today(), "flagged_orders", office, report.audit, most)
     return KEPT.get(key, lambda: _flagged(report, most))
 
 

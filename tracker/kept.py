@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import date
 from typing import Any, TypeVar
 
 from tracker.audit import fingerprint
-from tracker.tracker import Tracker
+from tracker.store import Database
 
 T = TypeVar("T")
 KEPT_AT_MOST = 64  # reads kept at once, a few per office; the oldest is dropped first
@@ -61,8 +62,12 @@ class Kept:
 KEPT = Kept()
 
 
-def records_key(t: Tracker, *parts: Hashable) -> tuple[Hashable, ...]:
-    """A key naming the records as they are now: the database, the chain's head, today."""
-    with t.db.read() as tx:
+def records_key(db: Database, today: date, *parts: Hashable) -> tuple[Hashable, ...]:
+    """A key naming the records as they are now: the database, the chain's head, today.
+
+    It reads only the chain's head (no record of anyone): callers are entry points,
+    which have checked the account already.
+    """
+    with db.read() as tx:
         head = str(fingerprint(tx))
-    return (t.db.url, head, t.today().isoformat(), *parts)
+    return (db.url, head, today.isoformat(), *parts)
