@@ -6,7 +6,6 @@ account's role and offices, so the web app only words what these return.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,16 +14,14 @@ from tracker.accounts import Action, NotPermitted
 from tracker.audit import Fingerprint, fingerprint, verify
 from tracker.errors import TrackerError
 from tracker.intake.records import UNREADABLE
+from tracker.kept import KEPT, records_key
 from tracker.orders import Order, find_order, load_order
 from tracker.people import Client, Office, _client, _office, get_client
-from tracker.reports import WeeklyReport, weekly_report
+from tracker.reports import OverdueItem, ReportLine, WeeklyReport, overdue_items, weekly_report
 from tracker.tracker import Tracker
 from tracker.validate import check_text
 
 FOUND_AT_MOST = 100  # a search shows this many clients; narrow it to see others
-KEPT_REPORTS = 32  # this week's reports kept for home pages, a few per office
-_reports: dict[tuple[str, str | None, str, str], WeeklyReport] = {}
-_reports_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -34,6 +31,14 @@ class IntakeCounts:
     waiting: int  # returns not yet marked, in the account's offices
     pages_missing: int  # of those, returns where pages of the module did not come
     unreadable: int  # pages whose code nobody could read: no office until one is typed
+
+
+@dataclass(frozen=True)
+class FlaggedOrders:
+    """This week's orders of an office that carry a flag or have work sent back: the first few."""
+
+    lines: tuple[ReportLine, ...]  # the first `most` asked for, in the report's order
+    count: int  # how many in all: the weekly report lists every one
 
 
 @dataclass(frozen=True)
@@ -81,28 +86,49 @@ def offices_served(t: Tracker) -> list[Office]:
 
 @entry(Action.MARK)
 def intake_counts(t: Tracker) -> IntakeCounts:
-    """How many returns wait to be marked (and lack pages), and pages wait to be read."""
-    with t.db.read() as tx:
-        rows = tx.all(
-            "SELECT f.code, (SELECT COUNT(DISTINCT p.page_count) FROM intake_pages p"
-            " WHERE p.return_id = r.id AND p.page_count IS NOT NULL) AS counts,"
-            " (SELECT MAX(p.page_count) FROM intake_pages p WHERE p.return_id = r.id) AS pages,"
-            " (SELECT COUNT(DISTINCT p.page_number) FROM intake_pages p"
-            " WHERE p.return_id = r.id) AS numbered,"
-            " (SELECT COUNT(*) FROM intake_pages p WHERE p.return_id = r.id"
-            " AND p.page_number IS NULL) AS unnumbered "
-            "FROM returns r JOIN tokens k ON k.id = r.token_id"
-            " JOIN workbooks w ON w.id = k.workbook_id JOIN clients c ON c.id = w.client_id"
-            " JOIN offices f ON f.id = c.office_id"
-            " LEFT JOIN marks m ON m.return_id = r.id WHERE m.id IS NULL"
-        )
-        unreadable = tx.scalar("SELECT COUNT(*) FROM intake_pages WHERE class = ?", (UNREADABLE,))
-    mine = [r for r in rows if keeps(t, r["code"])]
-    # As ReturnEvidence.missing_pages: a page known by its code alone may be page 1.
-    missing = sum(
-        1 for r in mine if r["counts"] == 1 and r["numbered"] + min(r["unnumbered"], 1) < r["pages"]
+    """How many returns wait to be marked (and lack pages), and pages wait to be read.
+
+    Counted once while the records stay the same (`tracker.kept`): counting scans every
+    return ever made, and every facilitator's home page asks.
+    """
+    scope = _scope(t)
+    return KEPT.get(
+        records_key(t.db, t.today(), "intake_counts", scope), lambda: _intake_counts(t, scope)
     )
-    return IntakeCounts(len(mine), missing, int(unreadable or 0))
+
+
+def _scope(t: Tracker) -> tuple[str, ...] | None:
+    """The acting account's offices, as a key (None: every office)."""
+    actor = t.actor
+    assert actor is not None  # entry() has checked it
+    return None if actor.every_office else tuple(sorted(actor.offices))
+
+
+def _intake_counts(t: Tracker, scope: tuple[str, ...] | None) -> IntakeCounts:
+    where = "" if scope is None else f" AND f.code IN ({', '.join('?' * len(scope))})"
+    with t.db.read() as tx:
+        waiting, missing = tx.tuples(_COUNTS + where + ") s", scope or ())[0]
+        unreadable = tx.scalar("SELECT COUNT(*) FROM intake_pages WHERE class = ?", (UNREADABLE,))
+    return IntakeCounts(int(waiting or 0), int(missing or 0), int(unreadable or 0))
+
+
+# Each return not yet marked, with what its pages say; then how many, and how many lack
+# pages. As ReturnEvidence.missing_pages: a page known by its code alone may be page 1.
+_COUNTS = (
+    "SELECT COUNT(*), SUM(CASE WHEN s.counts = 1 AND s.numbered"
+    " + (CASE WHEN s.unnumbered > 0 THEN 1 ELSE 0 END) < s.pages THEN 1 ELSE 0 END) FROM ("
+    "SELECT (SELECT COUNT(DISTINCT p.page_count) FROM intake_pages p"
+    " WHERE p.return_id = r.id AND p.page_count IS NOT NULL) AS counts,"
+    " (SELECT MAX(p.page_count) FROM intake_pages p WHERE p.return_id = r.id) AS pages,"
+    " (SELECT COUNT(DISTINCT p.page_number) FROM intake_pages p"
+    " WHERE p.return_id = r.id) AS numbered,"
+    " (SELECT COUNT(*) FROM intake_pages p WHERE p.return_id = r.id"
+    " AND p.page_number IS NULL) AS unnumbered "
+    "FROM returns r JOIN tokens k ON k.id = r.token_id"
+    " JOIN workbooks w ON w.id = k.workbook_id JOIN clients c ON c.id = w.client_id"
+    " JOIN offices f ON f.id = c.office_id"
+    " WHERE NOT EXISTS (SELECT 1 FROM marks m WHERE m.return_id = r.id)"
+)
 
 
 @entry(Action.READ_RECORDS)
@@ -203,13 +229,26 @@ def this_weeks_report(t: Tracker, office: str | None = None) -> WeeklyReport:
     office, several = served_offices(t, office)
     if several is not None:
         raise NotPermitted("office", "you serve several offices: name one for the report")
-    with t.db.read() as tx:
-        key = (t.db.url, office, str(fingerprint(tx)), t.today().isoformat())
-    with _reports_lock:
-        report = _reports.get(key)
-        if report is None:
-            report = weekly_report(t, office)
-            if len(_reports) >= KEPT_REPORTS:
-                _reports.clear()
-            _reports[key] = report
-    return report
+    return KEPT.get(
+        records_key(t.db, t.today(), "weekly_report", office), lambda: weekly_report(t, office)
+    )
+
+
+@entry(Action.READ_RECORDS)
+def overdue_now(t: Tracker, office: str | None = None) -> list[OverdueItem]:
+    """The overdue modules (`overdue_items`), listed once while the records stay the same."""
+    key = records_key(t.db, t.today(), "overdue_items", office, _scope(t))
+    return KEPT.get(key, lambda: overdue_items(t, office))
+
+
+@entry(Action.READ_RECORDS)
+def flagged_orders(t: Tracker, office: str | None = None, most: int = 50) -> FlaggedOrders:
+    """This week's report's orders with a flag or work sent back, picked once per records' state."""
+    report = this_weeks_report(t, office)
+    key = records_key(t.db, t.today(), "flagged_orders", office, report.audit, most)
+    return KEPT.get(key, lambda: _flagged(report, most))
+
+
+def _flagged(report: WeeklyReport, most: int) -> FlaggedOrders:
+    lines = [line for line in report.lines if line.flags or line.sent_back]
+    return FlaggedOrders(tuple(lines[: max(0, most)]), len(lines))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -70,17 +71,11 @@ def open_tracker(
     `login` is not an enabled account. With no login, only reading the audit chain and
     making the first account work: every other entry point refuses.
     """
-    if course_loader is None:
-        from builder.loader import default_content_root, load_course
-
-        def course_loader() -> Course:
-            return load_course(default_content_root())
-
     t = Tracker(
         db=Database(config.database_url, create=False),
         config=config,
         keyring=config.keyring(),
-        course_loader=course_loader,
+        course_loader=course_loader or default_course,
         clock=clock or _utc_now,
     )
     try:
@@ -93,6 +88,32 @@ def open_tracker(
 
         t.actor = actor_for(t, login)
     return t
+
+
+def default_course() -> Course:
+    """The course in the default content folder, as it is now."""
+    from builder.loader import default_content_root, load_course
+
+    return load_course(default_content_root())
+
+
+def load_once(loader: Callable[[], Course]) -> Callable[[], Course]:
+    """A loader that loads the course once, however many trackers and threads ask for it.
+
+    For a long-running process (the web server): each thread has its own tracker, and
+    loading the course takes seconds. Threads that ask while it loads wait for that one
+    load rather than starting their own.
+    """
+    lock = threading.Lock()
+    loaded: list[Course] = []
+
+    def load() -> Course:
+        with lock:
+            if not loaded:
+                loaded.append(loader())
+            return loaded[0]
+
+    return load
 
 
 def _start(t: Tracker) -> None:

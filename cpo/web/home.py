@@ -18,7 +18,7 @@ from cpo.web.auth import tracker
 from cpo.web.navigation import NavLink
 from cpo.web.security import needs
 from tracker.accounts import Action, Actor
-from tracker.dashboard import IntakeCounts, intake_counts, offices_served, this_weeks_report
+from tracker.dashboard import IntakeCounts, flagged_orders, intake_counts, offices_served
 from tracker.reports import ReportLine
 
 blueprint = Blueprint("home", __name__)
@@ -43,17 +43,19 @@ def flagged(actor: Actor) -> list[tuple[str, str | None, list[Flagged], int]]:
     offices: list[str | None] = [None] if actor.every_office else [*sorted(actor.offices)]
     shown = []
     for office in offices:
-        report = this_weeks_report(t, office)
-        rows = []
-        for line in report.lines:
-            flags = [f for f in line.flags.split("; ") if f]
-            if line.sent_back:
-                flags.append(f"{line.sent_back} sent back")
-            if flags:
-                rows.append(Flagged(line, tuple(flags)))
+        found = flagged_orders(t, office, SHOWN_AT_MOST)
+        rows = [Flagged(line, _why(line)) for line in found.lines]
         name = names.get(office or "", "all offices")
-        shown.append((name, office, rows[:SHOWN_AT_MOST], len(rows)))
+        shown.append((name, office, rows, found.count))
     return shown
+
+
+def _why(line: ReportLine) -> tuple[str, ...]:
+    """The flags of an order's line, and its work sent back, in words."""
+    flags = [f for f in line.flags.split("; ") if f]
+    if line.sent_back:
+        flags.append(f"{line.sent_back} sent back")
+    return tuple(flags)
 
 
 def link(endpoint: str) -> str | None:

@@ -19,7 +19,7 @@ from cpo.web.auth import tracker
 from cpo.web.navigation import NavLink
 from cpo.web.security import needs
 from tracker.accounts import Action
-from tracker.dashboard import audit_status, offices_served
+from tracker.dashboard import audit_status, offices_served, overdue_now
 from tracker.errors import TrackerError
 from tracker.reports import (
     CSV_COLUMNS,
@@ -110,7 +110,7 @@ def weekly_file(kind: str) -> Response:
 @needs(Action.READ_RECORDS)
 def overdue() -> str:
     """Modules not back by their due date, by case worker: what to follow up."""
-    items = overdue_items(tracker(), _office())
+    items = overdue_now(tracker(), _office())
     return render_template("reports/overdue.html", items=items[:SHOWN_AT_MOST], count=len(items))
 
 

@@ -26,10 +26,12 @@ def session_key(data_dir: Path) -> bytes:
 
 def app_for(config: Config, https: bool = False) -> Flask:
     """The staff web app over the tracker that `config` names."""
-    from tracker.tracker import open_tracker
+    from tracker.tracker import default_course, load_once, open_tracker
+
+    course = load_once(default_course)  # once for the process, not once a server thread
 
     def opener():  # type: ignore[no-untyped-def]
-        return open_tracker(config)
+        return open_tracker(config, course_loader=course)
 
     return create_app(opener, Settings(session_key(config.data_dir), https=https))
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.tracker.conftest import make_order, staff_account
+from tests.tracker.conftest import Clock, make_order, staff_account
 from tests.tracker.test_audit_trust import tamper
 from tests.tracker.test_records import all_tried
 from tracker.accounts import NotPermitted, Role, actor_for
@@ -16,13 +19,17 @@ from tracker.dashboard import (
     client_summary,
     default_modules,
     find_clients,
+    flagged_orders,
     intake_counts,
     offices_served,
+    overdue_now,
 )
 from tracker.errors import TrackerError
 from tracker.intake.evidence import return_evidence
 from tracker.issuing import issue
+from tracker.kept import Kept
 from tracker.marking import mark, pending
+from tracker.reports import overdue_items
 from tracker.tracker import Tracker
 
 
@@ -133,3 +140,74 @@ def test_this_weeks_report_is_made_again_only_when_the_records_change(tracker: T
     with pytest.raises(NotPermitted, match="office"):
         this_weeks_report(tracker, "north")  # a report kept for north is still north's
     assert [line.client for line in this_weeks_report(tracker).lines] == ["S-1"]
+
+
+def test_intake_counts_are_kept_only_while_the_records_stay_the_same(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    make_order(tracker, "N-1")
+    issued = issue(tracker, "N-1", "x", out_root=tmp_path / "out")
+    checkin_one(tracker, issued.modules[0].code, "x")
+    assert intake_counts(tracker).waiting == 1
+    assert intake_counts(tracker) is intake_counts(tracker)  # nothing changed: counted once
+    checkin_one(tracker, issued.modules[1].code, "x")
+    assert intake_counts(tracker).waiting == 2  # a return came in: counted again
+
+
+def test_the_overdue_list_kept_is_the_overdue_list_and_scoped(
+    tracker: Tracker, clock: Clock, tmp_path: Path
+) -> None:
+    from tests.tracker.test_reports import a_month
+
+    a_month(tracker, clock, tmp_path)
+    assert overdue_now(tracker) == overdue_items(tracker) != []
+    assert overdue_now(tracker, "north") == overdue_items(tracker, "north")
+    clock.advance(days=1)  # a day later, each is a day more overdue
+    assert [i.days_overdue for i in overdue_now(tracker)] == [8, 8]
+    staff_account(tracker, "south-cw", Role.CASEWORKER, ["south"])
+    tracker.actor = actor_for(tracker, "south-cw")
+    assert overdue_now(tracker) == [] == overdue_items(tracker)  # not north's list, kept
+    with pytest.raises(NotPermitted, match="office"):
+        overdue_now(tracker, "north")
+
+
+def test_twenty_threads_asking_at_once_wait_for_one_computation() -> None:
+    kept, made, started = Kept(), [], threading.Event()
+
+    def make() -> str:
+        made.append(1)
+        started.wait(5)  # stay busy until every thread is waiting
+        return "report"
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = [pool.submit(kept.get, "key", make) for _ in range(20)]
+        time.sleep(0.2)
+        started.set()
+        assert {a.result() for a in answers} == {"report"}
+    assert len(made) == 1
+    assert kept.get("other", lambda: "b") == "b"  # another key is made apart
+
+
+def test_a_failed_computation_is_not_kept() -> None:
+    kept = Kept()
+
+    def fail() -> str:
+        raise TrackerError("the records could not be read")
+
+    with pytest.raises(TrackerError):
+        kept.get("key", fail)
+    assert kept.get("key", lambda: "made") == "made"
+
+
+def test_flagged_orders_are_the_reports_flagged_lines(
+    tracker: Tracker, clock: Clock, tmp_path: Path
+) -> None:
+    from tests.tracker.test_reports import a_month
+    from tracker.reports import weekly_report
+
+    a_month(tracker, clock, tmp_path)
+    report = weekly_report(tracker, "north")
+    wanted = [line for line in report.lines if line.flags or line.sent_back]
+    found = flagged_orders(tracker, "north", most=1)
+    assert wanted and found.count == len(wanted) and list(found.lines) == wanted[:1]
+    assert list(flagged_orders(tracker, "north").lines) == wanted
