@@ -131,6 +131,7 @@ def test_an_office_week_through_the_pages(
     assert ours == pages - 1  # every page but the smudged one
     assert page.locator("td .govuk-tag:has-text('Unreadable')").count() == 1
     page.get_by_role("link", name="Resolve").first.click()
+    page.get_by_text("Or type the code printed on it").click()  # the footer form is first
     page.fill("#code", f"{code[:4]}-{code[4:8]}-{code[8:]}")
     page.fill("#number", "1")
     page.get_by_role("button", name="Give the page this code").click()
