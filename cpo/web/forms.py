@@ -62,13 +62,18 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Search", widget=GovSubmitInput())
 
 
-class ClientForm(FlaskForm):  # type: ignore[misc]
-    reference = StringField(
-        "Case reference",
-        description="As in your case system, for example C-1042.",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter the case reference"), Length(max=40)],
-    )
+# Made before the shared fields, so a new client's form (and its error summary) starts with it.
+_REFERENCE = StringField(
+    "Case reference",
+    description="As in your case system, for example C-1042.",
+    widget=GovTextInput(),
+    validators=[InputRequired("Enter the case reference"), Length(max=40)],
+)
+
+
+class _ClientFields(FlaskForm):  # type: ignore[misc]
+    """What a case worker gives of a client, on adding and on changing them."""
+
     name = StringField(
         "Full name",
         widget=GovTextInput(),
@@ -93,38 +98,19 @@ class ClientForm(FlaskForm):  # type: ignore[misc]
     extra_time = BooleanField(
         "The client needs extra time (guided time x1.2)", widget=GovCheckboxInput()
     )
+
+
+class ClientForm(_ClientFields):
+    reference = _REFERENCE
     submit = SubmitField("Add client", widget=GovSubmitInput())
 
 
-class EditClientForm(FlaskForm):  # type: ignore[misc]
-    name = StringField(
-        "Full name",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter the client's name"), Length(max=100)],
-    )
-    office = SelectField("Office", widget=GovSelect(), choices=[])
+class EditClientForm(_ClientFields):
     address = StringField(
         "Postal address",
         widget=GovTextArea(),
         description="One line of the address on each line, with the postcode last. For letters.",
         validators=[Optional(), Length(max=400)],
-    )
-    case_worker = StringField(
-        "Case worker",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter the case worker's name"), Length(max=100)],
-    )
-    contact = StringField(
-        "Case worker's phone", widget=GovTextInput(), validators=[Optional(), Length(max=60)]
-    )
-    region = RadioField(
-        "Where the client lives",
-        choices=REGIONS,
-        widget=GovRadioInput(),
-        validators=[InputRequired("Choose where the client lives")],
-    )
-    extra_time = BooleanField(
-        "The client needs extra time (guided time x1.2)", widget=GovCheckboxInput()
     )
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
