@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from tracker.access import entry
+from tracker.access import entry, keeps
 from tracker.accounts import Action
 from tracker.codes import PAGE_PAYLOAD, PAYLOAD, Keyring, SignatureMismatch, normalise_code
 from tracker.errors import CodeError, TrackerError
@@ -165,8 +165,17 @@ def record_code(
     assert row is not None
     return_id = new_return(t, tx, row, actor, arrived_by, evidence)
     return CheckinResult(
-        text, RECORDED, "", return_id, row["reference"], row["number"], row["module_id"]
+        text, RECORDED, "", return_id, _shown_client(t, row), row["number"], row["module_id"]
     )
+
+
+def _shown_client(t: Tracker, row: Row) -> str:
+    """The client's reference, for staff of their office only.
+
+    Post arrives where it arrives, so any facilitator may take a code in; whose it is
+    stays with the office that holds the client.
+    """
+    return str(row["reference"]) if keeps(t, row["office"]) else ""
 
 
 def _check_arrival(arrived_by: str) -> None:
@@ -186,9 +195,10 @@ def token_row(tx: Transaction, found: Identified) -> Row | None:
     """The token a code names, with its workbook's number, order, revocation and client."""
     column, value = ("serial", found.serial) if found.serial else ("code", found.code)
     return tx.one(
-        "SELECT k.*, w.number, w.order_id, w.revoked_at, w.revoked_reason, c.reference "
-        "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
-        f"JOIN clients c ON c.id = w.client_id WHERE k.{column} = ?",
+        "SELECT k.*, w.number, w.order_id, w.revoked_at, w.revoked_reason, c.reference,"
+        " o.code AS office FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
+        "JOIN clients c ON c.id = w.client_id JOIN offices o ON o.id = c.office_id "
+        f"WHERE k.{column} = ?",
         (value,),
     )
 
@@ -305,5 +315,5 @@ def _refuse(
     if row is None:
         return CheckinResult(show(text), status, reason)
     return CheckinResult(
-        show(text), status, reason, None, row["reference"], row["number"], row["module_id"]
+        show(text), status, reason, None, _shown_client(t, row), row["number"], row["module_id"]
     )

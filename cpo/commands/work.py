@@ -135,12 +135,14 @@ def checkin(
             if as_json:
                 click.echo(json.dumps(result.as_json()))
             elif result.status == RECORDED:
+                whose = result.client or "another office's client"
                 click.echo(
-                    f"Recorded   R{result.return_id}  {result.client}  {result.module}"
+                    f"Recorded   R{result.return_id}  {whose}  {result.module}"
                     f"  (workbook {result.workbook})"
                 )
             elif result.status == DUPLICATE:
-                click.echo(f"Already in {result.client}  {result.module}: {result.reason}")
+                whose = result.client or "another office's client"
+                click.echo(f"Already in {whose}  {result.module}: {result.reason}")
             else:
                 click.echo(f"Refused    {result.text}: {result.reason}")
             sys.stdout.flush()

@@ -222,6 +222,25 @@ def test_a_scoped_account_sees_only_its_offices_in_lists(tracker: Tracker, tmp_p
     assert len(pending(tracker)) == 1
 
 
+def test_a_code_taken_in_at_another_office_is_kept_but_names_no_one(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """Post arrives where it arrives: the return is kept, whose it is stays with its office."""
+    make_order(tracker, "N-1")
+    make_order(tracker, "S-1", office="south")
+    issued = issue(tracker, "N-1", "x", module_ids=["WB1", "WB2"], out_root=tmp_path / "out")
+    staff_account(tracker, "south-fac", Role.FACILITATOR, ["south"])
+    staff_account(tracker, "north-fac", Role.FACILITATOR, ["north"])
+    tracker.actor = actor_for(tracker, "south-fac")
+    taken = checkin_one(tracker, issued.modules[0].code, "x")
+    again = checkin_one(tracker, issued.modules[0].code, "x")
+    assert taken.recorded and taken.client == "" and "N-1" not in repr(taken)
+    assert again.return_id is None and again.client == "" and "N-1" not in repr(again)
+    tracker.actor = actor_for(tracker, "north-fac")
+    mine = checkin_one(tracker, issued.modules[1].code, "x")
+    assert mine.recorded and mine.client == "N-1"
+
+
 def test_roles_passwords_and_disabled_accounts(tracker: Tracker) -> None:
     make_order(tracker, "N-1")
     add_staff(tracker, "ana", Role.CASEWORKER, ["north"], "ana's long password")
