@@ -271,18 +271,19 @@ def _settle(tokens: list[tuple[bool, tuple[str, str]]]) -> tuple[str, str]:
     """A module's state from its tokens' outcomes, oldest token first.
 
     Accepted work stands unless the module was issued again after it (a reversed
-    credit). Otherwise the newest live workbook speaks; a return still waiting to
-    be marked counts even if its workbook was revoked later; a module whose only
-    workbooks were revoked can be issued again.
+    credit). Then a return still waiting to be marked, on any copy, even one whose
+    workbook was revoked later or one older than a reissue; otherwise the newest live
+    workbook speaks; a module whose only workbooks were revoked can be issued again.
     """
     newest_live = max((i for i, (revoked, _) in enumerate(tokens) if not revoked), default=-1)
     for i, (_, (state, note)) in enumerate(tokens):
         if state in (CREDITED, ACCEPTED) and i >= newest_live:
             return state, note
-    if newest_live >= 0:
-        return tokens[newest_live][1]
+    # A return waiting on any copy holds the module, or a newer copy could be taken in too.
     waiting = [outcome for _, outcome in tokens if outcome[0] == AWAITING]
-    return waiting[-1] if waiting else (NOT_ISSUED, "")
+    if waiting:
+        return waiting[-1]
+    return tokens[newest_live][1] if newest_live >= 0 else (NOT_ISSUED, "")
 
 
 def add_credit(

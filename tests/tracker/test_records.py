@@ -379,3 +379,25 @@ def test_issue_with_html_writes_the_clients_own_bundle(
     for module in issued.modules:
         assert module.payload in text and module.code in text
     assert "C-2" not in text
+
+
+def test_a_return_waiting_on_an_older_copy_holds_the_module(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """Found by the ledger's state machine: a credit reversed, the module issued again, the
+    old copy sent in again and left waiting; the new copy must not make a second return."""
+    make_order(tracker)
+    first = issue_some(tracker, tmp_path, ["WB1"])
+    code = first.modules[0].code
+    taken = checkin_one(tracker, code, "fay")
+    assert taken.return_id is not None
+    tried = {a.id: True for a in tracker.course.module("WB1").activities}
+    marked = mark(tracker, taken.return_id, "accept", "lee", tried, 60)
+    assert marked.credit_id is not None
+    reverse_credit(tracker, marked.credit_id, "credited to the wrong order", "lee")
+    second = issue_some(tracker, tmp_path, ["WB1"])  # the module can be done again
+    old_again = checkin_one(tracker, code, "fay")  # the old copy comes in; left waiting
+    assert old_again.status == RECORDED
+    new_copy = checkin_one(tracker, second.modules[0].code, "fay")
+    assert new_copy.status == DUPLICATE and new_copy.return_id is None
+    assert hours_statement(tracker, "C-1/1").modules[0].state == AWAITING
