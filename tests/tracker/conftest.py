@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -191,3 +191,11 @@ def cpo(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: 
         return result
 
     return run
+
+
+def cli_order(cpo: Callable[..., Result], reference: str = "C-1") -> None:
+    """Add a 100-hour Scottish order for `reference` through the command line."""
+    cpo(
+        "order", "add", reference, "--jurisdiction", "scotland", "--hours", "100",
+        "--made", "2026-11-02", "--deadline", "2027-05-01",
+    )  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.tracker.conftest import make_order, snapshot, stand_in_files
+from tests.tracker.conftest import cli_order, make_order, snapshot, stand_in_files
 from tracker.errors import NotPrinted, TrackerError
 from tracker.issuing import PrintJob, issue, reprint, revoke
 from tracker.tracker import Tracker
@@ -107,19 +107,7 @@ def test_cpo_workbook_print(cpo: Any, tmp_path: Path) -> None:
     """The command prints a recorded workbook again and says where."""
     cpo("office", "add", "north", "--name", "North")
     cpo("client", "add", "C-1", "--name", "Alex Smith", "--office", "north", "--case-worker", "Ana")
-    cpo(
-        "order",
-        "add",
-        "C-1",
-        "--jurisdiction",
-        "scotland",
-        "--hours",
-        "100",
-        "--made",
-        "2026-11-02",
-        "--deadline",
-        "2027-05-01",
-    )
+    cli_order(cpo)
     first = cpo("issue", "C-1", "--modules", "WB1", "--json")
     number = first.output.split('"workbook": "')[1].split('"')[0]
     shown = cpo("workbook", "print", number)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tracker.conftest import snapshot
+from tests.tracker.conftest import cli_order, snapshot
 from tests.tracker.test_intake import answers_file, issue_two, run
 from tracker.marking import mark, pending
 from tracker.marking_help import BlankTried, prefill
@@ -55,19 +55,7 @@ def test_paper_returns_prefill_nothing(tracker: Tracker, tmp_path: Path) -> None
 def test_a_mistyped_time_is_asked_again_and_nothing_is_lost(cpo) -> None:  # type: ignore[no-untyped-def]
     cpo("office", "add", "north", "--name", "North")
     cpo("client", "add", "C-1", "--name", "Sam", "--office", "north", "--case-worker", "Ana")
-    cpo(
-        "order",
-        "add",
-        "C-1",
-        "--jurisdiction",
-        "scotland",
-        "--hours",
-        "100",
-        "--made",
-        "2026-11-02",
-        "--deadline",
-        "2027-05-01",
-    )
+    cli_order(cpo)
     issued = cpo("issue", "C-1", "--modules", "TF1", "--json").output
     import json
 
