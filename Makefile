@@ -48,7 +48,7 @@ test: $(STAMP) $(NODE_STAMP) lint typecheck
 
 # The loop to run while working: every test but the slow ones (PostgreSQL, Chromium;
 # see SLOW_FIXTURES in tests/conftest.py). `make test` (CI) still runs everything.
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
 # Figures for the closing notes, and ratios against the alternatives named in the issues.
