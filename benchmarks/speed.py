@@ -21,6 +21,7 @@ from pathlib import Path
 from benchmarks.common import heading, row
 from benchmarks.tracker import seed as seed_codes
 from tests.tracker.seed import seed as seed_report
+from tracker.accounts import act_as_first_admin
 from tracker.checkins import checkin, checkin_groups
 from tracker.config import initialise
 from tracker.orders import add_order
@@ -31,6 +32,7 @@ from tracker.tracker import Tracker, open_tracker
 REPO = Path(__file__).resolve().parents[1]
 CHECKINS = int(os.environ.get("BENCH_CHECKINS", "100000"))
 GROUP = 1000  # as `cpo checkin` groups a pasted list or a file
+PASSWORD = "a benchmark password"
 
 
 def goal(label: str, value: str, target: str) -> None:
@@ -67,6 +69,7 @@ def issuing(folder: Path) -> None:
 
     config, _ = initialise(folder / "data")
     with open_tracker(config) as t:
+        act_as_first_admin(t, "bench", PASSWORD)
         add_office(t, "bench", "Bench office", "bench")
         for n in range(8):
             add_client(t, f"I-{n}", f"Client {n}", "bench", "Ana Lopez", "bench")
@@ -114,6 +117,7 @@ def checkins(folder: Path) -> None:
     for grouped in (True, False):
         config, _ = initialise(folder / ("grouped" if grouped else "one-each"))
         with open_tracker(config) as t:
+            act_as_first_admin(t, "bench", PASSWORD)
             codes = seed_codes(t)
             start = time.perf_counter()
             if grouped:
@@ -143,6 +147,7 @@ def report(folder: Path) -> None:
     heading("The weekly report, 10,000 clients, SQLite")
     config, _ = initialise(folder / "report")
     with open_tracker(config) as t:
+        act_as_first_admin(t, "bench", PASSWORD)
         seed_report(t, {"bench": 10_000})
         with t.db.read() as tx:
             ledger = int(tx.scalar("SELECT COUNT(*) FROM credits"))
