@@ -28,7 +28,8 @@ from cpo.web.security import needs
 from tracker.accounts import Action
 from tracker.errors import TrackerError
 from tracker.import_mappings import PRESETS, Mapping, load_mapping, preset
-from tracker.importing import LONGEST_FILE, ImportReport, Outcome, import_csv
+from tracker.import_rows import LONGEST_FILE
+from tracker.importing import ImportReport, Outcome, import_csv
 
 blueprint = Blueprint("importing", __name__)
 NAV: list[NavLink] = []  # reached from the Clients page
