@@ -20,7 +20,8 @@ from pathlib import Path
 
 import reportlab
 
-from builder.pdf.layout import Layout, Slot
+from builder.pdf.layout import Layout
+from builder.pdf.slots import Slot
 from builder.pdf.styles import make_styles
 from builder.profiles import PrintProfile
 

@@ -18,20 +18,15 @@ from builder.editions import Edition, page_payload
 from builder.errors import BuildError
 from builder.fonts_fallback import draw_string
 from builder.pdf.layout import (
-    CODE,
-    CONTACT,
     MARGINS,
-    PAGE,
     PAGE_HEIGHT,
     PAGE_WIDTH,
-    QR,
-    WHOSE,
     Layout,
-    Slot,
     footer_baselines,
     footer_width,
 )
 from builder.pdf.qr import draw_qr, qr_operators
+from builder.pdf.slots import CODE, CONTACT, PAGE, QR, WHOSE, Slot
 from builder.pdf.styles import INK, TEXT
 
 
