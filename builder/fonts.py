@@ -64,7 +64,7 @@ def _spaced(path: Path, letter_em: float, word_em: float, name: str) -> str | io
     """The font file, or an in-memory copy named `name` with wider advances."""
     if not (letter_em or word_em):
         return str(path)
-    font = FontFile(str(path))
+    font = FontFile(str(path), recalcTimestamp=False)  # no clock in the file: same bytes each build
     units = font["head"].unitsPerEm
     metrics = font["hmtx"].metrics
     for glyph, (advance, lsb) in list(metrics.items()):

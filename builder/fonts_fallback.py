@@ -129,7 +129,7 @@ def _load(family: str) -> Any:
     from fontTools.ttLib import TTFont as FontFile
 
     path = _path(family)
-    font = FontFile(str(path))
+    font = FontFile(str(path), recalcTimestamp=False)  # no clock in the file: same bytes each build
     if "fvar" in font:  # a variable font: its regular instance
         from fontTools.varLib import instancer
 

@@ -210,3 +210,32 @@ def test_details_too_long_to_print_are_refused(course: Course, tmp_path: Path) -
     with pytest.raises(BuildError, match="modules in course order"):
         render_personalised(course, ["HC2", "WB1"], "standard", PERSONAL, CHECKINS, out)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("clock", [0, 2_000_000_000])
+def test_a_spaced_font_holds_no_clock(clock: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dyslexia edition's widened font is the same bytes whenever it is built.
+
+    fontTools stamps the time of saving into a font unless told not to, which made the
+    dyslexia and fallback-script PDFs differ from one build to the next.
+    """
+    import io
+
+    from fontTools.ttLib.tables import _h_e_a_d
+
+    from builder import fonts, fonts_fallback
+
+    def saved(font: object) -> bytes:
+        data = io.BytesIO()
+        font.save(data)  # type: ignore[attr-defined]
+        return data.getvalue()
+
+    path = fonts._FILES / next(iter(fonts._WEIGHTS.values()))
+    before = fonts._spaced(path, 0.12, 0.16, "Spaced")
+    fallback = saved(fonts_fallback._load(fonts_fallback.ARABIC))
+    monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda: clock)
+    assert isinstance(before, io.BytesIO)
+    after = fonts._spaced(path, 0.12, 0.16, "Spaced")
+    assert isinstance(after, io.BytesIO)
+    assert after.getvalue() == before.getvalue()
+    assert saved(fonts_fallback._load(fonts_fallback.ARABIC)) == fallback
