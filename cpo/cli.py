@@ -10,12 +10,13 @@ from builder.errors import CpoError
 from cpo.commands.build import build
 from cpo.commands.content import content
 from cpo.commands.intake import evidence, intake
+from cpo.commands.marking import mark
 from cpo.commands.office_work import import_, issue_batch, letter
 from cpo.commands.records import client, init, office, order
 from cpo.commands.reports import certificate, export, report, statement
 from cpo.commands.serve import serve
 from cpo.commands.service import backup, keys, restore, staff
-from cpo.commands.work import audit, checkin, credit, hours, issue, mark
+from cpo.commands.work import audit, checkin, credit, hours, issue
 from cpo.commands.workbooks import workbook
 
 
