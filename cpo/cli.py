@@ -12,7 +12,8 @@ from cpo.commands.content import content
 from cpo.commands.intake import evidence, intake
 from cpo.commands.marking import mark
 from cpo.commands.office_work import import_, issue_batch, letter
-from cpo.commands.records import client, init, office, order
+from cpo.commands.orders import order
+from cpo.commands.records import client, init, office
 from cpo.commands.reports import certificate, export, report, statement
 from cpo.commands.serve import serve
 from cpo.commands.service import backup, keys, restore, staff
