@@ -93,7 +93,7 @@ class PostgresServer:
 
         with psycopg.connect(self.url(), autocommit=True) as conn:
             for statement in statements:
-                conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute(statement)
 
     def make_template(self, prepare: Callable[[str], None]) -> None:
         """Make the template database and run `prepare` (the migrations) on its URL once."""
