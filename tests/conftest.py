@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from hypothesis import settings
 
 if TYPE_CHECKING:
+    from _pytest.mark import ParameterSet
     from playwright.sync_api import Browser
 
 HERE = Path(__file__).parent
@@ -68,6 +69,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         on_postgres = callspec is not None and "postgresql" in callspec.params.values()
         if names & SLOW_FIXTURES or on_postgres:
             item.add_marker(pytest.mark.slow)
+
+
+def fast_first(values: Iterable[str], fast: str) -> list[ParameterSet]:
+    """`values` as test parameters: `fast` runs in the fast loop, the others are `slow`.
+
+    For tests that render and read back every page once per print profile: the fast loop
+    checks the behaviour in one profile, `make test` (CI) in every one.
+    """
+    return [pytest.param(v, marks=() if v == fast else pytest.mark.slow) for v in values]
 
 
 @pytest.fixture(autouse=True)
