@@ -43,13 +43,21 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-test: $(STAMP) $(NODE_STAMP) lint typecheck
-	$(BIN)/pytest -q
+# Tests run on every core (pytest-xdist: one worker a core, each with its own PostgreSQL
+# server and Chromium, started by the fixtures). `make test` (CI) runs every test; with CI
+# set, a missing tool fails the run instead of skipping (tests/conftest.py `missing`).
+PYTEST := $(BIN)/pytest -q -n auto
+# The loop to run while working (<= 60 s on 2 cores): every test but the slow ones, which
+# need PostgreSQL, Chromium, a large corpus or many seconds (tests/conftest.py SLOW_FIXTURES
+# and @pytest.mark.slow). Each area's behaviour is still covered, on SQLite.
+# benchmarks/speed.py times this same target.
+FAST := -m "not slow"
 
-# The loop to run while working: every test but the slow ones (PostgreSQL, Chromium;
-# see SLOW_FIXTURES in tests/conftest.py). `make test` (CI) still runs everything.
+test: $(STAMP) $(NODE_STAMP) lint typecheck
+	$(PYTEST)
+
 test-fast: $(STAMP) $(NODE_STAMP)
-	$(BIN)/pytest -q -m "not slow"
+	$(PYTEST) $(FAST)
 
 # Figures for the closing notes, and ratios against the alternatives named in the issues.
 bench: $(STAMP)

@@ -168,12 +168,15 @@ def report(folder: Path) -> None:
 def test_loop() -> None:
     heading("The fast test loop (`make test-fast`: not the slow tests)")
     start = time.perf_counter()
+    # The target itself, so the row times exactly what a developer runs; its own layout cache.
+    env = {k: v for k, v in os.environ.items() if k != "CPO_LAYOUT_CACHE"}
     done = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "pytest"), "-q", "-m", "not slow", "-p", "no:cacheprovider"],
+        ["make", "--no-print-directory", "test-fast"],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     seconds = time.perf_counter() - start
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "no output"

@@ -1,18 +1,25 @@
-"""Shared fixtures: the test courses, a scratch copy of a course, a CLI runner, a browser."""
+"""Shared fixtures: the test courses, a scratch copy of a course, a CLI runner, a browser.
+
+Also what keeps the suite quick without asserting less: Hypothesis profiles (`dev`, `ci`),
+cheap argon2 costs (except where a test asks for the shipped ones), one layout cache for
+the run and its subprocesses.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 if TYPE_CHECKING:
+    from _pytest.mark import ParameterSet
     from playwright.sync_api import Browser
 
 HERE = Path(__file__).parent
@@ -28,6 +35,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="Rewrite the golden files from the current output (review the diff!).",
     )
+
+
+# Hypothesis: no deadline (a loaded machine is not a slow program). CI (env CI set) runs the
+# full default count; the developer's loop runs fewer of the examples it generates itself.
+# Tests that set their own `max_examples` keep it in both. HYPOTHESIS_PROFILE=ci forces it.
+settings.register_profile("ci", deadline=None, max_examples=100, print_blob=True)
+settings.register_profile("dev", deadline=None, max_examples=50)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -52,6 +69,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         on_postgres = callspec is not None and "postgresql" in callspec.params.values()
         if names & SLOW_FIXTURES or on_postgres:
             item.add_marker(pytest.mark.slow)
+
+
+def fast_first(values: Iterable[str], fast: str) -> list[ParameterSet]:
+    """`values` as test parameters: `fast` runs in the fast loop, the others are `slow`.
+
+    For tests that render and read back every page once per print profile: the fast loop
+    checks the behaviour in one profile, `make test` (CI) in every one.
+    """
+    return [pytest.param(v, marks=() if v == fast else pytest.mark.slow) for v in values]
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 costs in tests, unless the test asks for `shipped_hashes`.
+
+    Every tracker test makes an admin account, and a hash at the shipped cost takes most
+    of a second on a loaded machine; how hard a hash is belongs to one test only.
+    """
+    if "shipped_hashes" in request.fixturenames:
+        return
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(
+        "tracker.accounts._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
+@pytest.fixture
+def shipped_hashes() -> None:
+    """Hash passwords at the shipped argon2 costs in this test."""
 
 
 @pytest.fixture

@@ -229,6 +229,8 @@ def _psql_restore(url: str, sql: bytes) -> None:
         raise BackupError("database", f"cannot reach it: {_first_line(str(err))}") from None
     if taken and taken[0] is not None:
         raise BackupError("database", "it already holds records: restore into an empty one")
+    # A dump of the usual schema, public, creates it, but every new database has it (empty).
+    sql = sql.replace(b"\nCREATE SCHEMA public;\n", b"\nCREATE SCHEMA IF NOT EXISTS public;\n", 1)
     conninfo, env = _split_password(url)
     command = [postgres_binary("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
     command += ["--dbname", conninfo]

@@ -28,6 +28,7 @@ def job_line(n: int, modules: list[str], **extra: object) -> str:
     return json.dumps(data)
 
 
+@pytest.mark.slow  # many seconds: worker processes each lay the course out
 def test_a_batch_prints_across_processes_in_order(tmp_path: Path) -> None:
     course = load_course(SHIPPED_COURSE)
     jobs = [

@@ -51,6 +51,10 @@ def in_fresh_process(profiles: tuple[str, ...]) -> dict[str, Widths]:
         return pool.submit(build, profiles).result()
 
 
+# Many seconds: every test here lays the course out in fresh processes, in every profile.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def alone() -> dict[str, Widths]:
     """Each profile built alone, in a process of its own."""

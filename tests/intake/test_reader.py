@@ -81,6 +81,7 @@ def test_a_degradation_keeps_the_mode_and_is_the_same_for_a_seed(
     assert first.size != page.size or first.tobytes() != page.tobytes(), "it changed nothing"
 
 
+@pytest.mark.slow  # many seconds: every degradation applied to full pages
 def test_degrade_applies_one_to_three_in_order_the_same_for_a_seed(
     later_page: tuple[Image.Image, str],
 ) -> None:

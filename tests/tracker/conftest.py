@@ -1,8 +1,13 @@
-"""Tracker fixtures: every tracker test runs on SQLite and on a real PostgreSQL server."""
+"""Tracker fixtures: every tracker test runs on SQLite and on a real PostgreSQL server.
+
+Records are migrated once a session per engine; a test that opens a tracker at once gets a
+copy of those (a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL).
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -24,6 +29,7 @@ from tracker.errors import TrackerError
 from tracker.issuing import PrintJob
 from tracker.orders import Order, add_order
 from tracker.people import add_client, add_office
+from tracker.store import Database
 from tracker.tracker import Tracker, open_tracker
 
 ENGINES = ["sqlite", "postgresql"]
@@ -45,8 +51,24 @@ def postgres() -> Iterator[PostgresServer]:
         pytest.skip(message)
     server = PostgresServer(binaries)
     server.start()
-    yield server
-    server.stop()
+    try:
+        server.make_template(migrate)
+        yield server
+    finally:
+        server.stop()
+
+
+def migrate(url: str) -> None:
+    """Bring the records at `url` to the newest schema (as opening them does)."""
+    Database(url).close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite records file migrated once a session, with no tracker (no key) in it yet."""
+    path = tmp_path_factory.mktemp("records") / "tracker.db"
+    migrate(str(path))
+    return path
 
 
 def stand_in_files(job: PrintJob, folder: Path) -> tuple[str, ...]:
@@ -69,13 +91,37 @@ def real_pdfs() -> None:
     """Issue real PDFs (and HTML) in this test: it reads them back."""
 
 
+# Fixtures that open (and so migrate) the records before the test runs: with one of them,
+# the test cannot tell a copy of migrated records from records migrated in front of it.
+OPENS_RECORDS = {"tracker", "cpo", "web_config"}
+
+
 @pytest.fixture(params=ENGINES)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database on each engine: a SQLite file, or a fresh PostgreSQL schema."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database on each engine: empty (a SQLite path, a fresh PostgreSQL schema), or a
+    copy of migrated records when the test opens a tracker at once (OPENS_RECORDS)."""
+    migrated = bool(OPENS_RECORDS & set(request.fixturenames))
     if request.param == "sqlite":
-        return str(tmp_path / "tracker.db")
+        path = tmp_path / "tracker.db"
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+            path.chmod(0o600)  # as cpo makes it
+        yield str(path)
+        return
     server: PostgresServer = request.getfixturevalue("postgres")
-    return server.new_schema()
+    if not migrated:
+        yield server.new_schema()
+        return
+    url = server.new_database()
+    yield url
+    server.drop_database(url)
+
+
+def database_named(url: str, name: str) -> str:
+    """`url` (a test server's) pointing at the database `name` instead, with no schema set."""
+    path, _, query = url.partition("?")
+    host = query.split("&options=")[0]
+    return f"{path.rsplit('/', 1)[0]}/{name}?{host}"
 
 
 @dataclass

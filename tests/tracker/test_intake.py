@@ -122,6 +122,7 @@ def run(
     return list(take_in(t, plan_intake(t, paths), "fac", dry_run, workers))
 
 
+@pytest.mark.slow  # a large corpus: a whole envelope of degraded pages
 def test_a_shuffled_envelope_of_degraded_pages_is_sorted_page_by_page(
     tracker: Tracker, tmp_path: Path
 ) -> None:

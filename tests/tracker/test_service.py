@@ -12,7 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.tracker.conftest import ADMIN_PASSWORD, make_order, shipped_course, staff_account
+from tests.tracker.conftest import (
+    ADMIN_PASSWORD,
+    database_named,
+    make_order,
+    shipped_course,
+    staff_account,
+)
 from tracker import keys
 from tracker.access import ENTRY_POINTS, EntryPoint, Subject, all_entry_points
 from tracker.accounts import (
@@ -335,9 +341,9 @@ def restored_url(tracker: Tracker, db_url: str, name: str) -> str:
         return ""
     import psycopg
 
-    with psycopg.connect(db_url.split("&options=")[0], autocommit=True) as conn:
+    with psycopg.connect(database_named(db_url, "postgres"), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
-    return db_url.replace("/postgres?", f"/{name}?")
+    return database_named(db_url, name)
 
 
 def test_backup_and_restore_bring_back_a_tracker_that_verifies_and_checks_in(

@@ -27,6 +27,7 @@ from tracker.tracker import Tracker, open_tracker
 db_url = tracker_fixtures.db_url
 clock = tracker_fixtures.clock
 postgres = tracker_fixtures.postgres
+sqlite_template = tracker_fixtures.sqlite_template
 real_pdfs = tracker_fixtures.real_pdfs
 
 PASSWORD = ADMIN_PASSWORD
@@ -40,16 +41,6 @@ def stand_in_with_html(job: PrintJob, folder: Path) -> tuple[str, ...]:
         (folder / "html" / "index.html").write_text(f"<p>{job.number}</p>\n")
         return (*names, "html/index.html")
     return names
-
-
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 costs: these tests sign in often, and how hard a hash is is not theirs."""
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(
-        "tracker.accounts._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 @pytest.fixture(autouse=True)
