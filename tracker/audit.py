@@ -150,9 +150,9 @@ def _link(
     key: bytes, prev: str, entry_id: int, entry: Entry, details: dict[str, Any]
 ) -> tuple[str, str]:
     """An entry's details as stored, and its keyed hash chained to `prev`."""
-    text = json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    row = {"id": entry_id, "at": entry.at, "actor": entry.actor, "action": entry.action}
-    return text, _mac(key, _body(prev, {**row, "subject": entry.subject, "details": text}))
+    text = _DETAILS(details)
+    fields = [prev, entry_id, entry.at, entry.actor, entry.action, entry.subject, text]
+    return text, _mac(key, _BODY(fields).encode())  # as _body makes it
 
 
 def ensure_anchor(db: Database, keys_folder: Path, at: str) -> bytes:
@@ -421,8 +421,18 @@ def _images(tx: Transaction, table: str, keys: Iterable[str] | None = None) -> d
         where = f" WHERE {column} IN ({', '.join('?' * len(batch))})" if batch else ""
         for first, *rest in tx.tuples(sql + where, batch):
             if keys is None or str(first) in wanted:
-                out[str(first)] = json.loads(json.dumps(rest))
+                out[str(first)] = _as_stored(rest)
     return out
+
+
+def _as_stored(values: list[Any]) -> list[Any]:
+    """Column values as the chain's JSON holds them (a round trip; plain ones as they are)."""
+    if all(type(v) in _PLAIN for v in values):
+        return list(values)
+    return list(json.loads(json.dumps(values)))
+
+
+_PLAIN = (str, int, type(None))  # each comes back from JSON as itself
 
 
 def _absorb(expected: Images, rows: Images) -> None:
@@ -452,13 +462,19 @@ def _append(
     return entry_id
 
 
+# Made once (json.dumps builds an encoder on every call with options): bulk check-ins
+# write an entry a code.
+_DETAILS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_BODY = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps's separators
+
+
 def _body(prev: str, row: dict[str, Any]) -> bytes:
     fields = [prev, row["id"], row["at"], row["actor"], row["action"], row["subject"]]
-    return json.dumps([*fields, row["details"]], ensure_ascii=False).encode()
+    return _BODY([*fields, row["details"]]).encode()
 
 
 def _mac(key: bytes, body: bytes) -> str:
-    return hmac.new(key, body, hashlib.sha256).hexdigest()
+    return hmac.digest(key, body, "sha256").hex()
 
 
 def _show(value: Any) -> str:

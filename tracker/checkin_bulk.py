@@ -161,7 +161,9 @@ def record_group(
 
 def _read(t: Tracker, text: str) -> tuple[str, Identified | None, str | CodeError]:
     """A code read as far as it can be without the records, or why it cannot be."""
-    unusable = text_problem(text, LONGEST_CODE)
+    # Printable ASCII holds no bad bytes, NUL or control character: only length to check.
+    plain = text.isascii() and text.isprintable() and len(text) <= LONGEST_CODE
+    unusable = "" if plain else text_problem(text, LONGEST_CODE)
     if unusable:  # refused before it can reach the records or a terminal
         return text, None, f"the code {unusable}"
     try:
