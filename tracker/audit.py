@@ -24,7 +24,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,72 @@ def record(
     if rows:
         details = {**details, "rows": rows}
     return _append(tx, key, at, actor, action, subject, details)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry to append with `record_many`, and the covered rows its change wrote."""
+
+    at: str
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+    rows: tuple[tuple[str, str], ...] = ()  # (table, row key), as the journal names them
+
+
+def record_many(tx: Transaction, key: bytes, entries: Sequence[Entry]) -> None:
+    """Append `entries` in order inside `tx`, as `record` would one by one, in a few statements.
+
+    Each entry carries copies of the journalled rows it names; a row journalled but
+    named by none goes with the first entry, as `record` would sweep it there.
+    """
+    if not entries:
+        return
+    journal = [(r["tbl"], r["row_key"]) for r in tx.all("SELECT tbl, row_key FROM row_changes")]
+    if journal:
+        tx.execute("DELETE FROM row_changes")
+    named = {row for entry in entries for row in entry.rows}
+    wanted: dict[str, list[str]] = {}
+    for table, row_key_ in journal:
+        wanted.setdefault(table, []).append(row_key_)
+    images = {t: _images(tx, t, keys) for t, keys in wanted.items() if t in COVERED}
+    spare = [(t, k) for t, k in journal if (t, k) not in named]
+    head = tx.one("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
+    assert head is not None, "the initial migration writes the head row"
+    prev, entry_id, out = str(head["last_hash"]), int(head["last_id"]), []
+    for n, entry in enumerate(entries):
+        rows = _copies(images, [*entry.rows, *(spare if n == 0 else [])])
+        details = {**entry.details, "rows": rows} if rows else entry.details
+        entry_id += 1
+        text, digest = _link(key, prev, entry_id, entry, details)
+        fields = (entry.at, entry.actor, entry.action, entry.subject)
+        out.append((entry_id, *fields, text, prev, digest))
+        prev = digest
+    tx.executemany(
+        "INSERT INTO audit_log (id, at, actor, action, subject, details, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        out,
+    )
+    tx.execute("UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1", (entry_id, prev))
+
+
+def _copies(images: dict[str, dict[str, Any]], rows: Iterable[tuple[str, str]]) -> Images:
+    """The copies of `rows` (journalled ones only, of covered tables), by table."""
+    out: Images = {}
+    for table, row_key_ in rows:
+        if table in images:
+            out.setdefault(table, {})[row_key_] = images[table].get(row_key_)
+    return out
+
+
+def _link(
+    key: bytes, prev: str, entry_id: int, entry: Entry, details: dict[str, Any]
+) -> tuple[str, str]:
+    """An entry's details as stored, and its keyed hash chained to `prev`."""
+    text = _DETAILS(details)
+    fields = [prev, entry_id, entry.at, entry.actor, entry.action, entry.subject, text]
+    return text, _mac(key, _BODY(fields).encode())  # as _body makes it
 
 
 def ensure_anchor(db: Database, keys_folder: Path, at: str) -> bytes:
@@ -355,8 +421,18 @@ def _images(tx: Transaction, table: str, keys: Iterable[str] | None = None) -> d
         where = f" WHERE {column} IN ({', '.join('?' * len(batch))})" if batch else ""
         for first, *rest in tx.tuples(sql + where, batch):
             if keys is None or str(first) in wanted:
-                out[str(first)] = json.loads(json.dumps(rest))
+                out[str(first)] = _as_stored(rest)
     return out
+
+
+def _as_stored(values: list[Any]) -> list[Any]:
+    """Column values as the chain's JSON holds them (a round trip; plain ones as they are)."""
+    if all(type(v) in _PLAIN for v in values):
+        return list(values)
+    return list(json.loads(json.dumps(values)))
+
+
+_PLAIN = (str, int, type(None))  # each comes back from JSON as itself
 
 
 def _absorb(expected: Images, rows: Images) -> None:
@@ -375,10 +451,8 @@ def _append(
 ) -> int:
     head = tx.one("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
     assert head is not None, "the initial migration writes the head row"
-    text = json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     prev, entry_id = str(head["last_hash"]), int(head["last_id"]) + 1
-    row = {"id": entry_id, "at": at, "actor": actor, "action": action}
-    digest = _mac(key, _body(prev, {**row, "subject": subject, "details": text}))
+    text, digest = _link(key, prev, entry_id, Entry(at, actor, action, subject, details), details)
     tx.execute(
         "INSERT INTO audit_log (id, at, actor, action, subject, details, prev_hash, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -388,13 +462,19 @@ def _append(
     return entry_id
 
 
+# Made once (json.dumps builds an encoder on every call with options): bulk check-ins
+# write an entry a code.
+_DETAILS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_BODY = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps's separators
+
+
 def _body(prev: str, row: dict[str, Any]) -> bytes:
     fields = [prev, row["id"], row["at"], row["actor"], row["action"], row["subject"]]
-    return json.dumps([*fields, row["details"]], ensure_ascii=False).encode()
+    return _BODY([*fields, row["details"]]).encode()
 
 
 def _mac(key: bytes, body: bytes) -> str:
-    return hmac.new(key, body, hashlib.sha256).hexdigest()
+    return hmac.digest(key, body, "sha256").hex()
 
 
 def _show(value: Any) -> str:

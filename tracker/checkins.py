@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from tracker.access import entry, keeps
 from tracker.accounts import Action
@@ -117,9 +118,11 @@ def checkin_groups(
         if len(texts) == 1:
             yield checkin_one(t, texts[0], actor, arrived_by, client)
         elif texts:
+            from tracker.checkin_bulk import record_group  # it builds on this module
+
             try:
                 with t.db.write() as tx:
-                    done = [record_code(t, tx, x, actor, arrived_by, client) for x in texts]
+                    done = record_group(t, tx, texts, actor, arrived_by, client)
             except TrackerError:  # nothing of the group was kept: each on its own instead
                 yield from (checkin_one(t, x, actor, arrived_by, client) for x in texts)
             else:
@@ -165,11 +168,11 @@ def record_code(
     assert row is not None
     return_id = new_return(t, tx, row, actor, arrived_by, evidence)
     return CheckinResult(
-        text, RECORDED, "", return_id, _shown_client(t, row), row["number"], row["module_id"]
+        text, RECORDED, "", return_id, shown_client(t, row), row["number"], row["module_id"]
     )
 
 
-def _shown_client(t: Tracker, row: Row) -> str:
+def shown_client(t: Tracker, row: Row) -> str:
     """The client's reference, for staff of their office only.
 
     Post arrives where it arrives, so any facilitator may take a code in; whose it is
@@ -194,13 +197,15 @@ def refusal_reason(tx: Transaction, err: CodeError) -> str:
 def token_row(tx: Transaction, found: Identified) -> Row | None:
     """The token a code names, with its workbook's number, order, revocation and client."""
     column, value = ("serial", found.serial) if found.serial else ("code", found.code)
-    return tx.one(
-        "SELECT k.*, w.number, w.order_id, w.revoked_at, w.revoked_reason, c.reference,"
-        " o.code AS office FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
-        "JOIN clients c ON c.id = w.client_id JOIN offices o ON o.id = c.office_id "
-        f"WHERE k.{column} = ?",
-        (value,),
-    )
+    return tx.one(TOKEN_ROWS + f"WHERE k.{column} = ?", (value,))
+
+
+# A token with its workbook's number, order, revocation, and its client and office.
+TOKEN_ROWS = (
+    "SELECT k.*, w.number, w.order_id, w.revoked_at, w.revoked_reason, c.reference,"
+    " o.code AS office FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
+    "JOIN clients c ON c.id = w.client_id JOIN offices o ON o.id = c.office_id "
+)
 
 
 # Why a code cannot be recorded, by kind, so intake can sort its pages the same way.
@@ -225,13 +230,56 @@ class Problem:
     return_id: int | None = None  # WAITING: the return it is waiting in
 
 
+class Records(Protocol):
+    """What deciding a code needs to know of the records (read live, or read for a group)."""
+
+    def token_state(self, token_id: int) -> tuple[str, str]: ...
+
+    def module_state(self, order_id: int, module_id: str) -> tuple[str, str]: ...
+
+    def module_credit(self, order_id: int, module_id: str) -> int: ...
+
+    def latest_return(self, order_id: int, module_id: str) -> Row | None: ...
+
+
+class LiveRecords:
+    """The records as they stand inside a transaction, read as each question is asked."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    def token_state(self, token_id: int) -> tuple[str, str]:
+        return token_states(self.tx, token_id)
+
+    def module_state(self, order_id: int, module_id: str) -> tuple[str, str]:
+        return module_states(self.tx, order_id).get(module_id, ("", ""))
+
+    def module_credit(self, order_id: int, module_id: str) -> int:
+        return module_credit(self.tx, order_id, module_id)
+
+    def latest_return(self, order_id: int, module_id: str) -> Row | None:
+        return self.tx.one(
+            "SELECT r.id, r.received_at, r.token_id FROM returns r "
+            "JOIN tokens k ON k.id = r.token_id JOIN workbooks w ON w.id = k.workbook_id "
+            "WHERE w.order_id = ? AND k.module_id = ? ORDER BY r.id DESC",
+            (order_id, module_id),
+        )
+
+
 def problem(
     t: Tracker, tx: Transaction, found: Identified, row: Row | None, client: str | None = None
 ) -> Problem | None:
     """Why this code cannot be recorded now, or None if it can."""
+    return decide(t.keyring, found, row, client, LiveRecords(tx))
+
+
+def decide(
+    keyring: Keyring, found: Identified, row: Row | None, client: str | None, records: Records
+) -> Problem | None:
+    """Why this code cannot be recorded now, asking `records`; None if it can."""
     if row is None:
         return Problem(REFUSED_CODE, "not a code we issued: check it against the page", UNKNOWN)
-    if found.code and not t.keyring.check_code(found.code, row["key_id"], row["serial"]):
+    if found.code and not keyring.check_code(found.code, row["key_id"], row["serial"]):
         return Problem(
             REFUSED_CODE, "does not match our records: the code was changed or forged", FORGED
         )
@@ -244,27 +292,23 @@ def problem(
             f"({row['revoked_reason']})",
             REVOKED,
         )
-    own, own_note = token_states(tx, row["id"])
+    own, own_note = records.token_state(row["id"])
     if own == REFUSED:  # this copy of the module; a newer workbook may carry it again
         return Problem(
             REFUSED_CODE,
             f"{row['module_id']} in workbook {row['number']} was refused: {own_note}",
             REFUSED_HERE,
         )
-    state, note = module_states(tx, row["order_id"]).get(row["module_id"], ("", ""))
-    if module_credit(tx, row["order_id"], row["module_id"]):
-        return Problem(REFUSED_CODE, f"{row['module_id']} is already credited on this order", DONE)
+    order_id, module = row["order_id"], row["module_id"]
+    state, note = records.module_state(order_id, module)
+    if records.module_credit(order_id, module):
+        return Problem(REFUSED_CODE, f"{module} is already credited on this order", DONE)
     if state == ACCEPTED:
-        return Problem(REFUSED_CODE, f"{row['module_id']} was already accepted ({note})", DONE)
+        return Problem(REFUSED_CODE, f"{module} was already accepted ({note})", DONE)
     if state == REFUSED:
-        return Problem(REFUSED_CODE, f"{row['module_id']} was refused: {note}", REFUSED_HERE)
+        return Problem(REFUSED_CODE, f"{module} was refused: {note}", REFUSED_HERE)
     if state == AWAITING:
-        latest = tx.one(
-            "SELECT r.id, r.received_at, r.token_id FROM returns r "
-            "JOIN tokens k ON k.id = r.token_id JOIN workbooks w ON w.id = k.workbook_id "
-            "WHERE w.order_id = ? AND k.module_id = ? ORDER BY r.id DESC",
-            (row["order_id"], row["module_id"]),
-        )
+        latest = records.latest_return(order_id, module)
         assert latest is not None
         return Problem(
             DUPLICATE,
@@ -315,5 +359,5 @@ def _refuse(
     if row is None:
         return CheckinResult(show(text), status, reason)
     return CheckinResult(
-        show(text), status, reason, None, _shown_client(t, row), row["number"], row["module_id"]
+        show(text), status, reason, None, shown_client(t, row), row["number"], row["module_id"]
     )

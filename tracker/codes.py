@@ -17,7 +17,6 @@ as 0, 1 and 1, as Crockford's alphabet intends.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 import re
@@ -63,11 +62,16 @@ def _gf_mul(a: int, b: int) -> int:
     return _EXP[(_LOG[a] + _LOG[b]) % 31]
 
 
+# Each position's weight times each symbol's value, worked out once: a batch of check-ins
+# checks every code twice, and the products were most of that time.
+_WEIGHTED = [[_gf_mul(_EXP[position], value) for value in range(32)] for position in range(31)]
+
+
 def check_symbol(symbols: str) -> str:
     """The symbol that makes the weighted sum over GF(32) of `symbols` + it equal zero."""
     total = 0
     for position, symbol in enumerate(reversed(symbols), start=1):
-        total ^= _gf_mul(_EXP[position % 31], _VALUE[symbol])
+        total ^= _WEIGHTED[position % 31][_VALUE[symbol]]
     return ALPHABET[total]  # weight 1 on the check symbol itself: adding it gives zero
 
 
@@ -161,10 +165,7 @@ class Keyring:
         key = self._key(key_id)
         mac = _b32(_mac(key, b"qr", serial)[:MAC_BYTES])
         prefix = base_url.rstrip("/") + "/" if base_url else ""
-        code_body = key_id[1].upper() + _b32(_mac(key, b"code", serial)).upper()[:10]
-        return Token(
-            key_id, serial, f"{prefix}{key_id}.{serial}.{mac}", code_body + check_symbol(code_body)
-        )
+        return Token(key_id, serial, f"{prefix}{key_id}.{serial}.{mac}", _code(key, key_id, serial))
 
     def read_payload(self, payload: str) -> ReadPayload:
         """Check a scanned payload's signature; CodeError saying why it is refused."""
@@ -183,7 +184,7 @@ class Keyring:
 
     def check_code(self, symbols: str, key_id: str, serial: str) -> bool:
         """Whether typed `symbols` (normalised) are the code of this token."""
-        return hmac.compare_digest(self.token(key_id, serial).code, symbols)
+        return hmac.compare_digest(_code(self._key(key_id), key_id, serial), symbols)
 
     def _key(self, key_id: str) -> bytes:
         try:
@@ -231,8 +232,19 @@ def _read_key(path: Path) -> bytes:
     return secret
 
 
+def _code(key: bytes, key_id: str, serial: str) -> str:
+    """A token's typed code: key id, 10 symbols of its code signature, check symbol."""
+    # The first 10 base32 symbols of the signature: its first 50 bits, 5 bits a symbol.
+    bits = int.from_bytes(_mac(key, b"code", serial)[:7]) >> 6
+    body = key_id[1].upper() + "".join([ALPHABET[(bits >> shift) & 31] for shift in _SHIFTS])
+    return body + check_symbol(body)
+
+
+_SHIFTS = range(45, -1, -5)
+
+
 def _mac(key: bytes, purpose: bytes, serial: str) -> bytes:
-    return hmac.new(key, purpose + b"|" + serial.encode(), hashlib.sha256).digest()
+    return hmac.digest(key, purpose + b"|" + serial.encode(), "sha256")
 
 
 def _b32(data: bytes) -> str:

@@ -152,6 +152,17 @@ class Transaction:
         """Run a statement; the number of rows it changed."""
         return int(self._run(sql, params).rowcount)
 
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        """Run one statement once for each of `rows`: a bulk write in one round trip."""
+        try:
+            if self.engine == "postgresql":
+                with self._conn.cursor() as cursor:
+                    cursor.executemany(_postgres_sql(sql), [tuple(r) for r in rows])
+            else:
+                self._conn.executemany(sql, [tuple(r) for r in rows])
+        except Exception as err:
+            raise _explain(err) from err
+
     def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT ... RETURNING id; the new row's id."""
         row = self._run(sql + " RETURNING id", params).fetchone()

@@ -1,0 +1,220 @@
+"""Check-ins stored a group at a time decide and record exactly what one at a time does.
+
+Each Hypothesis example runs one random batch (valid codes and QR payloads, repeats,
+forged and foreign codes, revoked workbooks, another office's codes, junk) through the
+grouped path and through the one-at-a-time path, each from the same records: each run
+happens in a write transaction that is rolled back afterwards, which leaves the tracker
+as a fresh copy of itself for the next run (on PostgreSQL the returns' id sequence is
+put back too, as a copy would have it). Results, returns and audit entries must match
+to the last byte of the chain's hashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.tracker.conftest import make_order, staff_account
+from tracker import audit
+from tracker.accounts import Role, actor_for
+from tracker.checkin_bulk import record_group
+from tracker.checkins import (
+    DUPLICATE,
+    RECORDED,
+    REFUSED_CODE,
+    CheckinResult,
+    checkin_groups,
+    record_code,
+)
+from tracker.codes import ALPHABET, check_symbol, show_code
+from tracker.issuing import issue, revoke
+from tracker.marking import mark
+from tracker.store import Transaction
+from tracker.tracker import Tracker
+
+
+@dataclass(frozen=True)
+class World:
+    """The codes of a tracker whose modules stand in every state a code can meet."""
+
+    texts: tuple[str, ...]  # every code and payload issued, in either form
+    north: str  # a code of a north client, never checked in yet
+    south: str  # a code of a south client, never checked in yet
+
+
+def _accept_all(t: Tracker, module_id: str) -> dict[str, bool]:
+    return {a.id: True for a in t.course.module(module_id).activities}
+
+
+@pytest.fixture
+def world(tracker: Tracker, tmp_path: Path) -> World:
+    """Two offices; credited, sent back, waiting, refused, revoked and reissued modules."""
+    out = tmp_path / "issues"
+    for ref, office in (("C-1", "north"), ("C-2", "north"), ("C-3", "south")):
+        make_order(tracker, ref, office=office)
+    modules = [m.id for m in tracker.course.modules[:4]]
+    one = issue(tracker, "C-1", "tester", module_ids=modules, out_root=out).modules
+    two = issue(tracker, "C-2", "tester", module_ids=modules, out_root=out).modules
+    three = issue(tracker, "C-3", "tester", module_ids=modules[:2], out_root=out).modules
+    done = list(checkin_groups(tracker, [[m.code for m in one[:3]]], "tester"))
+    mark(tracker, done[0].return_id, "accept", "tester", _accept_all(tracker, one[0].module_id), 60)
+    mark(tracker, done[1].return_id, "send-back", "tester", {}, feedback="Try activity 2")
+    (refused,) = checkin_groups(tracker, [[two[0].code]], "tester")
+    mark(tracker, refused.return_id, "refuse", "tester", {}, reason="Not their work")
+    revoke(tracker, issue(tracker, "C-2", "tester", out_root=out).number, "Lost", "tester")
+    again = issue(tracker, "C-2", "tester", out_root=out).modules  # the same modules again
+    every = [*one, *two, *three, *again]
+    with tracker.db.read() as tx:
+        revoked = [
+            r["code"]
+            for r in tx.all(
+                "SELECT k.code FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
+                "WHERE w.revoked_at IS NOT NULL"
+            )
+        ]
+    texts = [t for m in every for t in (m.code, m.payload)] + [show_code(c) for c in revoked]
+    return World(tuple(texts), two[1].code, three[0].code)
+
+
+def forged_code(code: str, position: int, symbol: str) -> str:
+    """`code` with one symbol changed and the check symbol made right again."""
+    symbols = code.replace("-", "")
+    if symbols[position] == symbol:
+        symbol = "0" if symbol != "0" else "1"
+    body = symbols[:position] + symbol + symbols[position + 1 : 11]
+    return show_code(body + check_symbol(body))
+
+
+def forged_payload(payload: str, symbol: str) -> str:
+    """`payload` with its signature's first symbol changed."""
+    head, _, mac = payload.rpartition(".")
+    if mac[0] == symbol:
+        symbol = "0" if symbol != "0" else "1"
+    return f"{head}.{symbol}{mac[1:]}"
+
+
+def texts(world: World) -> st.SearchStrategy[str]:
+    """One line of a batch: ours, ours altered, someone else's, or junk."""
+    ours = st.sampled_from(world.texts)
+    symbol = st.sampled_from(ALPHABET)
+    return st.one_of(
+        ours,
+        ours,
+        st.builds(forged_code, ours.filter(lambda x: "." not in x), st.integers(1, 10), symbol),
+        st.builds(forged_payload, ours.filter(lambda x: "." in x), symbol.map(str.lower)),
+        ours.map(lambda x: x.lower().replace("-", " ")),
+        ours.map(lambda x: x.upper() + ".1.12" if "." in x else "  " + x + "\t"),
+        st.sampled_from(["", "   ", "k9.0000000000000000.0000000000000000", "0000-0000-0000"]),
+        st.text(max_size=20),
+    )
+
+
+def batches(world: World) -> st.SearchStrategy[list[list[str]]]:
+    """A batch of lines split into groups as they might arrive."""
+    return st.lists(st.lists(texts(world), min_size=1, max_size=8), max_size=6)
+
+
+Run = Callable[[Tracker, Transaction, list[str]], list[CheckinResult]]
+
+
+def one_at_a_time(t: Tracker, tx: Transaction, lines: list[str]) -> list[CheckinResult]:
+    return [record_code(t, tx, x, "fay", "scanner") for x in lines]
+
+
+def grouped(t: Tracker, tx: Transaction, lines: list[str]) -> list[CheckinResult]:
+    return record_group(t, tx, lines, "fay", "scanner")
+
+
+class Undo(Exception):
+    """Raised to roll a run back."""
+
+
+def rolled_back(t: Tracker, run: Run, groups: list[list[str]]) -> dict[str, Any]:
+    """What `run` does to each group in turn: results, new returns and audit entries; undone."""
+    seen: dict[str, Any] = {}
+    try:
+        with t.db.write() as tx:
+            returns = int(tx.scalar("SELECT COALESCE(MAX(id), 0) FROM returns"))
+            entries = int(tx.scalar("SELECT last_id FROM audit_head WHERE id = 1"))
+            seen["results"] = [
+                r
+                for g in groups
+                if (lines := [x.strip() for x in g if x.strip()])
+                for r in run(t, tx, lines)
+            ]
+            seen["returns"] = tx.all("SELECT * FROM returns WHERE id > ? ORDER BY id", (returns,))
+            seen["audit"] = tx.all("SELECT * FROM audit_log WHERE id > ? ORDER BY id", (entries,))
+            seen["journal"] = tx.scalar("SELECT COUNT(*) FROM row_changes")
+            raise Undo
+    except Undo:
+        pass
+    if t.db.engine == "postgresql":  # a copy of the records would not have used the ids
+        with t.db.write() as tx:
+            tx.scalar(
+                "SELECT setval(pg_get_serial_sequence('returns', 'id'), COALESCE(MAX(id), 1),"
+                " MAX(id) IS NOT NULL) FROM returns"
+            )
+    return seen
+
+
+def test_groups_decide_and_record_as_one_at_a_time(tracker: Tracker, world: World) -> None:
+    staff_account(tracker, "fay", Role.FACILITATOR, ["north"])
+    tracker.actor = actor_for(tracker, "fay")  # sees north's clients only
+
+    @settings(
+        max_examples=25 if tracker.db.engine == "sqlite" else 8,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(batches(world))
+    def same(groups: list[list[str]]) -> None:
+        expected = rolled_back(tracker, one_at_a_time, groups)
+        assert rolled_back(tracker, grouped, groups) == expected
+        assert expected["journal"] == 0
+
+    same()
+
+
+def test_every_kind_of_code_in_one_group(tracker: Tracker, world: World) -> None:
+    """The grouped path meets each rule at least once, and agrees with one at a time."""
+    staff_account(tracker, "fay", Role.FACILITATOR, ["north"])
+    tracker.actor = actor_for(tracker, "fay")
+    lines = [*world.texts, world.north, world.south, "junk", forged_code(world.north, 3, "Z")]
+    lines.append(forged_payload(next(x for x in world.texts if "." in x), "z"))
+    expected = rolled_back(tracker, one_at_a_time, [lines])
+    seen = rolled_back(tracker, grouped, [lines])
+    assert seen == expected
+    kinds = {(r.status, r.reason.split(" ")[0]) for r in seen["results"]}
+    assert {RECORDED, DUPLICATE, REFUSED_CODE} == {status for status, _ in kinds}
+    reasons = " | ".join(r.reason for r in seen["results"])
+    for said in ("revoked", "already credited", "was refused", "forged", "not a code we issued"):
+        assert said in reasons
+    south = [r for r in seen["results"] if r.text == world.south]
+    assert south[0].recorded and south[0].client == ""  # another office's: named to no one
+    north = [r for r in seen["results"] if r.text == world.north]
+    assert north[0].recorded and north[0].client == "C-2"
+
+
+def test_a_grouped_batch_keeps_the_chain_whole(tracker: Tracker, world: World) -> None:
+    """Stored in groups, every return is in the audit chain with its account, and it verifies."""
+    lines = [*world.texts, "junk"]
+    results = list(checkin_groups(tracker, [lines[:7], lines[7:]], "tester"))
+    recorded = {f"R{r.return_id}" for r in results if r.recorded}
+    assert len(recorded) > 5
+    with tracker.db.read() as tx:
+        entries = tx.all("SELECT actor, subject FROM audit_log WHERE action = 'return.record'")
+        refusals = tx.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'return.refuse'")
+    assert {e["subject"] for e in entries} >= recorded
+    assert {e["actor"] for e in entries if e["subject"] in recorded} == {"tester"}
+    assert refusals >= len(results) - len(recorded)
+    verdict = audit.verify(tracker.db)
+    assert verdict.ok, verdict.problems
+    again = list(checkin_groups(tracker, [lines], "tester"))  # run again: nothing twice
+    assert not any(r.recorded for r in again)
+    assert audit.verify(tracker.db).ok

@@ -1,0 +1,245 @@
+"""A group of check-ins decided and stored together: a few queries a group, not ten a code.
+
+Each code of a group is decided by the very rules one code at a time follows
+(`checkins.decide`), asked of the records the group touches: read in a few queries
+(IN lists in chunks) and kept up to date in memory as each code is recorded, so a code
+repeated in the group, or another copy of the same module, is seen exactly as the
+records would show it. Then the returns are written with one statement, and the audit
+entries, one a code as one at a time writes them, are chained in Python and written
+with another. The caller's transaction makes the group durable whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tracker import audit
+from tracker.checkins import (
+    LONGEST_CODE,
+    RECORDED,
+    REFUSED_CODE,
+    TOKEN_ROWS,
+    CheckinResult,
+    Identified,
+    decide,
+    identify,
+    shown_client,
+)
+from tracker.codes import SignatureMismatch
+from tracker.errors import CodeError
+
+# The same rules as ledger.module_states and token_states, applied to rows read in bulk.
+from tracker.ledger import STATE_ORDER, STATE_ROWS, _outcome, _states
+from tracker.store import Row, Transaction
+from tracker.tracker import Tracker
+from tracker.validate import problem as text_problem
+from tracker.validate import show
+
+CHUNK = 500  # ids in one IN list: under SQLite's oldest limit of 999 parameters
+
+
+class GroupRecords:
+    """The records a group's codes touch, read in bulk and updated as codes are recorded."""
+
+    def __init__(self) -> None:
+        self.by_serial: dict[str, Row] = {}
+        self.by_code: dict[str, Row] = {}
+        self.tokens: dict[int, tuple[Any, ...]] = {}  # token id -> its STATE_ROWS row
+        self.modules: dict[tuple[int, str], list[int]] = {}  # (order, module) -> token ids
+        self.credits: dict[tuple[int, str], int] = {}
+        self.latest: dict[tuple[int, str], Row] = {}
+        self.attempts: dict[int, int] = {}
+
+    def load(self, tx: Transaction, serials: set[str], codes: set[str]) -> None:
+        """Read the tokens named, then their orders' states, credits and returns."""
+        for column, values in (("serial", serials), ("code", codes)):
+            found = self.by_serial if column == "serial" else self.by_code
+            for chunk, marks in _chunks(values):
+                for row in tx.all(TOKEN_ROWS + f"WHERE k.{column} IN ({marks})", chunk):
+                    found[row[column]] = row
+        orders = {r["order_id"] for r in [*self.by_serial.values(), *self.by_code.values()]}
+        for chunk, marks in _chunks(orders):
+            self._load_orders(tx, chunk, marks)
+
+    def _load_orders(self, tx: Transaction, orders: list[Any], marks: str) -> None:
+        where = f"WHERE w.order_id IN ({marks}) "
+        for row in tx.tuples(STATE_ROWS + where + STATE_ORDER, orders):
+            self.tokens[row[2]] = row
+            self.modules.setdefault((row[0], row[1]), []).append(row[2])
+        for order_id, module_id, minutes in tx.tuples(
+            "SELECT order_id, module_id, COALESCE(SUM(minutes), 0) FROM credits "
+            f"WHERE order_id IN ({marks}) GROUP BY order_id, module_id",
+            orders,
+        ):
+            self.credits[(order_id, module_id)] = int(minutes)
+        for order_id, module_id, return_id, received_at, token_id in tx.tuples(
+            "SELECT w.order_id, k.module_id, r.id, r.received_at, r.token_id FROM returns r "
+            "JOIN tokens k ON k.id = r.token_id JOIN workbooks w ON w.id = k.workbook_id "
+            + where
+            + "ORDER BY r.id",
+            orders,
+        ):
+            self._returned(order_id, module_id, token_id, return_id, received_at)
+
+    def token(self, found: Identified) -> Row | None:
+        """The token a code names, as checkins.token_row reads it."""
+        if found.serial:
+            return self.by_serial.get(found.serial)
+        return self.by_code.get(found.code or "")
+
+    def token_state(self, token_id: int) -> tuple[str, str]:
+        return _outcome(self.tokens[token_id])
+
+    def module_state(self, order_id: int, module_id: str) -> tuple[str, str]:
+        rows = [self.tokens[k] for k in self.modules.get((order_id, module_id), [])]
+        return _states(rows).get(order_id, {}).get(module_id, ("", ""))
+
+    def module_credit(self, order_id: int, module_id: str) -> int:
+        return self.credits.get((order_id, module_id), 0)
+
+    def latest_return(self, order_id: int, module_id: str) -> Row | None:
+        return self.latest.get((order_id, module_id))
+
+    def record(self, row: Row, return_id: int, at: str) -> int:
+        """Note a new return of token `row` as the records will hold it; its attempt number."""
+        token_id = row["id"]
+        old = self.tokens[token_id]
+        self.tokens[token_id] = (*old[:4], return_id, None, None, None, None, None)
+        self._returned(row["order_id"], row["module_id"], token_id, return_id, at)
+        return self.attempts[token_id]
+
+    def _returned(
+        self, order_id: int, module_id: str, token_id: int, return_id: int, at: str
+    ) -> None:
+        self.attempts[token_id] = self.attempts.get(token_id, 0) + 1
+        self.latest[(order_id, module_id)] = {
+            "id": return_id,
+            "received_at": at,
+            "token_id": token_id,
+        }
+
+
+def record_group(
+    t: Tracker,
+    tx: Transaction,
+    texts: Sequence[str],
+    actor: str,
+    arrived_by: str,
+    client: str | None = None,
+) -> list[CheckinResult]:
+    """Record each of `texts` inside `tx` as `checkins.record_code` would, one after another."""
+    read = [_read(t, text) for text in texts]
+    records = GroupRecords()
+    serials = {f.serial for _, f, _ in read if f and f.serial}
+    serials |= {why.serial for _, _, why in read if isinstance(why, SignatureMismatch)}
+    records.load(tx, serials, {f.code for _, f, _ in read if f and f.code})
+    now, next_id = t.now(), _next_return_id(tx)
+    results, entries, returns = [], [], []
+    for text, found, why in read:
+        if found is None:
+            reason = _why(why, records)
+            results.append(CheckinResult(show(text), REFUSED_CODE, reason))
+            entries.append(_refusal(now, actor, text, reason, REFUSED_CODE))
+            continue
+        row = records.token(found)
+        refusal = decide(t.keyring, found, row, client, records)
+        if refusal is not None:
+            status, reason = refusal.status, refusal.reason
+            results.append(_result(t, show(text), status, reason, None, row))
+            entries.append(_refusal(now, actor, text, reason, status))
+            continue
+        assert row is not None  # decide refuses a code with no token
+        attempt = records.record(row, next_id, now)
+        returns.append((next_id, row["id"], attempt, arrived_by, now, actor))
+        entries.append(_recorded(now, actor, next_id, row, arrived_by, attempt))
+        results.append(_result(t, text, RECORDED, "", next_id, row))
+        next_id += 1
+    _write(t, tx, returns, entries)
+    return results
+
+
+def _read(t: Tracker, text: str) -> tuple[str, Identified | None, str | CodeError]:
+    """A code read as far as it can be without the records, or why it cannot be."""
+    # Printable ASCII holds no bad bytes, NUL or control character: only length to check.
+    plain = text.isascii() and text.isprintable() and len(text) <= LONGEST_CODE
+    unusable = "" if plain else text_problem(text, LONGEST_CODE)
+    if unusable:  # refused before it can reach the records or a terminal
+        return text, None, f"the code {unusable}"
+    try:
+        return text, identify(t.keyring, text), ""
+    except CodeError as err:
+        return text, None, err
+
+
+def _why(why: str | CodeError, records: GroupRecords) -> str:
+    """Why a code could not be read, in true words (see checkins.refusal_reason)."""
+    if isinstance(why, SignatureMismatch):
+        return why.reason_given(why.serial in records.by_serial)
+    return why.reason if isinstance(why, CodeError) else why
+
+
+def _result(
+    t: Tracker, text: str, status: str, reason: str, return_id: int | None, row: Row | None
+) -> CheckinResult:
+    if row is None:
+        return CheckinResult(text, status, reason)
+    return CheckinResult(
+        text, status, reason, return_id, shown_client(t, row), row["number"], row["module_id"]
+    )
+
+
+def _refusal(at: str, actor: str, text: str, reason: str, status: str) -> audit.Entry:
+    details = {"reason": reason, "status": status}
+    return audit.Entry(at, actor, "return.refuse", show(text, 80), details)
+
+
+def _recorded(
+    at: str, actor: str, return_id: int, row: Row, arrived_by: str, attempt: int
+) -> audit.Entry:
+    details = {
+        "workbook": row["number"],
+        "module": row["module_id"],
+        "client": row["reference"],
+        "arrived_by": arrived_by,
+        "attempt": attempt,
+    }
+    rows = (("returns", str(return_id)),)
+    return audit.Entry(at, actor, "return.record", f"R{return_id}", details, rows)
+
+
+def _next_return_id(tx: Transaction) -> int:
+    """The id the next return will get. Every writer holds the write lock, so none races us."""
+    if tx.engine == "sqlite":  # AUTOINCREMENT never reuses an id, even a deleted row's
+        used = tx.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'returns'")
+    else:
+        used = tx.scalar(
+            "SELECT pg_sequence_last_value(pg_get_serial_sequence('returns', 'id')::regclass)"
+        )
+    highest = tx.scalar("SELECT MAX(id) FROM returns")
+    return max(int(used or 0), int(highest or 0)) + 1
+
+
+def _write(
+    t: Tracker, tx: Transaction, returns: list[tuple[Any, ...]], entries: list[audit.Entry]
+) -> None:
+    """Write the group's returns, move the id sequence past them, and chain its entries."""
+    if returns:
+        tx.executemany(
+            "INSERT INTO returns (id, token_id, attempt, arrived_by, received_at, evidence,"
+            " recorded_by) VALUES (?, ?, ?, ?, ?, '', ?)",
+            returns,
+        )
+        if tx.engine == "postgresql":  # explicit ids leave the identity's sequence behind
+            tx.scalar(
+                "SELECT setval(pg_get_serial_sequence('returns', 'id'), ?)", (returns[-1][0],)
+            )
+    audit.record_many(tx, t.audit_key, entries)
+
+
+def _chunks(values: Iterable[Any]) -> Iterable[tuple[list[Any], str]]:
+    """`values` in lists of at most CHUNK, each with its placeholders."""
+    items = sorted(values)
+    for i in range(0, len(items), CHUNK):
+        chunk = items[i : i + CHUNK]
+        yield chunk, ", ".join("?" * len(chunk))
