@@ -256,7 +256,7 @@ def _refused(
         " JOIN returns r ON r.id = m.return_id JOIN tokens k ON k.id = r.token_id"
         " JOIN workbooks w ON w.id = k.workbook_id"
         f" WHERE m.decision = 'refuse' AND {where}"
-        " AND r.id = (SELECT MAX(id) FROM returns WHERE token_id = k.id)"
+        " AND NOT EXISTS (SELECT 1 FROM returns n WHERE n.token_id = r.token_id AND n.id > r.id)"
         f" AND COALESCE({_NET}, 0) <= 0",
         params,
     ):
