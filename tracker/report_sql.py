@@ -33,7 +33,7 @@ from tracker.ledger import (
 )
 from tracker.orders import Adjustment, Order
 from tracker.overdue import CHUNK, overdue_in
-from tracker.policy import get_policy
+from tracker.policy import Policy, get_policy
 from tracker.store import Transaction
 
 
@@ -102,7 +102,8 @@ _NET = (
     " WHERE x.order_id = w.order_id AND x.module_id = k.module_id)"
 )
 _LATEST = {
-    "sqlite": "LEFT JOIN returns r ON r.id = (SELECT MAX(id) FROM returns WHERE token_id = k.id) ",
+    "sqlite": "LEFT JOIN returns r INDEXED BY returns_by_token ON r.token_id = k.id"
+    " AND r.id = (SELECT MAX(id) FROM returns WHERE token_id = k.id) ",
     "postgresql": "LEFT JOIN (SELECT token_id, MAX(id) AS id FROM returns"
     " WHERE token_id IN (SELECT k.id FROM tokens k JOIN workbooks w ON w.id = k.workbook_id"
     " WHERE {scope}) GROUP BY token_id) r ON r.token_id = k.id ",
@@ -153,6 +154,7 @@ def _orders(tx: Transaction, scope: Scope) -> dict[int, OrderFigures]:
     ):
         adjustments.setdefault(order_id, []).append(Adjustment(*a))
     figures = {}
+    policies: dict[tuple[str, int | None, int | None], Policy] = {}
     for row in tx.tuples(
         "SELECT o.id, o.client_id, c.reference, c.office_id, o.number, o.jurisdiction,"
         " o.ordered_minutes, o.made_on, o.deadline, c.case_worker, f.code, f.cap_percent,"
@@ -172,7 +174,10 @@ def _orders(tx: Transaction, scope: Scope) -> dict[int, OrderFigures]:
             original_deadline=row[8],
             adjustments=tuple(adjustments.get(row[0], ())),
         )
-        cap = get_policy(order.jurisdiction, row[11], row[12]).cap(order.minutes)
+        key = (order.jurisdiction, row[11], row[12])
+        if key not in policies:
+            policies[key] = get_policy(*key)
+        cap = policies[key].cap(order.minutes)
         figures[order.id] = OrderFigures(order, row[9], row[10], cap)
     return figures
 

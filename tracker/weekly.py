@@ -181,7 +181,7 @@ def _sql_line(
 ) -> ReportLine:
     counts = f.states
     left = max(0, f.cap - f.to_date)
-    refused = sorted(f.refused, key=lambda r: order[r[0]])
+    refused = sorted(f.refused, key=lambda r: order[r[0]]) if f.refused else []
     flags = _flags(f.order, counts, left, _since(activity, f.order.id), today, thresholds)
     return ReportLine(
         case_worker=f.case_worker,
@@ -227,8 +227,8 @@ def _since(activity: dict[int, tuple[str, str]], order_id: int) -> str | None:
 
 def _activity(tx: Transaction, office: str | None) -> dict[int, tuple[str, str]]:
     """Each order's latest day something came back ("" if nothing has) and its first issue."""
-    rows = tx.all(
-        "SELECT w.order_id, MAX(r.received_at) AS returned, MIN(w.issued_on) AS issued "
+    rows = tx.tuples(
+        "SELECT w.order_id, MAX(r.received_at), MIN(w.issued_on) "
         "FROM workbooks w JOIN tokens k ON k.workbook_id = w.id "
         "LEFT JOIN returns r ON r.token_id = k.id "
         "JOIN clients c ON c.id = w.client_id JOIN offices f ON f.id = c.office_id "
@@ -236,7 +236,7 @@ def _activity(tx: Transaction, office: str | None) -> dict[int, tuple[str, str]]
         + "GROUP BY w.order_id",
         (office,) if office else (),
     )
-    return {r["order_id"]: ((r["returned"] or "")[:10], r["issued"][:10]) for r in rows}
+    return {order: ((returned or "")[:10], issued[:10]) for order, returned, issued in rows}
 
 
 def _overdue_counts(items: Iterable[OverdueItem]) -> dict[str, int]:
