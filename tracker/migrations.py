@@ -414,6 +414,16 @@ ALTER TABLE offices ADD COLUMN batch_modules INTEGER NOT NULL DEFAULT 3
     CHECK (batch_modules BETWEEN 1 AND 30)
 """
 
+# Issue 19: the weekly report counts every order's modules in one pass. These indexes let
+# each token's latest return, its mark and its module's net credit be read from an index
+# alone (SQLite seeks them per token; PostgreSQL hashes them), and each order's ledger be
+# summed by date without reading the table.
+REPORT_INDEXES = """
+CREATE INDEX credits_by_module ON credits (order_id, module_id, minutes, created_at);
+CREATE INDEX marks_by_return ON marks (return_id, decision, credited_minutes);
+CREATE INDEX returns_by_token_time ON returns (token_id, received_at)
+"""
+
 # Numbers need not be contiguous: each migration not yet applied is applied, in order.
 MIGRATIONS: dict[int, Migration] = {
     1: INITIAL,
@@ -423,4 +433,5 @@ MIGRATIONS: dict[int, Migration] = {
     5: AGREEMENTS_COVERED,
     6: SERVICE,
     7: POSTAL,
+    8: REPORT_INDEXES,
 }

@@ -202,9 +202,15 @@ def _return(
     module: str,
     issued: date,
     today: date,
+    start: dict[str, int] | None = None,
+    generation: int = 1,
+    unpaid: float = 0.0,
 ) -> None:
+    """A return for `token`, maybe marked, maybe credited and reversed (ids after `start`);
+    `unpaid` of them accepted when no hours were left."""
+    first = start or {}
     back = issued + timedelta(days=rng.randint(0, max(0, (today - issued).days)))
-    rid = len(tables["returns"]) + 1
+    rid = first.get("returns", 0) + len(tables["returns"]) + 1
     tables["returns"].append((rid, token, 1, "typed", _at(back), "seed"))
     roll = rng.random()
     if roll < 0.04:
@@ -219,11 +225,14 @@ def _return(
             (rid, rid, "refuse", None, 0, "", "", "Another person's pages", "Marker", _at(back))
         )
         return
+    if roll < 0.11 + unpaid:
+        tables["marks"].append((rid, rid, "accept", 90, 0, "", "", "", "Marker", _at(back)))
+        return
     minutes = rng.randint(60, 120)
     tables["marks"].append((rid, rid, "accept", minutes, minutes, "", "", "", "Marker", _at(back)))
-    credit = len(tables["credits"]) + 1
+    credit = first.get("credits", 0) + len(tables["credits"]) + 1
     tables["credits"].append(
-        (credit, order, module, rid, minutes, 1, None, "Ana Lopez", "accepted", _at(back))
+        (credit, order, module, rid, minutes, generation, None, "Ana Lopez", "accepted", _at(back))
     )
     if rng.random() < 0.3:
         later = back + timedelta(days=rng.randint(0, max(0, (today - back).days)))
@@ -234,10 +243,71 @@ def _return(
                 module,
                 rid,
                 -minutes,
-                1,
+                generation,
                 credit,
                 "Ana Lopez",
                 "wrong order",
                 _at(later),
             )
         )
+
+
+GONE = "ZZ9"  # a module the course no longer has
+
+
+def reissue(t: Tracker, share: float, rng_seed: int = 11) -> None:
+    """Give `share` of the seeded orders a second workbook, holding some modules again and
+    some new ones (now and then one the course no longer has), in every state; live or
+    revoked. Run after `seed`: the ids follow the largest already there."""
+    rng = random.Random(rng_seed)
+    today = t.today()
+    ids = [m.id for m in t.course.modules]
+    with t.db.read() as tx:
+        orders = [(o, c, w) for o, c, w in tx.tuples(REISSUE_FROM)]
+        start = {
+            table: int(tx.scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}")) for table in COLUMNS
+        }
+    tables: dict[str, list[tuple[Any, ...]]] = {k: [] for k in COLUMNS}
+    for order_id, client_id, issued_on in orders:
+        if rng.random() >= share:
+            continue
+        workbook = start["workbooks"] + len(tables["workbooks"]) + 1
+        issued = date.fromisoformat(issued_on) + timedelta(days=rng.randint(0, 20))
+        issued = min(issued, today)
+        revoked = rng.random() < 0.2
+        tables["workbooks"].append(
+            (
+                workbook,
+                f"R{workbook:06d}",
+                client_id,
+                order_id,
+                "standard",
+                "seed",
+                issued.isoformat(),
+                (issued + timedelta(days=28)).isoformat(),
+                "seed",
+                _at(today) if revoked else None,
+                "lost in the post" if revoked else None,
+            )
+        )
+        held = rng.sample(ids, rng.randint(1, 4)) + ([GONE] if rng.random() < 0.2 else [])
+        for module in held:
+            token = start["tokens"] + len(tables["tokens"]) + 1
+            tables["tokens"].append(
+                (token, workbook, module, 120, "k1", f"serial-{token}", f"R{token:011d}")
+            )
+            if rng.random() < 0.3:
+                continue  # never came back
+            _return(rng, tables, order_id, token, module, issued, today, start, 2, unpaid=0.05)
+    with t.db.write() as tx:
+        for table in ("workbooks", "tokens", "returns", "marks", "credits"):
+            bulk_insert(tx, table, COLUMNS[table], tables[table])
+        if tx.engine == "postgresql":
+            for table in COLUMNS:
+                tx.scalar(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" (SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                )
+
+
+REISSUE_FROM = "SELECT order_id, client_id, issued_on FROM workbooks ORDER BY id"
