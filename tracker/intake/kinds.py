@@ -67,14 +67,14 @@ def inspect_all(paths: Iterable[Path]) -> Iterator[tuple[Path, Source | IntakeEr
 
     Reading and hashing free the interpreter for other threads, so they run side by
     side; telling the kind and counting the pages (PDFium, which is not thread-safe)
-    stay in this thread. A few files ahead at most are held in memory.
+    stay in this thread. One file a core ahead at most is held in memory.
     """
     threads = os.cpu_count() or 1
     with ThreadPoolExecutor(threads) as pool:
         ahead: deque[tuple[Path, Future[tuple[bytes, str] | IntakeError]]] = deque()
         for path in paths:
             ahead.append((path, pool.submit(_read, path)))
-            if len(ahead) > 2 * threads:
+            if len(ahead) > threads:
                 yield _next(ahead)
         while ahead:
             yield _next(ahead)
