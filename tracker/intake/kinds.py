@@ -8,7 +8,10 @@ the one per-file transaction in `filing`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,15 +56,59 @@ KINDS: dict[str, Kind] = {
 
 def inspect(path: Path) -> Source:
     """Tell what `path` holds and how many pages; IntakeError saying why it cannot be read."""
+    read = _read(path)
+    if isinstance(read, IntakeError):
+        raise read
+    return _inspect(path, *read)
+
+
+def inspect_all(paths: Iterable[Path]) -> Iterator[tuple[Path, Source | IntakeError]]:
+    """Inspect each file, in order: read and hashed a few at a time on every core.
+
+    Reading and hashing free the interpreter for other threads, so they run side by
+    side; telling the kind and counting the pages (PDFium, which is not thread-safe)
+    stay in this thread. One file a core ahead at most is held in memory.
+    """
+    threads = os.cpu_count() or 1
+    with ThreadPoolExecutor(threads) as pool:
+        ahead: deque[tuple[Path, Future[tuple[bytes, str] | IntakeError]]] = deque()
+        for path in paths:
+            ahead.append((path, pool.submit(_read, path)))
+            if len(ahead) > threads:
+                yield _next(ahead)
+        while ahead:
+            yield _next(ahead)
+
+
+def _next(
+    ahead: deque[tuple[Path, Future[tuple[bytes, str] | IntakeError]]],
+) -> tuple[Path, Source | IntakeError]:
+    path, future = ahead.popleft()
+    read = future.result()
+    if isinstance(read, IntakeError):
+        return path, read
+    try:
+        return path, _inspect(path, *read)
+    except IntakeError as err:
+        return path, err
+
+
+def _read(path: Path) -> tuple[bytes, str] | IntakeError:
+    """A file's bytes and their SHA-256, or why it cannot be read."""
     name = str(path)
     try:
         data = path.read_bytes()
     except IsADirectoryError:
-        raise IntakeError(name, "this is a folder: give the files in it") from None
+        return IntakeError(name, "this is a folder: give the files in it")
     except OSError as err:
-        raise IntakeError(name, f"cannot read the file ({err.strerror})") from None
+        return IntakeError(name, f"cannot read the file ({err.strerror})")
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def _inspect(path: Path, data: bytes, sha256: str) -> Source:
+    name = str(path)
     if not data:
         raise IntakeError(name, "the file is empty (0 bytes): scan or save it again")
     kind = sniff(data, name)
     pages = KINDS[kind].count(data, name)
-    return Source(path, kind, hashlib.sha256(data).hexdigest(), len(data), pages)
+    return Source(path, kind, sha256, len(data), pages)

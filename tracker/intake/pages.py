@@ -10,20 +10,21 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from PIL import Image
 
 from builder.editions import SPECIMEN_CODE
 from tracker.codes import PAGE_PAYLOAD, PAYLOAD
 from tracker.errors import IntakeError
-from tracker.intake.reader import BLANK_RANGE, Found, find_codes
+from tracker.intake.reader import Found, find_codes, is_blank
 from tracker.intake.sources import (
     PDF,
     RENDER_LONG_SIDE,
     RETRY_LONG_SIDE,
     evidence_jpeg,
     page_image,
+    page_pixels,
 )
 
 OURS, SPECIMEN, FOREIGN = "ours", "specimen", "foreign"
@@ -113,35 +114,32 @@ def _read_sheets(task: PageTask) -> tuple[Sheet, ...]:
     A scanned page is first read as the scanner saved it; if that fails, the page is
     rendered at 200 dpi, whose smoothing mends some damaged codes. A page that had to
     be rendered is rendered again at 300 dpi. A wide image may be two pages side by side.
+    A JPEG page is decoded whole only if the reader needs more than its reduced size.
     """
-    image = page_image(task.path, task.kind, task.page)
-    found = find_codes(image, has_page_code)
+    pixels = page_pixels(task.path, task.kind, task.page)
+    width, height = pixels.size
+    found = find_codes(pixels, has_page_code)
     if task.kind == PDF and not has_page_code([f.text for f in found]):
-        rendered = max(image.size) <= RENDER_LONG_SIDE
+        rendered = max(pixels.size) <= RENDER_LONG_SIDE
         size = RETRY_LONG_SIDE if rendered else RENDER_LONG_SIDE
         other = page_image(task.path, task.kind, task.page, size, scanned=False)
-        scale = image.width / other.width
+        scale = width / other.width
         again = [_scaled(f, scale) for f in find_codes(other, has_page_code)]
         found = _merge(found, again)
-    if image.width > WIDE * image.height and len(_page_codes(found)) < 2:
-        found = _merge(found, _halves(image))
-    sheets = split_sheets(image.size, found)
+    if width > WIDE * height and len(_page_codes(found)) < 2:
+        found = _merge(found, _halves(pixels.full))
+    sheets = split_sheets(pixels.size, found)
     if len(sheets) == 1:  # the usual page: no copy of the image for its evidence
-        blank = not found and looks_blank(image)
-        return (Sheet(_texts(found), evidence_jpeg(image), blank),)
-    return tuple(Sheet(_texts(codes), evidence_jpeg(image.crop(box))) for box, codes in sheets)
+        blank = not found and is_blank(pixels)
+        return (Sheet(_texts(found), evidence_jpeg(pixels), blank),)
+    return tuple(
+        Sheet(_texts(codes), evidence_jpeg(pixels.full.crop(box))) for box, codes in sheets
+    )
 
 
 def _texts(found: list[Found]) -> tuple[str, ...]:
     """The codes' texts, each once: the page code is printed twice on a page."""
     return tuple(dict.fromkeys(f.text for f in found))
-
-
-def looks_blank(image: Image.Image) -> bool:
-    """Whether a page has nothing on it: no more contrast than a code could hide in."""
-    # Reduced first, so dust and paper grain average out (as the reader does).
-    low, high = cast("tuple[int, int]", image.convert("L").reduce(4).getextrema())
-    return high - low < BLANK_RANGE
 
 
 def _halves(image: Image.Image) -> list[Found]:

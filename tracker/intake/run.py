@@ -25,7 +25,7 @@ from tracker.intake.filing import (
     audit_refusal,
     taken_reason,
 )
-from tracker.intake.kinds import KINDS, inspect
+from tracker.intake.kinds import KINDS, inspect_all
 from tracker.intake.pages import PageTask
 from tracker.intake.sources import Source
 from tracker.intake.workers import ReaderPool
@@ -65,11 +65,9 @@ def plan_intake(t: Tracker, paths: Iterable[Path]) -> Plan:
     plan = Plan()
     seen: dict[str, Path] = {}
     with t.db.read() as tx:
-        for path in paths:
-            try:
-                source = inspect(path)
-            except IntakeError as err:
-                plan.files.append(FileOutcome(path, REFUSED, err.reason))
+        for path, source in inspect_all(paths):
+            if isinstance(source, IntakeError):
+                plan.files.append(FileOutcome(path, REFUSED, source.reason))
                 continue
             if source.sha256 in seen:
                 reason = f"the same file as {seen[source.sha256]}, given twice"

@@ -6,21 +6,27 @@ an EXIF tag rather than in its pixels), and an offline bundle gives answers file
 
 PDFs are rendered with PDFium (pypdfium2): fast, in-process, and it reads what scanner
 software writes. Images are opened with Pillow, which reads a file's size from its header
-before decoding, so a huge image is refused before it fills the memory.
+before decoding, so a huge image is refused before it fills the memory. A JPEG (a photo,
+or a scanner's page inside a PDF) is decoded straight at the reader's reduced size
+(libjpeg's scaled decoding, Pillow's `draft`), which is also the evidence's size: half
+the work of decoding it whole and reducing it (issue 19).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from tracker.errors import IntakeError
 from tracker.intake.images import MAX_PIXELS, check_pixels, to_grey
+from tracker.intake.reader import Pixels, reduced_factor
 
 PDF, PNG, JPEG, TIFF, ANSWERS = "pdf", "png", "jpeg", "tiff", "answers"
 # PDF pages are rendered to a size in pixels, not a resolution, so a scanner that writes
@@ -156,6 +162,53 @@ def page_image(
         raise IntakeError(name, f"the image is damaged ({err})") from None
 
 
+def page_pixels(path: Path, kind: str, index: int) -> Pixels:
+    """Page `index` (from 0) as the reader first reads it: a JPEG at the reduced size.
+
+    Any other page is decoded or rendered whole, as `page_image` gives it.
+    """
+    name = f"{path} page {index + 1}"
+    full = partial(page_image, path, kind, index)
+    data = None
+    if kind == JPEG and not index:
+        data = path.read_bytes()
+    elif kind == PDF:
+        data = _scanned_jpeg(path, index, name)
+    pixels = _jpeg_pixels(data, name, full, turn=kind == JPEG) if data else None
+    return pixels or Pixels.of(full())
+
+
+# EXIF orientations that turn a photo a quarter: its width and height swap places.
+_QUARTER_TURNS = (5, 6, 7, 8)
+_DRAFT_FACTORS = (2, 4, 8)  # what libjpeg can scale by while decoding
+
+
+def _jpeg_pixels(
+    data: bytes, name: str, full: Callable[[], Image.Image], turn: bool
+) -> Pixels | None:
+    """A JPEG decoded at the reader's reduced size, or None if no scaled decoding gives it."""
+    with _open_image(data, name) as image:
+        width, height = image.size
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1) if turn else 1
+        size = (height, width) if orientation in _QUARTER_TURNS else (width, height)
+        factor = reduced_factor(size)
+        if factor not in _DRAFT_FACTORS:
+            return None
+        image.draft("L", (width // factor, height // factor))
+        if image.size != (-(-width // factor), -(-height // factor)):
+            return None  # Pillow chose another scale: read it whole, as before
+        try:
+            small = to_grey(ImageOps.exif_transpose(image) if turn else _loaded(image))
+        except (OSError, SyntaxError, ValueError, EOFError) as err:
+            raise IntakeError(name, f"the image is damaged ({err})") from None
+    return Pixels(full, size, small, factor)
+
+
+def _loaded(image: Image.Image) -> Image.Image:
+    image.load()  # before the file closes: to_grey keeps an 8-bit grey image as it is
+    return image
+
+
 def _render_pdf_page(
     path: Path, index: int, long_side: int, name: str, scanned: bool
 ) -> Image.Image:
@@ -199,12 +252,26 @@ def _scanned_image(page: pdfium.PdfPage, name: str) -> Image.Image | None:
     nothing to resampling. A page that is anything else (text, several images, a turned
     or mirrored image) is rendered instead.
     """
+    picture = _page_picture(page)
+    if picture is None:
+        return None
+    if picture.get_filters() == ["DCTDecode"]:
+        data = bytes(picture.get_data(decode_simple=False))
+        with _open_image(data, name) as image:  # its own header may differ from the PDF's
+            return to_grey(_loaded(image))
+    bitmap: Image.Image = picture.get_bitmap(render=False).to_pil()
+    return to_grey(bitmap)
+
+
+def _page_picture(page: pdfium.PdfPage) -> pdfium.PdfImage | None:
+    """The one upright image that fills a scanned page, or None if the page is anything else."""
     if page.get_rotation():
         return None
     objects = list(page.get_objects(max_depth=1))
     if len(objects) != 1 or objects[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
         return None
     picture = objects[0]
+    assert isinstance(picture, pdfium.PdfImage)
     left, bottom, right, top = picture.get_bounds()
     width, height = page.get_size()
     matrix = picture.get_matrix()
@@ -212,13 +279,20 @@ def _scanned_image(page: pdfium.PdfPage, name: str) -> Image.Image | None:
         return None
     if (right - left) * (top - bottom) < 0.9 * width * height:
         return None
-    if picture.get_filters() == ["DCTDecode"]:
-        data = bytes(picture.get_data(decode_simple=False))
-        with _open_image(data, name) as image:  # its own header may differ from the PDF's
-            image.load()  # before the file closes: to_grey keeps an 8-bit grey image as is
-            return to_grey(image)
-    bitmap: Image.Image = picture.get_bitmap(render=False).to_pil()
-    return to_grey(bitmap)
+    return picture
+
+
+def _scanned_jpeg(path: Path, index: int, name: str) -> bytes | None:
+    """A scanned PDF page's JPEG as the scanner wrote it, or None if the page is not one."""
+    try:
+        page = _document(path)[index]
+        _check_page_images(page, name)
+        picture = _page_picture(page)
+        if picture is None or picture.get_filters() != ["DCTDecode"]:
+            return None
+        return bytes(picture.get_data(decode_simple=False))
+    except pdfium.PdfiumError as err:
+        raise IntakeError(name, f"the page cannot be rendered ({err})") from None
 
 
 _open_document: dict[Path, pdfium.PdfDocument] = {}
@@ -234,10 +308,10 @@ def _document(path: Path) -> pdfium.PdfDocument:
     return _open_document[path]
 
 
-def evidence_jpeg(image: Image.Image) -> bytes:
+def evidence_jpeg(image: Image.Image | Pixels) -> bytes:
     """The page as kept for the marker and the auditor: greyscale JPEG, about 150 dpi."""
-    factor = max(1, round(max(image.size) / EVIDENCE_LONG_SIDE))
-    small = image.reduce(factor) if factor > 1 else image
+    pixels = image if isinstance(image, Pixels) else Pixels.of(image)
+    small = pixels.reduced(max(1, round(max(pixels.size) / EVIDENCE_LONG_SIDE)))
     out = io.BytesIO()
     small.save(out, "JPEG", quality=EVIDENCE_QUALITY)
     return out.getvalue()

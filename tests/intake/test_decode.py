@@ -1,0 +1,134 @@
+"""A JPEG page is decoded at the reader's reduced size, and whole only when the reader needs it."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageChops, ImageStat
+
+from tests.intake.corpus import module_pages, render_page, render_workbooks
+from tracker.errors import IntakeError
+from tracker.intake.kinds import inspect, inspect_all
+from tracker.intake.pages import PageTask, read_page
+from tracker.intake.reader import Pixels, find_codes
+from tracker.intake.sources import EVIDENCE_LONG_SIDE, JPEG, PDF, page_image, page_pixels
+
+ORIENTATION = 0x0112
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Image.Image, str]:
+    """A later page of WB1 (page code only) as a 300-dpi scan, and its page code."""
+    pdf = render_workbooks(tmp_path_factory.mktemp("wb"), ["WB1"])[0]
+    index, code = module_pages(pdf, ["WB1"])[3]
+    return render_page(pdf, index), code
+
+
+def counted(pixels: Pixels) -> tuple[Pixels, list[int]]:
+    """The same pixels, counting how often the full-size page is decoded."""
+    calls: list[int] = []
+
+    def load() -> Image.Image:
+        calls.append(1)
+        return pixels.load()
+
+    return replace(pixels, load=load), calls
+
+
+@pytest.mark.parametrize("kind", [JPEG, PDF])
+def test_a_jpeg_page_is_read_at_half_size_and_never_decoded_whole(
+    kind: str, page: tuple[Image.Image, str], tmp_path: Path
+) -> None:
+    image, code = page
+    path = tmp_path / ("page.jpg" if kind == JPEG else "scan.pdf")
+    image.save(path, "JPEG" if kind == JPEG else "PDF", quality=80, resolution=300)
+    pixels, calls = counted(page_pixels(path, kind, 0))
+    assert pixels.size == image.size and pixels.factor == 2
+    assert {f.text for f in find_codes(pixels, lambda codes: code in codes)} == {code}
+    assert not calls  # the page code was read on the reduced page: nothing decoded whole
+    read = read_page(PageTask(0, path, kind, 0))
+    assert read.sheets[0].codes == (code,)
+    with Image.open(io.BytesIO(read.sheets[0].evidence)) as evidence:
+        assert max(evidence.size) == EVIDENCE_LONG_SIDE
+
+
+def test_a_photo_turned_by_its_exif_tag_is_read_upright(
+    page: tuple[Image.Image, str], tmp_path: Path
+) -> None:
+    image, code = page
+    path = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6  # the camera held sideways: shown turned a quarter clockwise
+    image.transpose(Image.Transpose.ROTATE_90).save(path, "JPEG", quality=85, exif=exif)
+    pixels = page_pixels(path, JPEG, 0)
+    assert pixels.size == image.size and pixels.small is not None
+    assert read_page(PageTask(0, path, JPEG, 0)).sheets[0].codes == (code,)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    width=st.integers(1000, 4000),
+    height=st.integers(1000, 4000),
+    orientation=st.integers(1, 8),
+)
+def test_the_reduced_page_is_the_whole_page_reduced(
+    width: int, height: int, orientation: int
+) -> None:
+    """Whatever its size and EXIF turn, a JPEG decoded small matches it decoded whole."""
+    gradient = Image.linear_gradient("L").resize((width, height))
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "photo.jpg"
+        gradient.save(path, "JPEG", quality=90, exif=exif)
+        pixels = page_pixels(path, JPEG, 0)
+        whole = page_image(path, JPEG, 0)
+    assert pixels.size == whole.size
+    factor = pixels.factor
+    reduced = pixels.reduced(factor)
+    expected = whole.reduce(factor)
+    assert reduced.size == expected.size
+    # Scaled decoding differs from averaging by rounding and the gradient's edges only.
+    assert ImageStat.Stat(ImageChops.difference(reduced, expected)).mean[0] < 4
+
+
+FILES = {
+    "jpeg": lambda: _jpeg_bytes(),
+    "empty": lambda: b"",
+    "text": lambda: b"hello, this is not a scan\n",
+    "missing": lambda: None,
+}
+
+
+def _jpeg_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("L", (40, 60), 200).save(out, "JPEG")
+    return out.getvalue()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from(sorted(FILES)), max_size=12))
+def test_files_inspected_side_by_side_come_back_in_order_each_as_alone(kinds: list[str]) -> None:
+    """Reading and hashing in threads changes nothing: each file as `inspect` tells it."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for n, kind in enumerate(kinds):
+            path = Path(folder) / f"{n}-{kind}"
+            data = FILES[kind]()
+            if data is not None:
+                path.write_bytes(data)
+            paths.append(path)
+        together = list(inspect_all(paths))
+        assert [path for path, _ in together] == paths
+        for path, got in together:
+            try:
+                alone: object = inspect(path)
+            except IntakeError as err:
+                alone = err.reason
+            assert (got.reason if isinstance(got, IntakeError) else got) == alone
