@@ -33,7 +33,21 @@ def app_for(config: Config, https: bool = False) -> Flask:
     def opener():  # type: ignore[no-untyped-def]
         return open_tracker(config, course_loader=course)
 
-    return create_app(opener, Settings(session_key(config.data_dir), https=https))
+    app = create_app(opener, Settings(session_key(config.data_dir), https=https))
+    compile_templates(app)
+    return app
+
+
+def compile_templates(app: Flask) -> None:
+    """Compile every page's template now, so no member of staff waits a second for one.
+
+    Jinja keeps each compiled template (and, as Flask runs it outside debug mode, never
+    checks the files again), but compiles it on first use: 0.1-0.5 s a page, with the
+    GOV.UK macros it imports. 83 templates take about 2 s when the server starts.
+    """
+    env = app.jinja_env
+    for name in env.list_templates(filter_func=lambda n: n.endswith(".html")):
+        env.get_template(name)
 
 
 def serve(app: Flask, host: str, port: int, threads: int, proxy: bool) -> None:
