@@ -18,6 +18,7 @@ goal (200 ms), with the machine's load average beside each run.
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import os
 import random
@@ -167,10 +168,8 @@ def drive(
         signed_in.abort()
         return
     finally:
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):  # one could not sign in
             signed_in.wait(TIMEOUT)
-        except threading.BrokenBarrierError:
-            pass  # one could not sign in: the others go on
     pages = pages_for(login, returns, n)
     for _ in range(ROUNDS):
         for name, path in pages.items():
