@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -12,6 +13,10 @@ from cpo.web.app import Settings, create_app
 from tracker.config import Config
 
 SECRET_FILE = "web-secret"  # in the data folder, owner-only, like keys/
+# How long a thread may hold the interpreter lock while others wait (Python's default: 5 ms).
+# A page's thread gives the lock up at each database call and must win it back after; while
+# a weekly report is made on another thread, every win-back waited up to 5 ms.
+SWITCH_SECONDS = 0.001
 
 
 def session_key(data_dir: Path) -> bytes:
@@ -54,6 +59,7 @@ def serve(app: Flask, host: str, port: int, threads: int, proxy: bool) -> None:
     """Serve `app` with waitress until stopped (trusting one proxy's headers if `proxy`)."""
     from waitress import serve as waitress_serve
 
+    sys.setswitchinterval(SWITCH_SECONDS)
     if proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
