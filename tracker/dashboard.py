@@ -6,22 +6,25 @@ account's role and offices, so the web app only words what these return.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from tracker.access import Subject, entry, keeps, served_offices
 from tracker.accounts import Action, NotPermitted
 from tracker.audit import Fingerprint, fingerprint, verify
 from tracker.errors import TrackerError
 from tracker.intake.records import UNREADABLE
-from tracker.kept import KEPT, records_key
+from tracker.kept import KEPT, family_of, records_key
 from tracker.orders import Order, find_order, load_order
 from tracker.people import Client, Office, _client, _office, get_client
 from tracker.reports import OverdueItem, ReportLine, WeeklyReport, overdue_items, weekly_report
-from tracker.tracker import Tracker
+from tracker.tracker import Tracker, open_tracker
 from tracker.validate import check_text
 
 FOUND_AT_MOST = 100  # a search shows this many clients; narrow it to see others
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class IntakeCounts:
     waiting: int  # returns not yet marked, in the account's offices
     pages_missing: int  # of those, returns where pages of the module did not come
     unreadable: int  # pages whose code nobody could read: no office until one is typed
+    fresh: bool = True  # False: counted before the latest change (counting again now)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class FlaggedOrders:
 
     lines: tuple[ReportLine, ...]  # the first `most` asked for, in the report's order
     count: int  # how many in all: the weekly report lists every one
+    fresh: bool = True  # False: picked before the latest change (picking again now)
 
 
 @dataclass(frozen=True)
@@ -85,16 +90,35 @@ def offices_served(t: Tracker) -> list[Office]:
 
 
 @entry(Action.MARK)
-def intake_counts(t: Tracker) -> IntakeCounts:
+def intake_counts(t: Tracker, wait: bool = True) -> IntakeCounts:
     """How many returns wait to be marked (and lack pages), and pages wait to be read.
 
     Counted once while the records stay the same (`tracker.kept`): counting scans every
-    return ever made, and every facilitator's home page asks.
+    return ever made, and every facilitator's home page asks. With `wait` False, just
+    after a change: the last count (`fresh` False) while a new one is made elsewhere.
     """
     scope = _scope(t)
-    return KEPT.get(
-        records_key(t.db, t.today(), "intake_counts", scope), lambda: _intake_counts(t, scope)
+    key = records_key(t.db, t.today(), "intake_counts", scope)
+    if wait:
+        return KEPT.get(key, lambda: _intake_counts(t, scope), family_of(key))
+    counts, fresh = KEPT.latest(
+        family_of(key),
+        key,
+        lambda: _intake_counts(t, scope),
+        _elsewhere(t, lambda s: _intake_counts(s, scope)),
     )
+    return counts if fresh else replace(counts, fresh=False)
+
+
+def _elsewhere(t: Tracker, read: Callable[[Tracker], T]) -> Callable[[], T]:
+    """`read` on a tracker of its own, acting as `t`'s account (for another thread)."""
+
+    def run() -> T:
+        with open_tracker(t.config, course_loader=t.course_loader, clock=t.clock) as own:
+            own.actor = t.actor
+            return read(own)
+
+    return run
 
 
 def _scope(t: Tracker) -> tuple[str, ...] | None:
@@ -242,11 +266,25 @@ def overdue_now(t: Tracker, office: str | None = None) -> list[OverdueItem]:
 
 
 @entry(Action.READ_RECORDS)
-def flagged_orders(t: Tracker, office: str | None = None, most: int = 50) -> FlaggedOrders:
-    """This week's report's orders with a flag or work sent back, picked once per records' state."""
-    report = this_weeks_report(t, office)
-    key = records_key(t.db, t.today(), "flagged_orders", office, report.audit, most)
-    return KEPT.get(key, lambda: _flagged(report, most))
+def flagged_orders(
+    t: Tracker, office: str | None = None, most: int = 50, wait: bool = True
+) -> FlaggedOrders:
+    """This week's report's orders with a flag or work sent back, picked once per records' state.
+
+    With `wait` False, just after a change (when the report takes seconds to make again):
+    the last orders picked (`fresh` False) while the new report is made elsewhere.
+    """
+    served_offices(t, office)  # another office's is refused here, never found kept
+    key = records_key(t.db, t.today(), "flagged_orders", office, _scope(t), most)
+    if wait:
+        return KEPT.get(key, lambda: _flagged(this_weeks_report(t, office), most), family_of(key))
+    found, fresh = KEPT.latest(
+        family_of(key),
+        key,
+        lambda: _flagged(this_weeks_report(t, office), most),
+        _elsewhere(t, lambda s: _flagged(this_weeks_report(s, office), most)),
+    )
+    return found if fresh else replace(found, fresh=False)
 
 
 def _flagged(report: WeeklyReport, most: int) -> FlaggedOrders:

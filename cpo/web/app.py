@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, render_template
@@ -67,6 +68,9 @@ def create_app(opener: Opener, settings: Settings, assets: Assets | None = None)
     app.url_map.converters["ref"] = converter_for(OpaqueIds(settings.secret_key))
     app.extensions["cpo_trackers"] = Trackers(opener)
     app.extensions["cpo_assets"] = assets or Assets.find()
+    app.config["CPO_ASSETS_VERSION"] = app.extensions["cpo_assets"].version(
+        Path(app.static_folder or "")
+    )
     CSRFProtect(app)
     WTFormsHelpers(app)
     limiter.init_app(app)

@@ -8,6 +8,7 @@ for. Nothing is fetched from anywhere else.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -65,6 +66,15 @@ class Assets:
         text += "\n" + (self.moj / "moj-frontend.min.css").read_text(encoding="utf-8")
         text = _FONT_FACE.sub("", text)
         return text.replace('"GDS Transport",', "").replace("GDS Transport,", "")
+
+    def version(self, static: Path) -> str:
+        """A short fingerprint of the files served: it changes when any of them can have."""
+        digest = hashlib.sha256()
+        for path in sorted(static.iterdir()):  # the app's own files: small, read whole
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for package in (self.govuk.parent.parent, self.moj.parent):  # npm's: by version
+            digest.update((package / "package.json").read_bytes())
+        return digest.hexdigest()[:12]
 
     def file(self, name: str) -> Path | None:
         """An image or script the CSS or pages ask for by its name under /assets/."""

@@ -21,6 +21,8 @@ from tracker.accounts import Action
 F = TypeVar("F", bound=Callable[..., Any])
 NOT_DECLARED = object()
 CACHEABLE = {"static", "frontend.css", "frontend.file"}  # the frontend's files: nobody's data
+VERSION = "v"  # the query naming the files' fingerprint, which pages add to their addresses
+ONE_YEAR = 31_536_000  # seconds: an address with the fingerprint never changes what it names
 
 # No inline script or style: scripts and styles come from this server only, and the one
 # inline line of the GOV.UK template (which marks the page as having JavaScript) carries
@@ -68,6 +70,15 @@ def install(app: Flask) -> None:
     """Check every request's sign-in and role, and add the security headers to every response."""
     app.before_request(_check_access)
     app.after_request(_add_headers)
+    app.url_defaults(_add_version)
+
+
+def _add_version(endpoint: str, values: dict[str, Any]) -> None:
+    """Name the frontend's files with their fingerprint, so a browser keeps them, never asking."""
+    from flask import current_app
+
+    if endpoint in CACHEABLE:
+        values.setdefault(VERSION, current_app.config["CPO_ASSETS_VERSION"])
 
 
 def _check_access() -> ResponseReturnValue | None:
@@ -89,13 +100,20 @@ def _check_access() -> ResponseReturnValue | None:
 
 
 def _add_headers(response: Response) -> Response:
+    from flask import current_app
+
     nonce = g.get("csp_nonce", "")
     response.headers["Content-Security-Policy"] = CSP.format(nonce=nonce)
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
-    if request.endpoint not in CACHEABLE:
+    if request.endpoint in CACHEABLE and response.status_code == 200:
+        if request.args.get(VERSION) == current_app.config["CPO_ASSETS_VERSION"]:
+            response.cache_control.public = True
+            response.cache_control.max_age = ONE_YEAR
+            response.cache_control.immutable = True
+    elif request.endpoint not in CACHEABLE:
         # Personal pages are never kept by the browser or a proxy.
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"

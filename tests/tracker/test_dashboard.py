@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -211,3 +212,81 @@ def test_flagged_orders_are_the_reports_flagged_lines(
     found = flagged_orders(tracker, "north", most=1)
     assert wanted and found.count == len(wanted) and list(found.lines) == wanted[:1]
     assert list(flagged_orders(tracker, "north").lines) == wanted
+
+
+def _until(check: Callable[[], bool]) -> bool:
+    """Whether `check` comes true within a few seconds (another thread is working on it)."""
+    for _ in range(200):
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_latest_gives_the_last_value_at_once_while_one_thread_makes_the_new() -> None:
+    kept, made, release = Kept(), [], threading.Event()
+    assert kept.latest("q", "head 1", lambda: "first", lambda: "unused") == ("first", True)
+
+    def again() -> str:
+        made.append(1)
+        release.wait(5)  # still being made while pages ask
+        return "second"
+
+    asked = [kept.latest("q", "head 2", again, again) for _ in range(5)]
+    assert asked == [("first", False)] * 5  # nobody waited for the new value
+    release.set()
+    assert _until(lambda: kept.latest("q", "head 2", again, again) == ("second", True))
+    assert made == [1]  # made once, by one thread, however many asked
+    assert kept.latest("other", "other 1", lambda: "b", again) == ("b", True)  # another question
+
+
+def test_latest_after_a_failed_remake_shows_the_last_value_and_tries_again() -> None:
+    kept = Kept()
+    kept.latest("q", "head 1", lambda: "first", lambda: "unused")
+
+    def fail() -> str:
+        raise TrackerError("the records could not be read")
+
+    assert kept.latest("q", "head 2", fail, fail) == ("first", False)
+    assert _until(lambda: kept.latest("q", "head 2", fail, lambda: "second")[0] == "second")
+
+
+def test_home_counts_not_waiting_show_the_last_count_then_the_new(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    make_order(tracker, "N-1")
+    issued = issue(tracker, "N-1", "x", out_root=tmp_path / "out")
+    checkin_one(tracker, issued.modules[0].code, "x")
+    first = intake_counts(tracker, wait=False)
+    assert (first.waiting, first.fresh) == (1, True)  # nothing kept yet: counted now
+    checkin_one(tracker, issued.modules[1].code, "x")
+    assert intake_counts(tracker, wait=True).waiting == 2  # waiting: always the new count
+    checkin_one(tracker, issued.modules[2].code, "x")
+    at_once = intake_counts(tracker, wait=False)
+    assert (at_once.waiting, at_once.fresh) == (2, False)  # the last count, said to be so
+    assert _until(lambda: intake_counts(tracker, wait=False) == intake_counts(tracker))
+    assert intake_counts(tracker, wait=False).waiting == 3
+
+
+def test_flagged_orders_not_waiting_are_scoped_and_catch_up(
+    tracker: Tracker, clock: Clock, tmp_path: Path
+) -> None:
+    from tests.tracker.test_reports import a_month
+    from tracker.reports import weekly_report
+
+    a_month(tracker, clock, tmp_path)
+    found = flagged_orders(tracker, "north", wait=False)
+    assert found.fresh and found == flagged_orders(tracker, "north")
+    staff_account(tracker, "south-cw", Role.CASEWORKER, ["south"])
+    admin = tracker.actor
+    tracker.actor = actor_for(tracker, "south-cw")
+    with pytest.raises(NotPermitted, match="office"):
+        flagged_orders(tracker, "north", wait=False)  # north's, kept, is still north's
+    tracker.actor = admin
+    make_order(tracker, "N-9")  # a change: the report is made again, elsewhere
+    assert not flagged_orders(tracker, "north", wait=False).fresh
+    assert _until(lambda: flagged_orders(tracker, "north", wait=False).fresh)
+    wanted = [
+        line for line in weekly_report(tracker, "north").lines if line.flags or line.sent_back
+    ]
+    assert list(flagged_orders(tracker, "north", wait=False).lines) == wanted

@@ -143,3 +143,20 @@ def test_a_disabled_account_is_signed_out_at_its_next_click(app: Flask, signed_i
     token = token_of(admin.get("/staff").get_data(as_text=True))
     assert admin.post("/staff/ana/disable", data={"csrf_token": token}).status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_the_frontend_files_are_named_by_fingerprint_and_kept_for_a_year(
+    app: Flask, signed_in: SignIn
+) -> None:
+    client = signed_in("ana")
+    page = client.get("/").get_data(as_text=True)
+    version = app.config["CPO_ASSETS_VERSION"]
+    assert f"/assets/frontend.css?v={version}" in page
+    assert f"/static/app.css?v={version}" in page
+    kept = client.get(f"/static/app.css?v={version}")
+    assert kept.status_code == 200
+    assert kept.cache_control.immutable and kept.cache_control.max_age == 31_536_000
+    older = client.get("/static/app.css?v=000000000000")  # an old page's address
+    assert not older.cache_control.immutable  # asked again: it may have changed since
+    assert (older.cache_control.max_age or 0) <= 86_400
+    assert client.get("/").headers["Cache-Control"] == "no-store"  # pages never kept
