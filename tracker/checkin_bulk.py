@@ -22,9 +22,9 @@ from tracker.checkins import (
     TOKEN_ROWS,
     CheckinResult,
     Identified,
+    _shown_client,
     decide,
     identify,
-    shown_client,
 )
 from tracker.codes import SignatureMismatch
 from tracker.errors import CodeError
@@ -185,7 +185,7 @@ def _result(
     if row is None:
         return CheckinResult(text, status, reason)
     return CheckinResult(
-        text, status, reason, return_id, shown_client(t, row), row["number"], row["module_id"]
+        text, status, reason, return_id, _shown_client(t, row), row["number"], row["module_id"]
     )
 
 

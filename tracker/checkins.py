@@ -168,11 +168,11 @@ def record_code(
     assert row is not None
     return_id = new_return(t, tx, row, actor, arrived_by, evidence)
     return CheckinResult(
-        text, RECORDED, "", return_id, shown_client(t, row), row["number"], row["module_id"]
+        text, RECORDED, "", return_id, _shown_client(t, row), row["number"], row["module_id"]
     )
 
 
-def shown_client(t: Tracker, row: Row) -> str:
+def _shown_client(t: Tracker, row: Row) -> str:
     """The client's reference, for staff of their office only.
 
     Post arrives where it arrives, so any facilitator may take a code in; whose it is
@@ -359,5 +359,5 @@ def _refuse(
     if row is None:
         return CheckinResult(show(text), status, reason)
     return CheckinResult(
-        show(text), status, reason, None, shown_client(t, row), row["number"], row["module_id"]
+        show(text), status, reason, None, _shown_client(t, row), row["number"], row["module_id"]
     )
