@@ -11,6 +11,7 @@ from werkzeug.routing import Rule
 from cpo.web.security import is_public
 from tests.web.conftest import PASSWORD, SignIn, World, sign_in_as, token_of
 from tests.web.routes import url_for_rule
+from tracker.config import Config
 
 PUBLIC = {"auth.sign_in_page", "frontend.css", "frontend.file", "static"}
 
@@ -160,3 +161,19 @@ def test_the_frontend_files_are_named_by_fingerprint_and_kept_for_a_year(
     assert not older.cache_control.immutable  # asked again: it may have changed since
     assert (older.cache_control.max_age or 0) <= 86_400
     assert client.get("/").headers["Cache-Control"] == "no-store"  # pages never kept
+
+
+def test_cpo_serve_compiles_every_template_before_its_first_page(
+    web_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cpo.web.server import app_for
+
+    app = app_for(web_config)
+
+    def compile_now(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a template was compiled while a page waited")
+
+    monkeypatch.setattr(app.jinja_env, "compile", compile_now)
+    for name in ("home/index.html", "marking/return.html", "clients/index.html"):
+        app.jinja_env.get_template(name)  # kept since the app was made: not compiled again
+    app.extensions["cpo_trackers"].close()
