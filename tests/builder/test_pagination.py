@@ -20,7 +20,7 @@ from builder.fonts import register_fonts
 from builder.pdf.document import render_pdf_pages
 from builder.pdf.pagination import Rule, check_pagination, read_pages
 from builder.profiles import PROFILES, get_profile
-from tests.conftest import SHIPPED_COURSE, fast_first
+from tests.conftest import SHIPPED_COURSE
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,8 @@ def course() -> Course:
     return load_course(SHIPPED_COURSE)
 
 
-# The whole course laid out once a profile: standard in the fast loop.
-@pytest.mark.parametrize("profile", fast_first(PROFILES, "standard"))
+@pytest.mark.slow  # a large corpus: the whole course laid out, once a profile
+@pytest.mark.parametrize("profile", list(PROFILES))
 def test_every_module_keeps_the_pagination_rules(course: Course, profile: str) -> None:
     edition = specimen_edition(course, pick_modules(course, None), get_profile(profile))
     pdf, first_pages = render_pdf_pages(edition)
