@@ -3,7 +3,9 @@ two offices with their staff, and a client for each role signed in."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,17 +177,35 @@ def post(client: FlaskClient, url: str, data: dict[str, object], page: str | Non
     return client.post(url, data={**data, "csrf_token": token_of(html)})
 
 
+@contextmanager
+def served(app: Flask, threads: int = 4) -> Iterator[str]:
+    """The app served by waitress on a free loopback port, as `cpo serve` serves it."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:  # the listening socket closed under the loop's select: stopped
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        stopping.set()
+        server.task_dispatcher.shutdown()
+        server.close()
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def live(app: Flask) -> Iterator[str]:
     """The app served by waitress on a free loopback port, as `cpo serve` serves it."""
-    import threading
-
-    from waitress.server import create_server
-
     app.config["CPO_INTAKE_WORKERS"] = 1
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url

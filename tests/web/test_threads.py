@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
-import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -14,20 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from flask import Flask
 
-from tests.web.conftest import PASSWORD, World
+from tests.web.conftest import PASSWORD, World, served
 
 
 @pytest.fixture
 def live(app: Flask, world: World) -> Iterator[str]:
     """The app served by waitress on a free loopback port, with four threads."""
-    from waitress import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 def session(base: str, login: str) -> urllib.request.OpenerDirector:
