@@ -69,6 +69,8 @@ class Identified:
 def identify(keyring: Keyring, text: str) -> Identified:
     """Read a QR payload or a typed code; CodeError saying why it is not one of ours."""
     stripped = text.strip()
+    if "." not in stripped:  # every payload has dots; a typed code has none
+        return Identified(None, normalise_code(stripped))
     page = PAGE_PAYLOAD.fullmatch(stripped.upper())
     if page:  # a module page's own code names its module too
         stripped = ".".join(page.groups()[:3]).lower()
