@@ -110,7 +110,7 @@ def record_many(tx: Transaction, key: bytes, entries: Sequence[Entry]) -> None:
     """
     if not entries:
         return
-    journal = [(r["tbl"], r["row_key"]) for r in tx.all("SELECT tbl, row_key FROM row_changes")]
+    journal = tx.tuples("SELECT tbl, row_key FROM row_changes")
     if journal:
         tx.execute("DELETE FROM row_changes")
     named = {row for entry in entries for row in entry.rows}

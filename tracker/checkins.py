@@ -202,10 +202,14 @@ def token_row(tx: Transaction, found: Identified) -> Row | None:
     return tx.one(TOKEN_ROWS + f"WHERE k.{column} = ?", (value,))
 
 
-# A token with its workbook's number, order, revocation, and its client and office.
+# A token with its workbook's number, order, revocation, and its client and office;
+# its columns named, so rows read as tuples in bulk can be named too (TOKEN_COLUMNS).
+_OWN = ("id", "workbook_id", "module_id", "guided_minutes", "key_id", "serial", "code")
+_WORKBOOK = ("number", "order_id", "revoked_at", "revoked_reason")
+TOKEN_COLUMNS = (*_OWN, *_WORKBOOK, "reference", "office")
 TOKEN_ROWS = (
-    "SELECT k.*, w.number, w.order_id, w.revoked_at, w.revoked_reason, c.reference,"
-    " o.code AS office FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
+    f"SELECT {', '.join([f'k.{c}' for c in _OWN] + [f'w.{c}' for c in _WORKBOOK])},"
+    " c.reference, o.code AS office FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
     "JOIN clients c ON c.id = w.client_id JOIN offices o ON o.id = c.office_id "
 )
 
