@@ -28,7 +28,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tracker.errors import TrackerError
 from tracker.migrations import APPEND_ONLY, COVERED, row_key
@@ -90,8 +90,7 @@ def record(
     return _append(tx, key, at, actor, action, subject, details)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):  # not a dataclass: made once a code in bulk, a third of the cost
     """One entry to append with `record_many`, and the covered rows its change wrote."""
 
     at: str
