@@ -17,6 +17,7 @@ outside the records: `verify(since=...)` proves the chain still holds that entry
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -27,7 +28,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tracker.errors import TrackerError
 from tracker.migrations import APPEND_ONLY, COVERED, row_key
@@ -89,8 +90,7 @@ def record(
     return _append(tx, key, at, actor, action, subject, details)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):  # not a dataclass: made once a code in bulk, a third of the cost
     """One entry to append with `record_many`, and the covered rows its change wrote."""
 
     at: str
@@ -109,7 +109,7 @@ def record_many(tx: Transaction, key: bytes, entries: Sequence[Entry]) -> None:
     """
     if not entries:
         return
-    journal = [(r["tbl"], r["row_key"]) for r in tx.all("SELECT tbl, row_key FROM row_changes")]
+    journal = tx.tuples("SELECT tbl, row_key FROM row_changes")
     if journal:
         tx.execute("DELETE FROM row_changes")
     named = {row for entry in entries for row in entry.rows}
@@ -152,7 +152,7 @@ def _link(
     """An entry's details as stored, and its keyed hash chained to `prev`."""
     text = _DETAILS(details)
     fields = [prev, entry_id, entry.at, entry.actor, entry.action, entry.subject, text]
-    return text, _mac(key, _BODY(fields).encode())  # as _body makes it
+    return text, _mac(key, _body_text(fields).encode())  # as _body makes it
 
 
 def ensure_anchor(db: Database, keys_folder: Path, at: str) -> bytes:
@@ -473,8 +473,34 @@ def _body(prev: str, row: dict[str, Any]) -> bytes:
     return _BODY([*fields, row["details"]]).encode()
 
 
+def _body_text(fields: list[Any]) -> str:
+    """`_BODY(fields)` for a new entry's fields, its six strings quoted as the encoder would.
+
+    An entry a code is hashed when check-ins come in bulk; the general encoder was
+    a tenth of the time. Anything but an int id and six strings goes to it.
+    """
+    prev, entry_id, *words = fields
+    if type(entry_id) is not int or {type(prev), *map(type, words)} != _STR:
+        return _BODY(fields)
+    quoted = ", ".join([_QUOTE(w) for w in words])
+    return f"[{_QUOTE(prev)}, {entry_id}, {quoted}]"
+
+
+# How JSONEncoder(ensure_ascii=False) writes a string (the C function where there is one).
+_QUOTE = json.encoder.encode_basestring
+_STR = {str}
+
+
 def _mac(key: bytes, body: bytes) -> str:
-    return hmac.digest(key, body, "sha256").hex()
+    signer = _keyed(key).copy()  # the key's own hashing done once, not once an entry
+    signer.update(body)
+    return signer.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """An HMAC-SHA256 under `key` with nothing hashed yet, to copy for each message."""
+    return hmac.new(key, digestmod="sha256")
 
 
 def _show(value: Any) -> str:

@@ -19,6 +19,7 @@ from tracker.checkins import (
     LONGEST_CODE,
     RECORDED,
     REFUSED_CODE,
+    TOKEN_COLUMNS,
     TOKEN_ROWS,
     CheckinResult,
     Identified,
@@ -56,8 +57,9 @@ class GroupRecords:
         for column, values in (("serial", serials), ("code", codes)):
             found = self.by_serial if column == "serial" else self.by_code
             for chunk, marks in _chunks(values):
-                for row in tx.all(TOKEN_ROWS + f"WHERE k.{column} IN ({marks})", chunk):
-                    found[row[column]] = row
+                for row in tx.tuples(TOKEN_ROWS + f"WHERE k.{column} IN ({marks})", chunk):
+                    token = dict(zip(TOKEN_COLUMNS, row, strict=True))  # as tx.all, quicker
+                    found[token[column]] = token
         orders = {r["order_id"] for r in [*self.by_serial.values(), *self.by_code.values()]}
         for chunk, marks in _chunks(orders):
             self._load_orders(tx, chunk, marks)

@@ -17,12 +17,14 @@ as 0, 1 and 1, as Crockford's alphabet intends.
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import os
 import re
 import secrets
 import stat
 from dataclasses import dataclass
+from itertools import cycle
 from pathlib import Path
 
 from tracker.errors import CodeError, TrackerError
@@ -63,27 +65,26 @@ def _gf_mul(a: int, b: int) -> int:
 
 
 # Each position's weight times each symbol's value, worked out once: a batch of check-ins
-# checks every code twice, and the products were most of that time.
+# checks every code, and the products were most of that time.
 _WEIGHTED = [[_gf_mul(_EXP[position], value) for value in range(32)] for position in range(31)]
 
 
 def check_symbol(symbols: str) -> str:
     """The symbol that makes the weighted sum over GF(32) of `symbols` + it equal zero."""
     total = 0
-    for position, symbol in enumerate(reversed(symbols), start=1):
-        total ^= _WEIGHTED[position % 31][_VALUE[symbol]]
+    for weights, symbol in zip(cycle(_BY_POSITION), reversed(symbols)):
+        total ^= weights[_VALUE[symbol]]
     return ALPHABET[total]  # weight 1 on the check symbol itself: adding it gives zero
+
+
+_BY_POSITION = _WEIGHTED[1:] + _WEIGHTED[:1]  # the weights' rows from position 1 on
 
 
 def normalise_code(typed: str) -> str:
     """The code's 12 symbols, upper case, no spaces or hyphens; CodeError if it is not a code."""
-    text = re.sub(r"[\s\-]", "", typed).upper()
-    if not text:
-        raise CodeError(typed, "the code is empty")
-    bad = sorted({c for c in text if c not in _VALUE})
-    if bad:
-        raise CodeError(typed, f"'{bad[0]}' is not used in codes (letters and digits only, no U)")
-    text = "".join(ALPHABET[_VALUE[c]] for c in text)
+    # As printed (most are): nothing to map. Otherwise spaces, case and look-alikes.
+    text = typed.replace("-", "") if _AS_PRINTED.issuperset(typed) else ""
+    text = text or _normalised_symbols(typed)
     if len(text) != CODE_SYMBOLS:
         raise CodeError(
             typed, f"a code has {CODE_SYMBOLS} letters and digits; this one has {len(text)}"
@@ -91,6 +92,20 @@ def normalise_code(typed: str) -> str:
     if check_symbol(text[:-1]) != text[-1]:
         raise CodeError(typed, "a letter or digit is wrong or two are swapped: check the code")
     return text
+
+
+_AS_PRINTED = frozenset(ALPHABET + "-")
+
+
+def _normalised_symbols(typed: str) -> str:
+    """`typed` without spaces or hyphens, each symbol as printed; CodeError if one is not."""
+    text = re.sub(r"[\s\-]", "", typed).upper()
+    if not text:
+        raise CodeError(typed, "the code is empty")
+    bad = sorted({c for c in text if c not in _VALUE})
+    if bad:
+        raise CodeError(typed, f"'{bad[0]}' is not used in codes (letters and digits only, no U)")
+    return "".join(ALPHABET[_VALUE[c]] for c in text)
 
 
 def show_code(symbols: str) -> str:
@@ -183,8 +198,11 @@ class Keyring:
         return ReadPayload(key_id, serial)
 
     def check_code(self, symbols: str, key_id: str, serial: str) -> bool:
-        """Whether typed `symbols` (normalised) are the code of this token."""
-        return hmac.compare_digest(_code(self._key(key_id), key_id, serial), symbols)
+        """Whether typed `symbols` (from `normalise_code`) are the code of this token."""
+        # normalise_code checked the last symbol against the others, and a token's own
+        # check symbol is made from its others the same way: only those need comparing.
+        body = _code_body(self._key(key_id), key_id, serial)
+        return len(symbols) == CODE_SYMBOLS and hmac.compare_digest(body, symbols[:-1])
 
     def _key(self, key_id: str) -> bytes:
         try:
@@ -234,17 +252,40 @@ def _read_key(path: Path) -> bytes:
 
 def _code(key: bytes, key_id: str, serial: str) -> str:
     """A token's typed code: key id, 10 symbols of its code signature, check symbol."""
-    # The first 10 base32 symbols of the signature: its first 50 bits, 5 bits a symbol.
-    bits = int.from_bytes(_mac(key, b"code", serial)[:7]) >> 6
-    body = key_id[1].upper() + "".join([ALPHABET[(bits >> shift) & 31] for shift in _SHIFTS])
+    body = _code_body(key, key_id, serial)
     return body + check_symbol(body)
 
 
-_SHIFTS = range(45, -1, -5)
+def _code_body(key: bytes, key_id: str, serial: str) -> str:
+    """A token's typed code without its check symbol."""
+    # The first 10 base32 symbols of the signature: its first 50 bits, 5 bits a symbol,
+    # looked up two symbols (10 bits) at a time.
+    bits = int.from_bytes(_mac(key, b"code", serial)[:7]) >> 6
+    pairs = _PAIRS
+    return (
+        key_id[1].upper()
+        + pairs[bits >> 40]
+        + pairs[(bits >> 30) & 1023]
+        + pairs[(bits >> 20) & 1023]
+        + pairs[(bits >> 10) & 1023]
+        + pairs[bits & 1023]
+    )
+
+
+_PAIRS = [ALPHABET[n >> 5] + ALPHABET[n & 31] for n in range(1024)]
 
 
 def _mac(key: bytes, purpose: bytes, serial: str) -> bytes:
-    return hmac.digest(key, purpose + b"|" + serial.encode(), "sha256")
+    """HMAC-SHA256 under `key` of `purpose|serial`."""
+    signer = _keyed(key, purpose).copy()  # the key's own hashing done once, not once a code
+    signer.update(serial.encode())
+    return signer.digest()
+
+
+@functools.lru_cache(maxsize=128)
+def _keyed(key: bytes, purpose: bytes) -> hmac.HMAC:
+    """An HMAC-SHA256 under `key` that has hashed `purpose|`, to copy for each serial."""
+    return hmac.new(key, purpose + b"|", "sha256")
 
 
 def _b32(data: bytes) -> str:
