@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from _pytest.mark import ParameterSet
     from playwright.sync_api import Browser
 
+    from builder import Course
+
 HERE = Path(__file__).parent
 REPO = HERE.parent
 GOOD_COURSE = HERE / "builder" / "fixtures" / "good"
@@ -94,6 +96,38 @@ def quick_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(
         "tracker.accounts._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     )
+
+
+# A course read by `load_course` as it stood: (folder, its files' names, sizes and times).
+_COURSES: dict[tuple[Path, frozenset[tuple[str, int, int]]], Course] = {}
+
+
+def _as_it_stands(root: Path) -> tuple[Path, frozenset[tuple[str, int, int]]]:
+    """The folder and every file under it by name, size and time: a changed file is a new key."""
+    root = root.resolve()
+    files = (p for p in root.rglob("*") if p.is_file())
+    return root, frozenset((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+
+
+@pytest.fixture(autouse=True)
+def course_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cpo` commands run in a test read a course folder once while its files stay the same.
+
+    Each command reads the course (a second of Markdown parsing on a loaded machine), and a
+    command-line test runs a dozen. What the reading finds is the loader's tests' concern
+    (they import `load_course` themselves, unwrapped); a refused course is never kept.
+    """
+    from builder import loader
+
+    real = loader.load_course
+
+    def load_course(root: Path) -> Course:
+        key = _as_it_stands(Path(root))
+        if key not in _COURSES:
+            _COURSES[key] = real(root)
+        return _COURSES[key]
+
+    monkeypatch.setattr(loader, "load_course", load_course)
 
 
 @pytest.fixture
