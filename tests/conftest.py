@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -29,6 +30,14 @@ REPO = HERE.parent
 GOOD_COURSE = HERE / "builder" / "fixtures" / "good"
 BROKEN = HERE / "builder" / "fixtures" / "broken"
 SHIPPED_COURSE = REPO / "content"
+
+
+@cache
+def shipped_course() -> Course:
+    """The shipped course, read once a process (a Course is frozen: tests share it)."""
+    from builder import load_course
+
+    return load_course(SHIPPED_COURSE)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from builder import BuildError, Course, load_course
+from builder import BuildError, Course
 from builder.editions import CheckIn, Personal, personal_edition, specimen_edition
 from builder.pdf import render_pdf, render_personalised, render_specimen
 from builder.pdf.document import forget_layouts
 from builder.pdf.rules import BLANK_NOTE
 from builder.profiles import PROFILES, get_profile
-from tests.conftest import SHIPPED_COURSE, fast_first
+from tests.conftest import fast_first, shipped_course
 from tests.pdftools import font_sizes, fonts, page_images, page_texts, qr_codes
 
 MODULES = ["WB1", "HC2"]
@@ -29,7 +29,7 @@ JUSTICE = re.compile(r"court|probation|offend|community payback|punish", re.I)
 
 @pytest.fixture(scope="module")
 def course() -> Course:
-    return load_course(SHIPPED_COURSE)
+    return shipped_course()
 
 
 @pytest.fixture(scope="module")
