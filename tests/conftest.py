@@ -7,6 +7,7 @@ the run and its subprocesses.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -107,15 +108,17 @@ def quick_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     )
 
 
-# A course read by `load_course` as it stood: (folder, its files' names, sizes and times).
-_COURSES: dict[tuple[Path, frozenset[tuple[str, int, int]]], Course] = {}
+# A course read by `load_course` as it stood: (folder, a digest of its files' names and bytes).
+_COURSES: dict[tuple[Path, str], Course] = {}
 
 
-def _as_it_stands(root: Path) -> tuple[Path, frozenset[tuple[str, int, int]]]:
-    """The folder and every file under it by name, size and time: a changed file is a new key."""
+def _as_it_stands(root: Path) -> tuple[Path, str]:
+    """The folder and a digest of every file under it: a changed byte is a new key."""
     root = root.resolve()
-    files = (p for p in root.rglob("*") if p.is_file())
-    return root, frozenset((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    digest = hashlib.blake2b()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return root, digest.hexdigest()
 
 
 @pytest.fixture(autouse=True)
