@@ -7,10 +7,12 @@ the run and its subprocesses.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -22,11 +24,21 @@ if TYPE_CHECKING:
     from _pytest.mark import ParameterSet
     from playwright.sync_api import Browser
 
+    from builder import Course
+
 HERE = Path(__file__).parent
 REPO = HERE.parent
 GOOD_COURSE = HERE / "builder" / "fixtures" / "good"
 BROKEN = HERE / "builder" / "fixtures" / "broken"
 SHIPPED_COURSE = REPO / "content"
+
+
+@cache
+def shipped_course() -> Course:
+    """The shipped course, read once a process (a Course is frozen: tests share it)."""
+    from builder import load_course
+
+    return load_course(SHIPPED_COURSE)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -94,6 +106,40 @@ def quick_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(
         "tracker.accounts._HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     )
+
+
+# A course read by `load_course` as it stood: (folder, a digest of its files' names and bytes).
+_COURSES: dict[tuple[Path, str], Course] = {}
+
+
+def _as_it_stands(root: Path) -> tuple[Path, str]:
+    """The folder and a digest of every file under it: a changed byte is a new key."""
+    root = root.resolve()
+    digest = hashlib.blake2b()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return root, digest.hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def course_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cpo` commands run in a test read a course folder once while its files stay the same.
+
+    Each command reads the course (a second of Markdown parsing on a loaded machine), and a
+    command-line test runs a dozen. What the reading finds is the loader's tests' concern
+    (they import `load_course` themselves, unwrapped); a refused course is never kept.
+    """
+    from builder import loader
+
+    real = loader.load_course
+
+    def load_course(root: Path) -> Course:
+        key = _as_it_stands(Path(root))
+        if key not in _COURSES:
+            _COURSES[key] = real(root)
+        return _COURSES[key]
+
+    monkeypatch.setattr(loader, "load_course", load_course)
 
 
 @pytest.fixture

@@ -28,12 +28,12 @@ def require(tool: str) -> str:
 
 def page_images(pdf: Path, dpi: int = 150) -> list[Image.Image]:
     """Every page rendered by poppler's pdftoppm, as a greyscale image."""
+    # Raw PGM, not PNG: the same pixels, and compressing PNGs was 95% of pdftoppm's time.
     with tempfile.TemporaryDirectory() as folder:
         subprocess.run(
-            [require("pdftoppm"), "-gray", "-r", str(dpi), "-png", str(pdf), f"{folder}/p"],
-            check=True,
+            [require("pdftoppm"), "-gray", "-r", str(dpi), str(pdf), f"{folder}/p"], check=True
         )
-        return [Image.open(p).copy() for p in sorted(Path(folder).glob("p-*.png"))]
+        return [Image.open(p).copy() for p in sorted(Path(folder).glob("p-*.pgm"))]
 
 
 def page_texts(pdf: Path) -> list[str]:

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from builder import load_course
 from builder.editions import CheckIn, Personal
 from builder.pdf import Job, render_batch
 from builder.pdf.batch import read_jobs
 from cpo.cli import cli
-from tests.conftest import SHIPPED_COURSE
+from tests.conftest import shipped_course
 from tests.pdftools import page_images, page_texts, qr_codes
 
 
@@ -30,7 +29,7 @@ def job_line(n: int, modules: list[str], **extra: object) -> str:
 
 @pytest.mark.slow  # many seconds: worker processes each lay the course out
 def test_a_batch_prints_across_processes_in_order(tmp_path: Path) -> None:
-    course = load_course(SHIPPED_COURSE)
+    course = shipped_course()
     jobs = [
         Job(
             ("WB1",),

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from builder import Course, HelpPanel, Prose, load_course
+from builder import Course, HelpPanel, Prose
 from builder.check import check_course
 from builder.course import ACTIVITY_TYPES, CountsAs
 from builder.regions import Region, regional_course
-from tests.conftest import SHIPPED_COURSE
+from tests.conftest import SHIPPED_COURSE, shipped_course
 
 JUSTICE_WORDS = re.compile(
     r"\b(court|probation|offender|offence|punish\w*|community payback)\b", re.I
@@ -19,7 +19,7 @@ JUSTICE_WORDS = re.compile(
 
 @pytest.fixture(scope="module")
 def course() -> Course:
-    return load_course(SHIPPED_COURSE)
+    return shipped_course()
 
 
 def test_six_themes_twenty_three_modules_forty_six_hours(course: Course) -> None:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builder import Course, load_course
+from builder import Course
 from builder.blocks import BodyParser
 from builder.course import Diagram
 from builder.diagrams import DIAGRAMS, Circle, Line, Picture, Polygon, Text, draw
@@ -22,7 +22,7 @@ from builder.html.render import render_html
 from builder.pdf import render_pdf
 from builder.profiles import PROFILES, get_profile
 from cpo.cli import cli
-from tests.conftest import SHIPPED_COURSE
+from tests.conftest import shipped_course
 from tests.pdftools import page_texts, require
 
 label = st.text(alphabet="abcdefghijklmnop ", min_size=1, max_size=30).map(str.strip).filter(bool)
@@ -72,7 +72,7 @@ def test_every_diagram_stays_in_its_frame_and_names_its_parts_in_words(
 
 @pytest.fixture(scope="module")
 def course() -> Course:
-    return load_course(SHIPPED_COURSE)
+    return shipped_course()
 
 
 @pytest.mark.parametrize("profile", list(PROFILES))

@@ -7,17 +7,17 @@ import pypdfium2.raw as pdfium_c
 import pytest
 from reportlab.lib.units import mm
 
-from builder import Course, load_course
+from builder import Course
 from builder.course import ACTIVITY_ASKS, ACTIVITY_TYPES
 from builder.editions import pick_modules, specimen_edition
 from builder.pdf import render_pdf
 from builder.profiles import PRINTABLE_INSET_MM, get_profile
-from tests.conftest import SHIPPED_COURSE
+from tests.conftest import shipped_course
 
 
 @pytest.fixture(scope="module")
 def course() -> Course:
-    return load_course(SHIPPED_COURSE)
+    return shipped_course()
 
 
 def pages(course: Course, profile: str) -> list[pdfium.PdfPage]:

@@ -24,7 +24,7 @@ from builder.pdf.qr import QUIET_ZONE, qr_modules
 from builder.profiles import get_profile
 from builder.readability import GRADE_TO_AGE, TARGET_READING_AGE
 from cpo.cli import cli
-from tests.conftest import GOOD_COURSE, SHIPPED_COURSE
+from tests.conftest import GOOD_COURSE, shipped_course
 
 PERSONAL = Personal(reference="C-1042", workbook="WB-7H3K", name="", contact="Ana, 0141 000 0000")
 CHECKINS = [
@@ -37,7 +37,7 @@ MAX_BUNDLE_BYTES = 1_000_000
 
 @pytest.fixture(scope="module")
 def shipped() -> Course:
-    return load_course(SHIPPED_COURSE)
+    return shipped_course()
 
 
 @pytest.fixture(scope="module")

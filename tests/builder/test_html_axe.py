@@ -9,23 +9,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from builder import load_course
 from builder.html import render_specimen_bundle
-from tests.conftest import SHIPPED_COURSE
+from tests.conftest import shipped_course
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-PAGES = ["index.html", "help.html"] + [
-    f"module-{m.id}.html" for m in load_course(SHIPPED_COURSE).modules
-]
+PAGES = ["index.html", "help.html"] + [f"module-{m.id}.html" for m in shipped_course().modules]
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder, _ = render_specimen_bundle(
-        load_course(SHIPPED_COURSE), None, tmp_path_factory.mktemp("axe") / "html"
+        shipped_course(), None, tmp_path_factory.mktemp("axe") / "html"
     )
     return folder
 

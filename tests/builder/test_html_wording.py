@@ -11,18 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from builder import load_course
 from builder.html import render_specimen_bundle
 from builder.html.markdown import markdown_html
 from builder.html.wording import SCREEN_WORDS, on_screen, phone_links
 from builder.pdf import render_specimen
-from tests.conftest import SHIPPED_COURSE
+from tests.conftest import shipped_course
 
 PAPER = re.compile(r"\b(Circle a number|circle a number|Tick all|Tick one|Tick as many)\b")
 
 
 def test_the_screen_says_choose_where_paper_says_tick_or_circle(tmp_path: Path) -> None:
-    course = load_course(SHIPPED_COURSE)
+    course = shipped_course()
     folder, _ = render_specimen_bundle(course, ["WB1", "WM2"], tmp_path / "html")
     screen = (folder / "module-WM2.html").read_text(encoding="utf-8")
     assert not PAPER.search(screen), PAPER.search(screen)
@@ -35,7 +34,7 @@ def test_the_screen_says_choose_where_paper_says_tick_or_circle(tmp_path: Path) 
 
 
 def test_helpline_numbers_are_tap_to_call_links(tmp_path: Path) -> None:
-    folder, _ = render_specimen_bundle(load_course(SHIPPED_COURSE), ["WB1"], tmp_path / "h")
+    folder, _ = render_specimen_bundle(shipped_course(), ["WB1"], tmp_path / "h")
     help_page = (folder / "help.html").read_text(encoding="utf-8")
     assert '<a href="tel:116123"><strong>116 123</strong></a>' in help_page
     assert re.search(r'<a href="tel:0\d{9,10}">0\d{3,4}( \d{2,4})+</a>', help_page)

@@ -14,18 +14,18 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from builder import Course, load_course
+from builder import Course
 from builder.editions import pick_modules, specimen_edition
 from builder.fonts import register_fonts
 from builder.pdf.document import render_pdf_pages
 from builder.pdf.pagination import Rule, check_pagination, read_pages
 from builder.profiles import PROFILES, get_profile
-from tests.conftest import SHIPPED_COURSE
+from tests.conftest import shipped_course
 
 
 @pytest.fixture(scope="module")
 def course() -> Course:
-    return load_course(SHIPPED_COURSE)
+    return shipped_course()
 
 
 @pytest.mark.slow  # a large corpus: the whole course laid out, once a profile

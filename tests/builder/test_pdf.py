@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-from builder import BuildError, Course, load_course
+from builder import BuildError, Course
 from builder.editions import CheckIn, Personal, personal_edition, specimen_edition
 from builder.pdf import render_pdf, render_personalised, render_specimen
 from builder.pdf.document import forget_layouts
 from builder.pdf.rules import BLANK_NOTE
 from builder.profiles import PROFILES, get_profile
-from tests.conftest import SHIPPED_COURSE, fast_first
+from tests.conftest import fast_first, shipped_course
 from tests.pdftools import font_sizes, fonts, page_images, page_texts, qr_codes
 
 MODULES = ["WB1", "HC2"]
@@ -27,7 +29,7 @@ JUSTICE = re.compile(r"court|probation|offend|community payback|punish", re.I)
 
 @pytest.fixture(scope="module")
 def course() -> Course:
-    return load_course(SHIPPED_COURSE)
+    return shipped_course()
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +46,25 @@ def specimen(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render_specimen(course, "standard", MODULES, tmp_path_factory.mktemp("specimen"))[0]
 
 
+# Read back once a file, not once a test: the tests below assert on the same pages.
+@cache
+def texts_of(pdf: Path) -> list[str]:
+    """Each page's text."""
+    return page_texts(pdf)
+
+
+@cache
+def codes_of(pdf: Path) -> list[list[str]]:
+    """The codes read on each page, rendered as a scanner would."""
+    return [qr_codes(image) for image in page_images(pdf)]
+
+
 # Every page rendered and its codes read, once a profile: standard in the fast loop.
 @pytest.mark.parametrize("profile", fast_first(PROFILES, "standard"))
 def test_every_qr_code_reads_back_to_the_payload_given(
     personalised: dict[str, Path], profile: str
 ) -> None:
-    found = [qr_codes(image) for image in page_images(personalised[profile])]
+    found = codes_of(personalised[profile])
     payloads = [code for page in found for code in page]
     for checkin in CHECKINS:
         # On the module's first page and on its declaration page.
@@ -67,8 +82,9 @@ def test_every_module_page_carries_a_code_for_its_module_and_page(
     tokens = {
         m: c.payload.rsplit("/", 1)[-1].upper() for m, c in zip(MODULES, CHECKINS, strict=True)
     }
-    for image, text in zip(page_images(path), page_texts(path), strict=True):
-        page_codes = [c for c in qr_codes(image) if page_payload_pattern().fullmatch(c)]
+    texts, found = texts_of(path), codes_of(path)
+    for codes, text in zip(found, texts, strict=True):
+        page_codes = [c for c in codes if page_payload_pattern().fullmatch(c)]
         if BLANK_NOTE in text:  # a left-hand page before a module: no module, no code
             assert page_codes == [] and "Page" not in text
             continue
@@ -88,7 +104,7 @@ def page_payload_pattern() -> re.Pattern[str]:
 def test_every_module_page_says_whose_and_which_page(
     personalised: dict[str, Path], profile: str
 ) -> None:
-    texts = page_texts(personalised[profile])
+    texts = texts_of(personalised[profile])
     module_pages: dict[str, list[str]] = {m: [] for m in MODULES}
     for text in texts:
         assert "Ref C-1042" in text and "Workbook WB-7H3K" in text
@@ -106,7 +122,7 @@ def test_every_module_page_says_whose_and_which_page(
 
 
 def test_fallback_code_is_printed_beside_each_qr_code(personalised: dict[str, Path]) -> None:
-    texts = page_texts(personalised["standard"])
+    texts = texts_of(personalised["standard"])
     for checkin in CHECKINS:
         pages = [t for t in texts if f"Code: {checkin.code}" in t]
         assert len(pages) == 2
@@ -138,7 +154,7 @@ def test_specimen_says_so_on_every_page_and_its_codes_say_specimen(specimen: Pat
 
 
 def test_cover_is_neutral_and_personalised(personalised: dict[str, Path]) -> None:
-    cover = page_texts(personalised["standard"])[0]
+    cover = texts_of(personalised["standard"])[0]
     assert "Steps Forward" in cover and "C-1042" in cover and "WB-7H3K" in cover
     assert not JUSTICE.search(cover)
 
@@ -214,30 +230,39 @@ def test_details_too_long_to_print_are_refused(course: Course, tmp_path: Path) -
     assert not out.exists()
 
 
+def saved(font: object) -> bytes:
+    """The font's bytes as fontTools saves them."""
+    data = io.BytesIO()
+    font.save(data)  # type: ignore[attr-defined]
+    return data.getvalue()
+
+
+def spaced_fonts() -> tuple[bytes, bytes]:
+    """The dyslexia edition's widened font and the Arabic fallback font, as built now."""
+    from builder import fonts, fonts_fallback
+
+    path = fonts._FILES / next(iter(fonts._WEIGHTS.values()))
+    spaced = fonts._spaced(path, 0.12, 0.16, "Spaced")
+    assert isinstance(spaced, io.BytesIO)
+    return spaced.getvalue(), saved(fonts_fallback._load(fonts_fallback.ARABIC))
+
+
+@pytest.fixture(scope="module")
+def fonts_at_the_real_clock() -> tuple[bytes, bytes]:
+    """The fonts built once for the module, at the real time of day."""
+    return spaced_fonts()
+
+
 @pytest.mark.parametrize("clock", [0, 2_000_000_000])
-def test_a_spaced_font_holds_no_clock(clock: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_spaced_font_holds_no_clock(
+    clock: int, fonts_at_the_real_clock: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The dyslexia edition's widened font is the same bytes whenever it is built.
 
     fontTools stamps the time of saving into a font unless told not to, which made the
     dyslexia and fallback-script PDFs differ from one build to the next.
     """
-    import io
-
     from fontTools.ttLib.tables import _h_e_a_d
 
-    from builder import fonts, fonts_fallback
-
-    def saved(font: object) -> bytes:
-        data = io.BytesIO()
-        font.save(data)  # type: ignore[attr-defined]
-        return data.getvalue()
-
-    path = fonts._FILES / next(iter(fonts._WEIGHTS.values()))
-    before = fonts._spaced(path, 0.12, 0.16, "Spaced")
-    fallback = saved(fonts_fallback._load(fonts_fallback.ARABIC))
     monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda: clock)
-    assert isinstance(before, io.BytesIO)
-    after = fonts._spaced(path, 0.12, 0.16, "Spaced")
-    assert isinstance(after, io.BytesIO)
-    assert after.getvalue() == before.getvalue()
-    assert saved(fonts_fallback._load(fonts_fallback.ARABIC)) == fallback
+    assert spaced_fonts() == fonts_at_the_real_clock

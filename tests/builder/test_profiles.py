@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from builder import load_course
 from builder.editions import CheckIn, Personal
 from builder.pdf import Job, render_batch
 from builder.pdf.document import client_edition, render_pdf
 from builder.pdf.pagination import read_pages
 from builder.profiles import PROFILES
-from tests.conftest import SHIPPED_COURSE
+from tests.conftest import shipped_course
 
 MODULES = ("TF1",)
 PERSONAL = Personal(reference="C-7", workbook="WB-7")
@@ -38,7 +37,7 @@ def widths(pdf: bytes) -> Widths:
 
 def build(profiles: tuple[str, ...]) -> dict[str, Widths]:
     """Build each profile's workbook in turn, in this process; their line widths."""
-    course = load_course(SHIPPED_COURSE)
+    course = shipped_course()
     return {
         name: widths(render_pdf(client_edition(course, MODULES, name, PERSONAL, CHECKINS)))
         for name in profiles
@@ -88,7 +87,7 @@ def test_every_profile_in_one_process_sets_as_when_built_alone(
 def test_a_two_worker_batch_of_mixed_profiles_sets_as_when_built_alone(
     alone: dict[str, Widths], tmp_path: Path
 ) -> None:
-    course = load_course(SHIPPED_COURSE)
+    course = shipped_course()
     names = [*PROFILES, *reversed(PROFILES)]
     jobs = [
         Job(MODULES, name, PERSONAL, CHECKINS, tmp_path / f"{n}-{name}.pdf")

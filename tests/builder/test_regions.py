@@ -23,7 +23,7 @@ from builder.regions import (
     resolve_text,
 )
 from cpo.cli import cli
-from tests.conftest import BROKEN, GOOD_COURSE, SHIPPED_COURSE
+from tests.conftest import BROKEN, GOOD_COURSE, shipped_course
 from tests.pdftools import page_texts
 
 CHECKED = date(2026, 11, 28)
@@ -171,7 +171,7 @@ def test_counts_as_is_required_and_checked(copy_course: Callable[[Path], Path]) 
 
 
 def test_the_shipped_course_tags_its_ete_modules_and_dates_every_fact() -> None:
-    course = load_course(SHIPPED_COURSE)
+    course = shipped_course()
     ete = {m.id for m in course.modules if m.counts(CountsAs.ETE)}
     assert {"WM1", "WM2", "WM3"} <= ete
     assert all(m.counts(CountsAs.OTHER_ACTIVITY) for m in course.modules)
@@ -184,7 +184,7 @@ def test_the_shipped_course_tags_its_ete_modules_and_dates_every_fact() -> None:
 def test_staff_see_what_each_module_counts_as_in_a_specimen(tmp_path: Path) -> None:
     from builder.pdf import render_specimen
 
-    course = regional_course(load_course(SHIPPED_COURSE), Region.ENGLAND)
+    course = regional_course(shipped_course(), Region.ENGLAND)
     path, _ = render_specimen(course, "standard", ["WB1", "WM1"], tmp_path)
     contents = next(p for p in page_texts(path) if "What is in this workbook" in p)
     lines = [line.strip() for line in contents.split("\n") if line.strip()]
@@ -231,7 +231,7 @@ def test_resolving_keeps_plain_lines_and_drops_only_what_the_region_lacks(
 def test_an_offline_bundle_names_the_help_of_its_region(tmp_path: Path) -> None:
     from builder.html import render_specimen_bundle
 
-    course = regional_course(load_course(SHIPPED_COURSE), Region.WALES)
+    course = regional_course(shipped_course(), Region.WALES)
     folder, _ = render_specimen_bundle(course, ["WB1", "SW7"], tmp_path / "html")
     page = (folder / next(p.name for p in folder.glob("*SW7*.html"))).read_text(encoding="utf-8")
     assert "Careers Wales" in page and "[[" not in page

@@ -11,13 +11,12 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Table
 
-from builder import load_course
 from builder.course import PlanActivity
 from builder.pdf.activities import ANSWER_SPACE, plan_widths
 from builder.pdf.rules import FRAME_WIDTH
 from builder.pdf.styles import make_styles
 from builder.profiles import PROFILES, get_profile
-from tests.conftest import SHIPPED_COURSE
+from tests.conftest import shipped_course
 
 STANDARD = make_styles(get_profile("standard"))
 words = st.text(alphabet="abcdefghij ", min_size=0, max_size=40).map(str.strip)
@@ -47,7 +46,7 @@ def test_a_plan_table_fills_the_page_width_and_no_column_breaks_a_heading_word(
 
 
 def test_write_columns_get_the_room_and_labels_what_they_need() -> None:
-    course = load_course(SHIPPED_COURSE)
+    course = shipped_course()
     diary = next(a for _, a in course.iter_activities() if a.id == "HC1-4")
     assert isinstance(diary, PlanActivity)
     day, drank, units, where, felt = plan_widths(diary, STANDARD, FRAME_WIDTH)
@@ -62,7 +61,7 @@ def test_write_columns_get_the_room_and_labels_what_they_need() -> None:
 
 @pytest.mark.parametrize("profile", list(PROFILES))
 def test_the_thought_record_has_five_rows_tall_enough_to_write_in(profile: str) -> None:
-    course = load_course(SHIPPED_COURSE)
+    course = shipped_course()
     record = next(a for _, a in course.iter_activities() if a.id == "TF1-6")
     assert isinstance(record, PlanActivity)
     empty = [row for row in record.rows if not any(row)]

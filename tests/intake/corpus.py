@@ -55,15 +55,17 @@ def module_pages(pdf: Path, modules: list[str]) -> list[tuple[int, str]]:
     return pages
 
 
-def render_workbooks(folder: Path, modules: list[str] = MODULES) -> list[Path]:
-    """A personalised workbook of `modules` in each profile, written in `folder`."""
+def render_workbooks(
+    folder: Path, modules: list[str] = MODULES, profiles: tuple[str, ...] = PROFILES
+) -> list[Path]:
+    """A personalised workbook of `modules` in each of `profiles`, written in `folder`."""
     course = load_course(default_content_root())
     personal = Personal("C-1042", "WB-7H3K")
     return [
         render_personalised(
             course, modules, profile, personal, checkins(modules), folder / f"{profile}.pdf"
         )
-        for profile in PROFILES
+        for profile in profiles
     ]
 
 

@@ -25,7 +25,7 @@ ORIENTATION = 0x0112
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Image.Image, str]:
     """A later page of WB1 (page code only) as a 300-dpi scan, and its page code."""
-    pdf = render_workbooks(tmp_path_factory.mktemp("wb"), ["WB1"])[0]
+    pdf = render_workbooks(tmp_path_factory.mktemp("wb"), ["WB1"], ("standard",))[0]
     index, code = module_pages(pdf, ["WB1"])[3]
     return render_page(pdf, index), code
 

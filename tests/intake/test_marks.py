@@ -8,6 +8,9 @@ printed before carry only the right one, and keep the floor they had.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import overload
 
 import pytest
 import zxingcpp
@@ -27,13 +30,38 @@ QUICK = 8  # pages in the quick test
 MM = 300 / 25.4  # pixels a millimetre at 300 dpi
 
 
+class Pages(Sequence[tuple[Image.Image, str]]):
+    """Module pages at 300 dpi and their page codes, each drawn when a test first asks."""
+
+    def __init__(self, pages: list[tuple[Path, int, str]]) -> None:
+        self.pages = pages
+        self.drawn: dict[int, Image.Image] = {}
+
+    def __len__(self) -> int:
+        return len(self.pages)
+
+    @overload
+    def __getitem__(self, at: int) -> tuple[Image.Image, str]: ...
+    @overload
+    def __getitem__(self, at: slice) -> list[tuple[Image.Image, str]]: ...
+    def __getitem__(
+        self, at: int | slice
+    ) -> tuple[Image.Image, str] | list[tuple[Image.Image, str]]:
+        if isinstance(at, slice):
+            return [self[n] for n in range(len(self))[at]]
+        pdf, index, code = self.pages[at]
+        if at not in self.drawn:  # the quick tests look at 8 pages, not all 60
+            self.drawn[at] = render_page(pdf, index)
+        return self.drawn[at], code
+
+
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Image.Image, str]]:
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Pages:
     """`PAGES` clean 300-dpi module pages of the three profiles, and their page codes."""
     books = render_workbooks(tmp_path_factory.mktemp("wb"), MODULES)
     pages = [(pdf, i, c) for pdf in books for i, c in module_pages(pdf, MODULES)]
     random.Random(5).shuffle(pages)
-    return [(render_page(pdf, index), code) for pdf, index, code in pages[:PAGES]]
+    return Pages(pages[:PAGES])
 
 
 def code_boxes(image: Image.Image) -> list[tuple[int, int, int, int]]:
@@ -79,9 +107,7 @@ def read_rate(pages: list[tuple[Image.Image, str]]) -> float:
 
 
 @pytest.mark.parametrize("name", list(MARKS))
-def test_a_mark_crosses_the_code_and_is_the_same_for_a_seed(
-    name: str, clean: list[tuple[Image.Image, str]]
-) -> None:
+def test_a_mark_crosses_the_code_and_is_the_same_for_a_seed(name: str, clean: Pages) -> None:
     image, _ = clean[0]
     box = code_boxes(image)[-1]
     first = MARKS[name](image, box, random.Random(3))
@@ -93,7 +119,7 @@ def test_a_mark_crosses_the_code_and_is_the_same_for_a_seed(
 
 
 def test_every_module_page_has_its_page_code_twice_far_apart(
-    clean: list[tuple[Image.Image, str]],
+    clean: Pages,
 ) -> None:
     """Far enough apart that a staple (12 mm) or a stroke over one misses the other."""
     for image, _ in clean[:6]:
@@ -102,7 +128,7 @@ def test_every_module_page_has_its_page_code_twice_far_apart(
         assert abs(left[1] - right[1]) < MM  # both on the footer's line
 
 
-def test_a_page_with_either_code_covered_is_read(clean: list[tuple[Image.Image, str]]) -> None:
+def test_a_page_with_either_code_covered_is_read(clean: Pages) -> None:
     """Quick: whichever of the two copies a sticker or a torn corner takes, the other reads."""
     pages = []
     for image, code in clean[:QUICK]:
@@ -113,7 +139,7 @@ def test_a_page_with_either_code_covered_is_read(clean: list[tuple[Image.Image, 
 
 @pytest.mark.slow  # half the pages degraded too, some into the reader's slower strategies
 def test_pages_with_a_pen_stroke_or_staple_on_a_page_code_are_read(
-    clean: list[tuple[Image.Image, str]],
+    clean: Pages,
 ) -> None:
     rng = random.Random(13)
     pages = [
@@ -125,7 +151,7 @@ def test_pages_with_a_pen_stroke_or_staple_on_a_page_code_are_read(
 
 @pytest.mark.slow  # each page missed runs every strategy
 def test_pages_printed_before_with_a_mark_on_their_one_code_keep_their_floor(
-    clean: list[tuple[Image.Image, str]],
+    clean: Pages,
 ) -> None:
     pages = []
     for n, (image, code) in enumerate(clean):

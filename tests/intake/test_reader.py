@@ -35,17 +35,23 @@ def workbooks(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def first_page(workbooks: list[Path]) -> tuple[Image.Image, str]:
-    """WB1's first page at 300 dpi, and its page code."""
-    index, code = module_pages(workbooks[0], MODULES)[0]
-    return render_page(workbooks[0], index), code
+def standard(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The standard workbook of `MODULES` alone (the quick tests need no other profile)."""
+    return render_workbooks(tmp_path_factory.mktemp("standard"), MODULES, ("standard",))[0]
 
 
 @pytest.fixture(scope="module")
-def later_page(workbooks: list[Path]) -> tuple[Image.Image, str]:
+def first_page(standard: Path) -> tuple[Image.Image, str]:
+    """WB1's first page at 300 dpi, and its page code."""
+    index, code = module_pages(standard, MODULES)[0]
+    return render_page(standard, index), code
+
+
+@pytest.fixture(scope="module")
+def later_page(standard: Path) -> tuple[Image.Image, str]:
     """A later page of a module (no big module code on it) at 300 dpi, and its page code."""
-    index, code = module_pages(workbooks[0], MODULES)[3]
-    return render_page(workbooks[0], index), code
+    index, code = module_pages(standard, MODULES)[3]
+    return render_page(standard, index), code
 
 
 class Sample(NamedTuple):

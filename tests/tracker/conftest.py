@@ -12,16 +12,15 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from builder import Course, load_course
 from builder.regions import Region
 from cpo.cli import cli
 from tests.conftest import SHIPPED_COURSE
+from tests.conftest import shipped_course as shipped_course  # benchmarks use it from here
 from tests.tracker.pgserver import PostgresServer, find_binaries
 from tracker.accounts import Role, actor_for, add_staff, has_staff
 from tracker.config import initialise
@@ -34,11 +33,6 @@ from tracker.tracker import Tracker, open_tracker
 
 ENGINES = ["sqlite", "postgresql"]
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-
-@cache
-def shipped_course() -> Course:
-    return load_course(SHIPPED_COURSE)
 
 
 @pytest.fixture(scope="session")

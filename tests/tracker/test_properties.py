@@ -484,10 +484,17 @@ def test_no_sequence_of_work_spoils_the_hours(
     """Random issues, check-ins, marks, reversals and adjustments keep every invariant."""
     # Keep every printed layout: the machine reissues the same module sets many times.
     monkeypatch.setattr("builder.pdf.document.LAYOUTS_KEPT", 64)
+    # Each example starts from a copy of records migrated once (as `db_url` gives a test).
     if engine == "sqlite":
-        new_database: Callable[[], str] = lambda: ""  # noqa: E731 (tracker.db in the data folder)
+        template: Path = request.getfixturevalue("sqlite_template")
+
+        def new_database() -> str:
+            path = Path(tempfile.mkdtemp(dir=tmp_path)) / "tracker.db"
+            shutil.copyfile(template, path)
+            path.chmod(0o600)  # as cpo makes it
+            return str(path)
     else:
-        new_database = request.getfixturevalue("postgres").new_schema  # a schema per example
+        new_database = request.getfixturevalue("postgres").new_database
     machine = type(
         "Ledger",
         (LedgerMachine,),
