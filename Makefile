@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # From npm: the web app's GOV.UK and MoJ frontend, and axe-core for the accessibility tests.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo serve test test-fast bench lint typecheck golden clean
+.PHONY: demo serve test test-fast pictures bench lint typecheck golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ test: $(STAMP) $(NODE_STAMP) lint typecheck
 
 test-fast: $(STAMP) $(NODE_STAMP)
 	$(PYTEST) $(FAST)
+
+# The README's pictures of the staff app, taken by the browser tests in Chromium.
+pictures: $(STAMP) $(NODE_STAMP)
+	CPO_PICTURES=1 $(BIN)/pytest -q -p no:xdist tests/web/test_browser.py tests/web/test_review_browser.py
 
 # Figures for the closing notes, and ratios against the alternatives named in the issues.
 bench: $(STAMP)

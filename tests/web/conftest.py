@@ -3,11 +3,13 @@ two offices with their staff, and a client for each role signed in."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -175,6 +177,18 @@ def post(client: FlaskClient, url: str, data: dict[str, object], page: str | Non
     """POST a form as a browser would: with the CSRF token from the page it is on."""
     html = client.get(page or url).get_data(as_text=True)
     return client.post(url, data={**data, "csrf_token": token_of(html)})
+
+
+# The README's pictures of the staff app are taken by the browser tests, but written into
+# docs/ only when asked (`make pictures`): a test run leaves the checkout as it was.
+PICTURES_WANTED = os.environ.get("CPO_PICTURES") == "1"
+
+
+def picture(page: Any, path: Path, full_page: bool = False) -> None:
+    """Save the page's picture for the README, when pictures are wanted."""
+    if PICTURES_WANTED:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=full_page)
 
 
 @contextmanager

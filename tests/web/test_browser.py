@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from cpo.web.security import is_public
-from tests.web.conftest import PASSWORD, World
+from tests.web.conftest import PASSWORD, World, picture
 from tests.web.routes import routes, url_for_rule
 from tests.web.test_pages import ROLES, allowed
 
@@ -99,9 +99,8 @@ def test_every_page_in_every_role_passes_axe_at_both_widths(
                 assert wide <= width, (login, path, width, wide)  # no sideways scrolling
             if width == 1280 or login == "ana":
                 page.goto(f"{live}/")
-                DOCS.mkdir(exist_ok=True)
                 name = f"web-home-{ROLES[login].value}{'' if width == 1280 else '-320'}.png"
-                page.screenshot(path=str(DOCS / name), full_page=width == 320)
+                picture(page, DOCS / name, full_page=width == 320)
             context.close()
     assert found == []
     assert console == []

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import REPO
 from tests.tracker.conftest import make_order
 from tests.tracker.scans import scan_pdf
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, picture
 from tracker.issuing import Issued, issue
 from tracker.tracker import Tracker
 
@@ -89,8 +89,7 @@ def test_the_facilitator_s_pages_pass_axe_at_both_widths_and_work_by_keyboard(
     page.wait_for_selector("text=Intake result", timeout=60_000)
     urls = {"intake result": page.url}
     if not db_url.startswith("postgres"):  # the pictures once, from SQLite
-        PICTURES.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(PICTURES / "intake-result.png"), full_page=True)
+        picture(page, PICTURES / "intake-result.png", full_page=True)
     resolve = page.get_attribute("a[href^='/intake/pages/']", "href")
     assert resolve
     urls |= {"intake": live + "/intake", "resolve": live + resolve, "returns": live + "/returns"}
@@ -110,7 +109,7 @@ def test_the_facilitator_s_pages_pass_axe_at_both_widths_and_work_by_keyboard(
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(urls["marking"])
     if not db_url.startswith("postgres"):  # the pictures once, from SQLite
-        page.screenshot(path=str(PICTURES / "marking.png"), full_page=True)
+        picture(page, PICTURES / "marking.png", full_page=True)
 
     # Resolve the sheet by keyboard, by what its footer prints: page 3 of WB1.
     page.goto(urls["resolve"])
