@@ -4,6 +4,7 @@ two offices with their staff, and a client for each role signed in."""
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -177,6 +178,11 @@ def post(client: FlaskClient, url: str, data: dict[str, object], page: str | Non
     """POST a form as a browser would: with the CSRF token from the page it is on."""
     html = client.get(page or url).get_data(as_text=True)
     return client.post(url, data={**data, "csrf_token": token_of(html)})
+
+
+# The north client's reference as a word: not the letters inside a random nonce or token
+# (a page's CSP nonce once held "...uN-1LT5...").
+NAMED = re.compile(r"(?<![\w-])N-1(?![\w-])|Client N-1")
 
 
 # The README's pictures of the staff app are taken by the browser tests, but written into

@@ -10,14 +10,10 @@ from flask import Flask
 
 from cpo.web.security import is_public
 from tests.tracker.conftest import snapshot
-from tests.web.conftest import SignIn, World, token_of
+from tests.web.conftest import NAMED, SignIn, World, token_of
 from tests.web.routes import bears_id, routes, url_for_rule
 from tracker.accounts import Action, Role
 from tracker.tracker import Tracker
-
-# The north client's reference as a word: not the letters inside a random nonce or token
-# (a page's CSP nonce once held "...uN-1LT5...").
-NAMED = re.compile(r"(?<![\w-])N-1(?![\w-])|Client N-1")
 
 ROLES = {"tester": Role.ADMIN, "ana": Role.CASEWORKER, "fay": Role.FACILITATOR}
 
