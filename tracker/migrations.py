@@ -424,6 +424,47 @@ CREATE INDEX marks_by_return ON marks (return_id, decision, credited_minutes);
 CREATE INDEX returns_by_token_time ON returns (token_id, received_at)
 """
 
+# Issue 19: check-ins in groups cost more a code as the records grew. Each audit entry's
+# hash went into a UNIQUE index, at a random place, so a group of 1,000 entries wrote
+# about 1,000 pages of that index to the journal on commit (3.4 MB a group at first,
+# 12 MB after 100,000). Nothing reads an entry by its hash.
+#
+# Why the audit stays as complete and as checkable without that index:
+# - No entry is lost or added unseen: each entry holds the hash of the one before, and
+#   `audit.verify` walks them in id order (the id is still the PRIMARY KEY), checks every
+#   HMAC and compares the head row. Two equal hashes would need two equal HMAC-SHA256
+#   digests of bodies that differ at least in their ids; the index never caught anything
+#   `verify` does not.
+# - The rows that decide hours are journalled exactly as before: every trigger is kept;
+#   only the journal's own table loses its hidden row id (it is empty between
+#   transactions), so a journalled row costs one write, not two.
+# - audit_log stays append-only: its two triggers are made again with the table.
+_AUDIT_LOG_COLUMNS = "id, at, actor, action, subject, details, prev_hash, hash"
+CHECKIN_WRITES: dict[str, list[str]] = {
+    "sqlite": [
+        *[f"DROP TRIGGER audit_log_append_only_{event}" for event in ("update", "delete")],
+        "CREATE TABLE audit_log_new (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
+        "actor TEXT NOT NULL CHECK (length(actor) > 0), action TEXT NOT NULL, "
+        "subject TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, "
+        "hash TEXT NOT NULL)",
+        f"INSERT INTO audit_log_new ({_AUDIT_LOG_COLUMNS}) "
+        f"SELECT {_AUDIT_LOG_COLUMNS} FROM audit_log ORDER BY id",
+        "DROP TABLE audit_log",
+        "ALTER TABLE audit_log_new RENAME TO audit_log",
+        *[
+            f"CREATE TRIGGER audit_log_append_only_{event.lower()} BEFORE {event} ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+            for event in ("UPDATE", "DELETE")
+        ],
+        "DROP TABLE row_changes",
+        "CREATE TABLE row_changes (tbl TEXT NOT NULL, row_key TEXT NOT NULL, "
+        "PRIMARY KEY (tbl, row_key)) WITHOUT ROWID",
+    ],
+    "postgresql": [
+        "ALTER TABLE audit_log DROP CONSTRAINT audit_log_hash_key",
+    ],
+}
+
 # Numbers need not be contiguous: each migration not yet applied is applied, in order.
 MIGRATIONS: dict[int, Migration] = {
     1: INITIAL,
@@ -434,4 +475,5 @@ MIGRATIONS: dict[int, Migration] = {
     6: SERVICE,
     7: POSTAL,
     8: REPORT_INDEXES,
+    10: CHECKIN_WRITES,
 }
