@@ -150,7 +150,7 @@ def _link(
     key: bytes, prev: str, entry_id: int, entry: Entry, details: dict[str, Any]
 ) -> tuple[str, str]:
     """An entry's details as stored, and its keyed hash chained to `prev`."""
-    text = details_text(details)
+    text = _DETAILS(details)
     fields = [prev, entry_id, entry.at, entry.actor, entry.action, entry.subject, text]
     return text, _mac(key, _body_text(fields).encode())  # as _body makes it
 
@@ -466,44 +466,6 @@ def _append(
 # write an entry a code.
 _DETAILS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _BODY = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps's separators
-
-
-def details_text(details: dict[str, Any]) -> str:
-    """`_DETAILS(details)`, written directly when it holds only strings, ints and nesting.
-
-    The general encoder was the largest Python cost of an entry in bulk check-ins;
-    anything else (a float, a key that is not a string) goes to it, so the text is the same.
-    """
-    try:
-        return _plain(details)
-    except (_NotPlain, RecursionError):
-        return _DETAILS(details)
-
-
-class _NotPlain(Exception):
-    """A value `_plain` leaves to the general encoder."""
-
-
-def _plain(value: Any) -> str:
-    """`value` as `_DETAILS` writes it, for str, int, bool, None, list, tuple and dict."""
-    kind = type(value)
-    if kind is str:
-        return _QUOTE(value)
-    if kind is int:
-        return int.__repr__(value)
-    if kind is dict:
-        if not all(type(k) is str for k in value):
-            raise _NotPlain
-        items = [_QUOTE(k) + ":" + _plain(value[k]) for k in sorted(value)]
-        return "{" + ",".join(items) + "}"
-    if kind is list or kind is tuple:
-        return "[" + ",".join([_plain(v) for v in value]) + "]"
-    if value is None or kind is bool:
-        return _CONSTANTS[value]
-    raise _NotPlain
-
-
-_CONSTANTS = {None: "null", True: "true", False: "false"}
 
 
 def _body(prev: str, row: dict[str, Any]) -> bytes:
