@@ -25,7 +25,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -462,9 +462,25 @@ def _append(
     return entry_id
 
 
+def _encoder(plain: json.JSONEncoder) -> Callable[[Any], str]:
+    """`plain.encode` for a dict or list, its C encoder made once, not once a call.
+
+    It is what `JSONEncoder.encode` runs, with the same options, so the text is the
+    same; only the check for a value that holds itself is left out (details never do).
+    """
+    make = json.encoder.c_make_encoder  # type: ignore[attr-defined]
+    if make is None or plain.indent is not None:  # no C encoder: json's own way
+        return plain.encode
+    ascii_only = plain.ensure_ascii
+    quote = json.encoder.encode_basestring_ascii if ascii_only else json.encoder.encode_basestring
+    options = (plain.key_separator, plain.item_separator, plain.sort_keys, plain.skipkeys)
+    encode = make(None, plain.default, quote, None, *options, plain.allow_nan)
+    return lambda value: "".join(encode(value, 0))
+
+
 # Made once (json.dumps builds an encoder on every call with options): bulk check-ins
 # write an entry a code.
-_DETAILS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_DETAILS = _encoder(json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 _BODY = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps's separators
 
 

@@ -132,3 +132,22 @@ def test_an_entry_hash_is_hmac_sha256(key: bytes, body: bytes, other: bytes) -> 
 @given(st.text(st.sampled_from(ALPHABET), min_size=11, max_size=11))
 def test_a_codes_own_check_symbol_is_the_weighted_sum(symbols: str) -> None:
     assert check_symbol(symbols) == plain_check_symbol(symbols)
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text())
+nested = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(st.text(max_size=6), inner, max_size=4),
+        st.dictionaries(st.integers(), inner, max_size=2),
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.text(max_size=10), nested, max_size=6))
+def test_an_entrys_details_are_the_encoders_text(details: dict[str, object]) -> None:
+    plain = json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert audit._DETAILS(details) == plain
