@@ -6,7 +6,8 @@ the folder, every file's name and bytes in it, the builder's own code and the ve
 Python and the parsers. A changed byte is a new name, so a kept course is never stale. Only
 a course that loaded without a problem is kept (a refused one is read again, and says why).
 Files are written whole (a temporary file, then a rename) and carry a hash of their bytes,
-so a damaged file is read again rather than trusted. The folder is the layouts' own
+so a damaged file is read again rather than trusted; a file another account could have
+written is never unpickled (unpickling can run code). The folder is the layouts' own
 (`CPO_LAYOUT_CACHE`, else the user's cache folder): empty turns both off.
 """
 
@@ -104,9 +105,12 @@ def _read_course(root: Path) -> Course:
 
 
 def _read(path: Path) -> Course | None:
-    """The course kept in `path`, or None if there is none (or it is damaged)."""
+    """The course kept in `path`, or None if there is none, it is damaged or not ours alone."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            if not _ours_alone(os.fstat(handle.fileno())):
+                return None
+            data = handle.read()
     except OSError:
         return None
     check, data = data[:32], data[32:]
@@ -119,12 +123,19 @@ def _read(path: Path) -> Course | None:
     return course if isinstance(course, Course) else None
 
 
+def _ours_alone(stat: os.stat_result) -> bool:
+    """Whether only this account could have written the file (unpickling runs its code)."""
+    if not hasattr(os, "getuid"):
+        return True  # Windows: the user's own profile folder
+    return stat.st_uid == os.getuid() and not stat.st_mode & 0o022
+
+
 def _write(folder: Path, key: str, course: Course) -> None:
     """Keep a course on disk; a folder that cannot be written is simply not used."""
     data = pickle.dumps(course, protocol=pickle.HIGHEST_PROTOCOL)
     with suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=".part")
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=".part")  # mode 600
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(hashlib.sha256(data).digest() + data)

@@ -83,6 +83,16 @@ def test_an_empty_setting_turns_the_cache_off(
     assert reads.count == 2 and not (tmp_path / "cache").exists()
 
 
+def test_a_file_another_account_could_write_is_never_unpickled(
+    reads: Reads, course: Path, tmp_path: Path
+) -> None:
+    course_cache.load_course_kept(course)
+    (kept,) = kept_files(tmp_path)
+    kept.chmod(0o666)
+    course_cache.load_course_kept(course)
+    assert reads.count == 2
+
+
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(damage=st.data())
 def test_a_damaged_file_is_read_again_not_trusted(
