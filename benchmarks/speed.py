@@ -89,8 +89,8 @@ def issuing(folder: Path) -> None:
     row("  before: lock held while printing, about", f"{warm * 1000:.0f} ms (the whole issue)")
     cache = folder / "cold-layouts"  # empty: the first new process lays the course out
     first, second = (_cold_issue(folder, config.data_dir, n, modules, cache) for n in (6, 7))
-    goal("issuing, cold process, layouts on disk", f"{second:.2f} s", "<= 2 s")
-    row("  cold process, no layout on disk yet", f"{first:.2f} s ({first / second:.1f}x)")
+    goal("issuing, cold process, layouts and course on disk", f"{second:.2f} s", "<= 2 s")
+    row("  cold process, nothing on disk yet", f"{first:.2f} s ({first / second:.1f}x)")
 
 
 def _dates(t: Tracker) -> tuple[date, date]:
@@ -99,8 +99,13 @@ def _dates(t: Tracker) -> tuple[date, date]:
 
 
 def _cold_issue(folder: Path, data: Path, n: int, modules: list[str], cache: Path) -> float:
-    """Seconds for `cpo issue` in a new process, keeping layouts in `cache`."""
+    """Seconds for `cpo issue` in a new process, keeping layouts and the course in `cache`.
+
+    Compiled modules are kept, as an installed `cpo` has them (pip compiles on install),
+    even where the environment says not to (PYTHONDONTWRITEBYTECODE, set in Docker images).
+    """
     env = dict(os.environ, CPO_DATA=str(data), CPO_USER="bench", CPO_LAYOUT_CACHE=str(cache))
+    env["PYTHONDONTWRITEBYTECODE"] = ""
     command = [str(REPO / ".venv" / "bin" / "cpo"), "issue", f"I-{n}", "--modules"]
     start = time.perf_counter()
     subprocess.run(
