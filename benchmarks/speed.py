@@ -10,6 +10,7 @@ Intake on 2 workers against 1 is printed by benchmarks/intake.py (its "speed-up"
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import tempfile
 import time
@@ -88,9 +89,13 @@ def issuing(folder: Path) -> None:
     goal("the write lock held, per issue (median)", f"{held:.0f} ms", "<= 50 ms")
     row("  before: lock held while printing, about", f"{warm * 1000:.0f} ms (the whole issue)")
     cache = folder / "cold-layouts"  # empty: the first new process lays the course out
-    first, second = (_cold_issue(folder, config.data_dir, n, modules, cache) for n in (6, 7))
-    goal("issuing, cold process, layouts on disk", f"{second:.2f} s", "<= 2 s")
-    row("  cold process, no layout on disk yet", f"{first:.2f} s ({first / second:.1f}x)")
+    (first, first_cpu), (second, cpu) = (
+        _cold_issue(folder, config.data_dir, n, modules, cache) for n in (6, 7)
+    )
+    # CPU beside the wall clock: on a shared machine the wall clock is mostly waiting.
+    label = "issuing, cold process, layouts and course on disk"
+    goal(label, f"{second:.2f} s ({cpu:.2f} s CPU)", "<= 2 s")
+    row("  cold process, nothing on disk yet", f"{first:.2f} s ({first_cpu:.2f} s CPU)")
 
 
 def _dates(t: Tracker) -> tuple[date, date]:
@@ -98,10 +103,18 @@ def _dates(t: Tracker) -> tuple[date, date]:
     return today - timedelta(days=10), today + timedelta(days=300)
 
 
-def _cold_issue(folder: Path, data: Path, n: int, modules: list[str], cache: Path) -> float:
-    """Seconds for `cpo issue` in a new process, keeping layouts in `cache`."""
+def _cold_issue(
+    folder: Path, data: Path, n: int, modules: list[str], cache: Path
+) -> tuple[float, float]:
+    """Seconds (wall, CPU) for `cpo issue` in a new process, keeping layouts and the course.
+
+    Compiled modules are kept, as an installed `cpo` has them (pip compiles on install),
+    even where the environment says not to (PYTHONDONTWRITEBYTECODE, set in Docker images).
+    """
     env = dict(os.environ, CPO_DATA=str(data), CPO_USER="bench", CPO_LAYOUT_CACHE=str(cache))
+    env["PYTHONDONTWRITEBYTECODE"] = ""
     command = [str(REPO / ".venv" / "bin" / "cpo"), "issue", f"I-{n}", "--modules"]
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
         [*command, ",".join(modules), "--output", str(folder / "out")],
@@ -109,7 +122,9 @@ def _cold_issue(folder: Path, data: Path, n: int, modules: list[str], cache: Pat
         check=True,
         capture_output=True,
     )
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (now.ru_utime + now.ru_stime) - (used.ru_utime + used.ru_stime)
 
 
 def checkins(folder: Path) -> None:

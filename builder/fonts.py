@@ -7,7 +7,6 @@ from functools import cache
 from pathlib import Path
 
 import font_source_sans_pro
-from fontTools.ttLib import TTFont as FontFile
 from reportlab.graphics.shapes import STATE_DEFAULTS
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
@@ -64,6 +63,8 @@ def _spaced(path: Path, letter_em: float, word_em: float, name: str) -> str | io
     """The font file, or an in-memory copy named `name` with wider advances."""
     if not (letter_em or word_em):
         return str(path)
+    from fontTools.ttLib import TTFont as FontFile  # only spaced profiles rewrite the font
+
     font = FontFile(str(path), recalcTimestamp=False)  # no clock in the file: same bytes each build
     units = font["head"].unitsPerEm
     metrics = font["hmtx"].metrics

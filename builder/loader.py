@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +21,12 @@ from builder.course import (
     ReflectActivity,
     Theme,
 )
+from builder.course_cache import COURSE_FILE as COURSE_FILE
+from builder.course_cache import default_content_root as default_content_root
 from builder.errors import ContentError, Problem
 from builder.hints import did_you_mean
 from builder.regions import REGIONS_FILE, RegionData, check_placeholders, read_regions
 
-COURSE_FILE = "course.yaml"
 MODULES_DIR = "modules"
 COURSE_KEYS = ("title", "subtitle", "language", "themes")
 THEME_KEYS = ("id", "code", "title", "purpose", "icon")
@@ -41,16 +41,6 @@ def load_course(root: Path) -> Course:
     if loader.problems or course is None:
         raise ContentError(loader.problems)
     return course
-
-
-def default_content_root() -> Path:
-    """The course folder: $CPO_CONTENT, ./content, or the one beside this package."""
-    if env := os.environ.get("CPO_CONTENT"):
-        return Path(env)
-    here = Path("content")
-    if (here / COURSE_FILE).is_file():
-        return here
-    return Path(__file__).resolve().parent.parent / "content"
 
 
 def shown_path(path: Path) -> Path:

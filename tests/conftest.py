@@ -35,10 +35,14 @@ SHIPPED_COURSE = REPO / "content"
 
 @cache
 def shipped_course() -> Course:
-    """The shipped course, read once a process (a Course is frozen: tests share it)."""
-    from builder import load_course
+    """The shipped course, read once a run (a Course is frozen: tests share it).
 
-    return load_course(SHIPPED_COURSE)
+    Kept on disk for the run (`builder.course_cache`, in the run's cache folder), so each
+    worker and each process a test starts unpickles it rather than parsing it again.
+    """
+    from builder.course_cache import load_course_kept
+
+    return load_course_kept(SHIPPED_COURSE)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -91,10 +91,10 @@ def open_tracker(
 
 
 def default_course() -> Course:
-    """The course in the default content folder, as it is now."""
-    from builder.loader import default_content_root, load_course
+    """The course in the default content folder, as it is now (kept on disk between runs)."""
+    from builder.course_cache import default_content_root, load_course_kept
 
-    return load_course(default_content_root())
+    return load_course_kept(default_content_root())
 
 
 def load_once(loader: Callable[[], Course]) -> Callable[[], Course]:

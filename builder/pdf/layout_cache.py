@@ -20,22 +20,14 @@ from pathlib import Path
 
 import reportlab
 
+from builder.course_cache import CACHE_ENV as CACHE_ENV
+from builder.course_cache import cache_folder
 from builder.pdf.layout import Layout
 from builder.pdf.slots import Slot
 from builder.pdf.styles import make_styles
 from builder.profiles import PrintProfile
 
-CACHE_ENV = "CPO_LAYOUT_CACHE"  # a folder; empty turns the cache off
 FORMAT = 1
-
-
-def cache_folder() -> Path | None:
-    """Where layouts are kept: $CPO_LAYOUT_CACHE, else the user's cache folder."""
-    chosen = os.environ.get(CACHE_ENV)
-    if chosen is not None:
-        return Path(chosen) if chosen.strip() else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cpo-offline" / "layouts"
 
 
 @cache

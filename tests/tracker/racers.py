@@ -11,7 +11,8 @@ import json
 import time
 from pathlib import Path
 
-from builder import Course, load_course
+from builder import Course
+from builder.course_cache import load_course_kept
 from tracker.checkins import checkin_one
 from tracker.config import load
 from tracker.errors import TrackerError
@@ -23,7 +24,8 @@ PATIENCE = 60.0  # seconds a worker waits for the gun before giving up
 
 
 def _course() -> Course:
-    return load_course(CONTENT)
+    """The course as `cpo` gets it: read by the first racer of the run, then kept on disk."""
+    return load_course_kept(CONTENT)
 
 
 def wait_for(path: Path, seconds: float = PATIENCE) -> None:
