@@ -104,7 +104,11 @@ def read_pages(pdf: bytes) -> list[Page]:
 
 def check_pagination(pdf: bytes, body_size: float) -> list[Finding]:
     """Every place the workbook's pages break a pagination rule (none when all is well)."""
-    pages = read_pages(pdf)
+    return check_pages(read_pages(pdf), body_size)
+
+
+def check_pages(pages: list[Page], body_size: float) -> list[Finding]:
+    """Every pagination rule broken by pages already read (a caller reading them once)."""
     findings: list[Finding] = []
     for index, page in enumerate(pages):
         following = pages[index + 1] if index + 1 < len(pages) else None

@@ -13,7 +13,7 @@ from builder.html import render_specimen_bundle
 from tests.conftest import shipped_course
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext
+    from playwright.sync_api import Browser, Page
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PAGES = ["index.html", "help.html"] + [f"module-{m.id}.html" for m in shipped_course().modules]
@@ -28,10 +28,12 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def contexts(browser: Browser, axe_source: str) -> Iterator[dict[str, BrowserContext]]:
-    """A browser context for each display mode, with axe-core loaded into every page.
+def tabs(browser: Browser, axe_source: str) -> Iterator[dict[str, Page]]:
+    """A browser tab for each display mode, with axe-core loaded into every page it opens.
 
-    axe is added as an init script, which the browser runs outside the page's CSP.
+    axe is added as an init script, which the browser runs outside the page's CSP. Each
+    test opens its page in its mode's tab: a whole new document, without starting a new
+    renderer process for it (most of a second of Chromium's time a test).
     """
     made = {}
     for mode in ["", "large", "dyslexia"]:
@@ -40,26 +42,23 @@ def contexts(browser: Browser, axe_source: str) -> Iterator[dict[str, BrowserCon
         if mode:
             prefs = json.dumps(json.dumps({mode: True}))
             context.add_init_script(f"localStorage.setItem('cpo-offline/display', {prefs});")
-        made[mode or "default"] = context
+        made[mode or "default"] = context.new_page()
     yield made
-    for context in made.values():
-        context.close()
+    for page in made.values():
+        page.context.close()
 
 
-def violations(context: BrowserContext, url: str, mode: str) -> list[dict[str, Any]]:
-    page = context.new_page()
-    try:
-        page.goto(url)
-        page.wait_for_selector("#save-state:not([hidden])")
-        if mode != "default":
-            assert page.evaluate(f"document.documentElement.classList.contains('{mode}')")
-        result = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-            " resultTypes: ['violations']})",
-            TAGS,
-        )
-    finally:
-        page.close()
+def violations(page: Page, url: str, mode: str) -> list[dict[str, Any]]:
+    page.goto(url)
+    page.wait_for_selector("#save-state:not([hidden])")
+    assert page.url == url  # this test's page, not the last one's
+    if mode != "default":
+        assert page.evaluate(f"document.documentElement.classList.contains('{mode}')")
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        TAGS,
+    )
     return [
         {
             "rule": v["id"],
@@ -72,14 +71,12 @@ def violations(context: BrowserContext, url: str, mode: str) -> list[dict[str, A
 
 @pytest.mark.parametrize("mode", ["default", "large"])
 @pytest.mark.parametrize("name", PAGES)
-def test_no_wcag_violations(
-    contexts: dict[str, BrowserContext], bundle: Path, name: str, mode: str
-) -> None:
-    assert violations(contexts[mode], (bundle / name).as_uri(), mode) == []
+def test_no_wcag_violations(tabs: dict[str, Page], bundle: Path, name: str, mode: str) -> None:
+    assert violations(tabs[mode], (bundle / name).as_uri(), mode) == []
 
 
 @pytest.mark.parametrize("name", ["index.html", "module-WM3.html"])
 def test_no_wcag_violations_in_dyslexia_mode(
-    contexts: dict[str, BrowserContext], bundle: Path, name: str
+    tabs: dict[str, Page], bundle: Path, name: str
 ) -> None:
-    assert violations(contexts["dyslexia"], (bundle / name).as_uri(), "dyslexia") == []
+    assert violations(tabs["dyslexia"], (bundle / name).as_uri(), "dyslexia") == []

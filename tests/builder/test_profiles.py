@@ -7,15 +7,18 @@ the first edition built in a process set the spacing of every edition after it.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from builder.editions import CheckIn, Personal
-from builder.pdf import Job, render_batch
+from builder.pdf import Job, document, render_batch
 from builder.pdf.document import client_edition, render_pdf
+from builder.pdf.layout_cache import CACHE_ENV
 from builder.pdf.pagination import read_pages
 from builder.profiles import PROFILES
 from tests.conftest import shipped_course
@@ -37,6 +40,8 @@ def widths(pdf: bytes) -> Widths:
 
 def build(profiles: tuple[str, ...]) -> dict[str, Widths]:
     """Build each profile's workbook in turn, in this process; their line widths."""
+    # Laid out here, not read from the run's layout cache: a kept layout would hide a leak.
+    os.environ[CACHE_ENV] = ""
     course = shipped_course()
     return {
         name: widths(render_pdf(client_edition(course, MODULES, name, PERSONAL, CHECKINS)))
@@ -85,8 +90,12 @@ def test_every_profile_in_one_process_sets_as_when_built_alone(
 
 
 def test_a_two_worker_batch_of_mixed_profiles_sets_as_when_built_alone(
-    alone: dict[str, Widths], tmp_path: Path
+    alone: dict[str, Widths], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The workers lay out, as in the other tests here: no layout kept on disk, nor in this
+    # process's memory (a forked worker starts with a copy of it).
+    monkeypatch.setenv(CACHE_ENV, "")
+    monkeypatch.setattr(document, "_layouts", OrderedDict())
     course = shipped_course()
     names = [*PROFILES, *reversed(PROFILES)]
     jobs = [

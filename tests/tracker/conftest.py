@@ -21,7 +21,7 @@ from builder.regions import Region
 from cpo.cli import cli
 from tests.conftest import SHIPPED_COURSE
 from tests.conftest import shipped_course as shipped_course  # benchmarks use it from here
-from tests.tracker.pgserver import PostgresServer, find_binaries
+from tests.tracker.pgserver import PostgresServer, find_binaries, shared_server
 from tracker.accounts import Role, actor_for, add_staff, has_staff
 from tracker.config import initialise
 from tracker.errors import TrackerError
@@ -36,20 +36,15 @@ START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
+def postgres(pytestconfig: pytest.Config) -> PostgresServer:
+    """The worker's one PostgreSQL server (shared with the web tests), with its template."""
     binaries = find_binaries()
     if binaries is None:
         message = "PostgreSQL is not installed (apt-get install postgresql, or run .ci/run)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    server = PostgresServer(binaries)
-    server.start()
-    try:
-        server.make_template(migrate)
-        yield server
-    finally:
-        server.stop()
+    return shared_server(pytestconfig, binaries, migrate)
 
 
 def migrate(url: str) -> None:

@@ -1,10 +1,11 @@
 """A throwaway PostgreSQL server for the tests: its own folder, a Unix socket, no TCP port.
 
 It is started once per test session (once per xdist worker) from the Debian binaries
-(.ci/run installs them). A test gets an empty schema of its own (`new_schema`), or, when
-it only needs records ready to use, a database copied from a template migrated once
-(`new_database`: a file copy, several times quicker than migrating). As root, the server
-runs as `postgres`, since PostgreSQL refuses to run as root.
+(.ci/run installs them), and shared by every fixture that asks for it (`shared_server`).
+A test gets an empty schema of its own (`new_schema`), or, when it only needs records
+ready to use, a database copied from a template migrated once (`new_database`: a file
+copy, several times quicker than migrating). As root, the server runs as `postgres`,
+since PostgreSQL refuses to run as root.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
+
+import pytest
 
 TEMPLATE = "cpo_template"
 
@@ -122,3 +125,31 @@ class PostgresServer:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {name}")
         return self.url(name)
+
+
+_SHARED: dict[str, PostgresServer] = {}
+
+
+def shared_server(
+    config: pytest.Config, binaries: Path, prepare: Callable[[str], None]
+) -> PostgresServer:
+    """The session's one server, started (with its template) on first use, stopped at the end.
+
+    The tracker's and the web app's conftests each declare a `postgres` fixture, and pytest
+    runs each declaration's session fixture apart: without this, a worker started two.
+    """
+    if "server" not in _SHARED:
+        server = PostgresServer(binaries)
+        server.start()
+        try:
+            server.make_template(prepare)
+        except BaseException:
+            server.stop()
+            raise
+        _SHARED["server"] = server
+
+        def stop() -> None:
+            _SHARED.pop("server").stop()
+
+        config.add_cleanup(stop)
+    return _SHARED["server"]
