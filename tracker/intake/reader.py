@@ -92,6 +92,7 @@ class Pixels:
     size: tuple[int, int]  # the full size, known before any pixel is decoded
     small: Image.Image | None = None  # the page already reduced, if it was decoded so
     factor: int = 1  # how many times smaller `small` is
+    original: bytes | None = None  # the page's JPEG as it came, when it is kept as evidence
     _full: Image.Image | None = field(default=None, repr=False)
 
     @classmethod
