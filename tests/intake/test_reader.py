@@ -21,6 +21,7 @@ from tests.intake.corpus import (
     render_workbooks,
 )
 from tracker.intake import reader
+from tracker.intake.pages import has_its_codes
 from tracker.intake.reader import read_codes
 
 MODULES = ["WB1", "TF2", "RL3", "HC2"]
@@ -138,6 +139,19 @@ def test_a_blank_page_gives_nothing() -> None:
 def test_an_upside_down_page_is_read(later_page: tuple[Image.Image, str]) -> None:
     image, code = later_page
     assert read_codes(image.transpose(Image.Transpose.ROTATE_180)) == [code]
+
+
+def test_a_first_or_declaration_page_is_read_on_until_its_module_code_is_found() -> None:
+    """The two pages that carry the module code give it too: the records place by it."""
+    module = checkins(MODULES)[0].payload
+
+    def page(number: int, total: int) -> str:
+        return f"K1.0000000000000000.ABCDEFGHJKMNPQRS.{number}.{total}"
+
+    assert has_its_codes([page(4, 10)])  # a page between: its page code is enough
+    assert not has_its_codes([page(1, 10)]) and not has_its_codes([page(10, 10)])
+    assert has_its_codes([page(1, 10), module]) and has_its_codes([module, page(10, 10)])
+    assert not has_its_codes([module])  # the page code is always wanted
 
 
 @pytest.mark.parametrize("upside_down", [False, True])

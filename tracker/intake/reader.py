@@ -8,11 +8,13 @@ Strategies run in this order, cheapest and most rewarding first, until the calle
 300 dpi, one core:
 
 0. The bottom two fifths of the page reduced as in 1, then the top two fifths (a page
-   upside down): where the page code is printed, twice. Since issue 19, as intake
-   wants the page code and stops once it has it: of benchmarks/intake.py's 200 pages,
-   158 read at the bottom and 42 (upside down) at the top, 3.2 ms a page against 7.0
-   for strategy 1 alone. So a code elsewhere on a page whose page code reads here (its
-   module code, say) is not read; a page with no code at the bottom (blank) stops here.
+   upside down): where the page code is printed, twice (issue 19). Intake wants the
+   page code, and on a module's first and declaration page the module code too
+   (`pages.has_its_codes`); the first page's is in the top two fifths, the
+   declaration page's lower, so 1 reads it. Of benchmarks/intake.py's 200 pages, 158
+   read at the bottom and 42 (upside down) at the top: 5-6 ms a page against 10 for
+   strategy 1 alone (loaded machine). So a code elsewhere on any other page whose page
+   code reads here (a foreign one, say) is not read. A blank page stops after the bottom.
 1. The whole page reduced to about 1,800 pixels on its long side, so that page-code
    modules are about 3 pixels: reads 1,754 pages' codes (97.4%) in about 10 ms, and the
    module code wherever any strategy does.
@@ -96,7 +98,7 @@ class Pixels:
 
     load: Callable[[], Image.Image]  # the full-size page, 8-bit grey
     size: tuple[int, int]  # the full size, known before any pixel is decoded
-    small: Image.Image | None = None  # the page already reduced, if it was decoded so
+    small: Image.Image | None = None  # the page already reduced (decoded so, or once asked)
     factor: int = 1  # how many times smaller `small` is
     original: bytes | None = None  # the page's JPEG as it came, when it is kept as evidence
     _full: Image.Image | None = field(default=None, repr=False)
@@ -119,7 +121,12 @@ class Pixels:
         if self.small is not None and factor % self.factor == 0:
             rest = factor // self.factor
             return self.small.reduce(rest) if rest > 1 else self.small
-        return self.full.reduce(factor) if factor > 1 else self.full
+        if factor == 1:
+            return self.full
+        small = self.full.reduce(factor)
+        if self.small is None:  # kept: the reader reads its bottom, its top, then all of it
+            self.small, self.factor = small, factor
+        return small
 
 
 def reduced_factor(size: tuple[int, int]) -> int:
