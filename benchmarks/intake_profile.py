@@ -39,7 +39,9 @@ from tracker.tracker import open_tracker
 STAGES = {
     "image loading and decoding": [("intake/sources.py", "page_pixels")],
     "reading codes (zxing-cpp, reductions)": [("intake/reader.py", "find_codes")],
-    "evidence re-encoding (JPEG, 150 dpi)": [("intake/sources.py", "evidence_jpeg")],
+    "evidence (a JPEG page kept as it came; others re-encoded)": [
+        ("intake/sources.py", "evidence_jpeg")
+    ],
     "storing evidence (INSERT)": [("intake/evidence.py", "save_evidence")],
     "audit entries": [("tracker/tracker.py", "audit")],
 }
@@ -105,6 +107,7 @@ def breakdown(folder: Path, files: list[Path]) -> None:
     heading("The same on two workers (CPU a page)")
     row("main process", f"{run.main_cpu * ms:6.1f} ms")
     row("workers", ", ".join(f"{cpu * ms:.1f} ms" for cpu in run.worker_cpu))
+    row("forkserver (its start-up: importing the reader)", f"{run.server_cpu * ms:6.1f} ms")
 
 
 def _hashing(files: list[Path]) -> float:

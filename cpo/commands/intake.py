@@ -112,7 +112,7 @@ def _take_in(
 
     outcomes: list[FileOutcome] = []
     with open_from_cli(data) as t:
-        plan = plan_intake(t, paths)
+        plan = plan_intake(t, paths, workers)
         started = time.perf_counter()
         read = 0
 

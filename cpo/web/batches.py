@@ -84,7 +84,7 @@ class Batches:
         try:
             t = self._opener()
             t.actor = actor
-            plan = plan_intake(t, paths)
+            plan = plan_intake(t, paths, self._workers)
             batch.pages = plan.pages
             for outcome in take_in(t, plan, actor.login, workers=self._workers, on_page=batch.tick):
                 batch.outcomes.append(outcome)

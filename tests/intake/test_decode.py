@@ -1,4 +1,5 @@
-"""A JPEG page is decoded at the reader's reduced size, and whole only when the reader needs it."""
+"""A JPEG page is decoded at the reader's reduced size, whole only when the reader needs it,
+and kept as its evidence as it came when any viewer shows it upright."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from tests.intake.corpus import module_pages, render_page, render_workbooks
 from tracker.errors import IntakeError
+from tracker.intake import sources
 from tracker.intake.kinds import inspect, inspect_all
 from tracker.intake.pages import PageTask, read_page
 from tracker.intake.reader import Pixels, find_codes
@@ -54,8 +56,71 @@ def test_a_jpeg_page_is_read_at_half_size_and_never_decoded_whole(
     assert not calls  # the page code was read on the reduced page: nothing decoded whole
     read = read_page(PageTask(0, path, kind, 0))
     assert read.sheets[0].codes == (code,)
+    # The evidence is the page's JPEG byte for byte: the photo, or the stream in the PDF.
+    kept = read.sheets[0].evidence
+    assert kept == path.read_bytes() if kind == JPEG else kept in path.read_bytes()
+    with Image.open(io.BytesIO(kept)) as evidence:
+        assert evidence.size == image.size
+
+
+def test_a_jpeg_too_big_to_keep_is_kept_at_150_dpi(
+    page: tuple[Image.Image, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image, code = page
+    path = tmp_path / "page.jpg"
+    image.save(path, "JPEG", quality=80)
+    monkeypatch.setattr(sources, "EVIDENCE_MAX_BYTES", path.stat().st_size - 1)
+    read = read_page(PageTask(0, path, JPEG, 0))
+    assert read.sheets[0].codes == (code,)
     with Image.open(io.BytesIO(read.sheets[0].evidence)) as evidence:
-        assert max(evidence.size) == EVIDENCE_LONG_SIDE
+        assert max(evidence.size) == EVIDENCE_LONG_SIDE and evidence.mode == "L"
+
+
+# How EXIF orientation N stores an upright page: the inverse of the turn that shows it.
+STORED = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    mode=st.sampled_from(["L", "RGB", "CMYK"]),
+    orientation=st.integers(1, 8),
+    width=st.integers(120, 600),
+    height=st.integers(120, 600),
+)
+def test_the_evidence_shows_the_page_upright_and_is_the_photo_when_it_can_be(
+    mode: str, orientation: int, width: int, height: int
+) -> None:
+    """Whatever its mode and EXIF turn, the kept image, shown plainly, is the page upright.
+
+    It is the photo byte for byte exactly when any viewer shows that upright and true
+    (grey or RGB, not turned by EXIF); otherwise it is made grey and upright.
+    """
+    upright = Image.new("L", (width, height), 230)
+    upright.paste(0, (0, 0, width // 3, height // 3))  # a dark mark top left
+    stored = upright.transpose(STORED[orientation]) if orientation in STORED else upright
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "photo.jpg"
+        stored.convert(mode).save(path, "JPEG", quality=90, exif=exif)
+        kept = read_page(PageTask(0, path, JPEG, 0)).sheets[0].evidence
+        as_it_came = kept == path.read_bytes()
+    assert as_it_came == (mode != "CMYK" and orientation == 1)
+    with Image.open(io.BytesIO(kept)) as evidence:
+        assert as_it_came or evidence.mode == "L"
+        shown = evidence.convert("L")  # its pixels as stored: no EXIF turn applied
+    assert shown.size == upright.size
+    corner = ImageStat.Stat(shown.crop((0, 0, width // 4, height // 4))).mean[0]
+    rest = ImageStat.Stat(shown.crop((width // 2, height // 2, width, height))).mean[0]
+    assert corner < 60 < 180 < rest
 
 
 def test_a_photo_turned_by_its_exif_tag_is_read_upright(

@@ -20,6 +20,8 @@ from tests.intake.corpus import (
     render_page,
     render_workbooks,
 )
+from tracker.intake import reader
+from tracker.intake.pages import has_its_codes
 from tracker.intake.reader import read_codes
 
 MODULES = ["WB1", "TF2", "RL3", "HC2"]
@@ -139,12 +141,53 @@ def test_an_upside_down_page_is_read(later_page: tuple[Image.Image, str]) -> Non
     assert read_codes(image.transpose(Image.Transpose.ROTATE_180)) == [code]
 
 
+def test_a_first_or_declaration_page_is_read_on_until_its_module_code_is_found() -> None:
+    """The two pages that carry the module code give it too: the records place by it."""
+    module = checkins(MODULES)[0].payload
+
+    def page(number: int, total: int) -> str:
+        return f"K1.0000000000000000.ABCDEFGHJKMNPQRS.{number}.{total}"
+
+    assert has_its_codes([page(4, 10)])  # a page between: its page code is enough
+    assert not has_its_codes([page(1, 10)]) and not has_its_codes([page(10, 10)])
+    assert has_its_codes([page(1, 10), module]) and has_its_codes([module, page(10, 10)])
+    assert not has_its_codes([module])  # the page code is always wanted
+
+
+@pytest.mark.parametrize("upside_down", [False, True])
+def test_the_page_code_is_read_where_it_is_printed_first(
+    later_page: tuple[Image.Image, str], upside_down: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bottom two fifths of the reduced page, then the top: the whole page on a miss."""
+    image, code = later_page
+    if upside_down:
+        image = image.transpose(Image.Transpose.ROTATE_180)
+    heights: list[int] = []
+    decode = reader._decode
+
+    def counted(part: Image.Image, *args: object) -> list[reader.Found]:
+        heights.append(part.height)
+        return decode(part, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "_decode", counted)
+    reduced = round(image.height / reader.reduced_factor(image.size))
+    band = round(reduced * reader.BAND)
+    found = reader.find_codes(image, has_page_code)
+    assert {f.text for f in found} == {code}
+    assert heights == ([band, band] if upside_down else [band])  # never the whole page
+    for box in (f.box for f in found):  # where the code is on the page itself
+        assert (box[1] < image.height / 2) == upside_down
+    heights.clear()
+    blank = Image.new("L", image.size, 250)
+    assert reader.find_codes(blank, has_page_code) == [] and heights == [band]
+
+
 def test_the_module_code_and_the_page_code_are_both_on_a_first_page(
     first_page: tuple[Image.Image, str],
 ) -> None:
     image, code = first_page
     module_code = checkins(MODULES)[0].payload  # with its web address, in lower case
-    assert sorted(read_codes(image)) == sorted([module_code, code])
+    assert sorted(read_codes(image, lambda codes: len(codes) > 1)) == sorted([module_code, code])
     # At 200 dpi, in colour, and with every strategy run: each code once.
     smaller = image.resize((1654, 2339), BOX).convert("RGB")
     assert sorted(read_codes(smaller, lambda codes: False)) == sorted([module_code, code])

@@ -119,7 +119,7 @@ def issue_two(t: Tracker, tmp_path: Path) -> tuple[Issued, Issued]:
 def run(
     t: Tracker, paths: list[Path], dry_run: bool = False, workers: int = 2
 ) -> list[FileOutcome]:
-    return list(take_in(t, plan_intake(t, paths), "fac", dry_run, workers))
+    return list(take_in(t, plan_intake(t, paths, workers), "fac", dry_run, workers))
 
 
 @pytest.mark.slow  # a large corpus: a whole envelope of degraded pages

@@ -1,4 +1,4 @@
-"""Read one page: render or open it, find its codes, and keep a small copy as evidence.
+"""Read one page: render or open it, find its codes, and give its image to keep as evidence.
 
 This is the part that runs in parallel, one page a task, in worker processes; it knows
 nothing of the records. `Reading` says what a code's text is, before any record or key
@@ -62,6 +62,23 @@ def has_page_code(codes: list[str]) -> bool:
     return any(parse(code).number is not None for code in codes)
 
 
+def has_its_codes(codes: list[str]) -> bool:
+    """Whether `codes` are all intake needs of a page: its page code, and on a module's
+    first and declaration (last) page, which carry it, the module code too.
+
+    The reader looks where the page code is printed first; a page that carries the
+    module code elsewhere is read on until that is found too, since the records tell
+    the declaration page, and so a first page whose page code is lost, by it.
+    """
+    readings = [parse(code) for code in codes]
+    page = next((r for r in readings if r.number is not None), None)
+    if page is None:
+        return False
+    if page.number not in (1, page.total):
+        return True
+    return any(r.payload and r.number is None for r in readings)
+
+
 class PageTask(NamedTuple):
     """One page to read: which file (by its place in the batch), where, what kind, which page."""
 
@@ -118,7 +135,7 @@ def _read_sheets(task: PageTask) -> tuple[Sheet, ...]:
     """
     pixels = page_pixels(task.path, task.kind, task.page)
     width, height = pixels.size
-    found = find_codes(pixels, has_page_code)
+    found = find_codes(pixels, has_its_codes)
     if task.kind == PDF and not has_page_code([f.text for f in found]):
         rendered = max(pixels.size) <= RENDER_LONG_SIDE
         size = RETRY_LONG_SIDE if rendered else RENDER_LONG_SIDE

@@ -28,7 +28,7 @@ from tracker.intake.filing import (
 from tracker.intake.kinds import KINDS, inspect_all
 from tracker.intake.pages import PageTask
 from tracker.intake.sources import Source
-from tracker.intake.workers import ReaderPool
+from tracker.intake.workers import ReaderPool, warm_up
 from tracker.tracker import Tracker
 
 __all__ = [
@@ -60,10 +60,15 @@ def _by_workers(source: Source) -> bool:
 
 
 @entry(Action.TAKE_IN)
-def plan_intake(t: Tracker, paths: Iterable[Path]) -> Plan:
-    """Look at each file: what it holds, and whether it was taken in already."""
+def plan_intake(t: Tracker, paths: Iterable[Path], workers: int | None = None) -> Plan:
+    """Look at each file: what it holds, and whether it was taken in already.
+
+    Once two pages are to be read, the reader processes start loading (for `workers`
+    as `take_in` will be given), so that they are ready when the planning is done.
+    """
     plan = Plan()
     seen: dict[str, Path] = {}
+    pages = 0
     with t.db.read() as tx:
         for path, source in inspect_all(paths):
             if isinstance(source, IntakeError):
@@ -76,6 +81,9 @@ def plan_intake(t: Tracker, paths: Iterable[Path]) -> Plan:
             seen[source.sha256] = path
             taken = taken_reason(tx, source.sha256)
             plan.files.append(FileOutcome(path, ALREADY, taken, source.kind) if taken else source)
+            if not taken and _by_workers(source):
+                pages += source.pages
+                warm_up(workers, pages)  # at once if it is already running
     return plan
 
 

@@ -8,8 +8,8 @@ PDFs are rendered with PDFium (pypdfium2): fast, in-process, and it reads what s
 software writes. Images are opened with Pillow, which reads a file's size from its header
 before decoding, so a huge image is refused before it fills the memory. A JPEG (a photo,
 or a scanner's page inside a PDF) is decoded straight at the reader's reduced size
-(libjpeg's scaled decoding, Pillow's `draft`), which is also the evidence's size: half
-the work of decoding it whole and reducing it (issue 19).
+(libjpeg's scaled decoding, Pillow's `draft`), less work than decoding it whole and
+reducing it, and its bytes are kept as its evidence as they came (issue 19).
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ RENDER_LONG_SIDE = 2339
 RETRY_LONG_SIDE = 3508
 EVIDENCE_LONG_SIDE = 1754  # an A4 page at about 150 dpi: clear to read, a few hundred KB
 EVIDENCE_QUALITY = 60
+# A JPEG page is kept as it came up to this size: a 300-dpi A4 scan, even in colour, is
+# well under it; a bigger photo is re-encoded at about 150 dpi.
+EVIDENCE_MAX_BYTES = 4_000_000
 
 # PDFium's error codes (fpdfview.h) worth explaining.
 _PDF_PASSWORD, _PDF_FORMAT = 4, 3
@@ -165,7 +168,8 @@ def page_image(
 def page_pixels(path: Path, kind: str, index: int) -> Pixels:
     """Page `index` (from 0) as the reader first reads it: a JPEG at the reduced size.
 
-    Any other page is decoded or rendered whole, as `page_image` gives it.
+    Any other page is decoded or rendered whole, as `page_image` gives it. A JPEG page
+    carries its bytes as they came (`original`) when they can be kept as its evidence.
     """
     name = f"{path} page {index + 1}"
     full = partial(page_image, path, kind, index)
@@ -175,7 +179,24 @@ def page_pixels(path: Path, kind: str, index: int) -> Pixels:
     elif kind == PDF:
         data = _scanned_jpeg(path, index, name)
     pixels = _jpeg_pixels(data, name, full, turn=kind == JPEG) if data else None
-    return pixels or Pixels.of(full())
+    pixels = pixels or Pixels.of(full())
+    if data and _kept_as_it_came(data, name):
+        pixels.original = data
+    return pixels
+
+
+def _kept_as_it_came(data: bytes, name: str) -> bool:
+    """Whether a page's JPEG can be its evidence byte for byte: any viewer shows it upright."""
+    # A CMYK JPEG shows inverted in some viewers, and an EXIF turn is ignored by some (and
+    # by a PDF): those are re-encoded upright in grey, as is a photo too big to keep.
+    with _open_image(data, name) as image:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+        return (
+            image.format == "JPEG"
+            and image.mode in ("L", "RGB")
+            and orientation == 1
+            and len(data) <= EVIDENCE_MAX_BYTES
+        )
 
 
 # EXIF orientations that turn a photo a quarter: its width and height swap places.
@@ -309,8 +330,15 @@ def _document(path: Path) -> pdfium.PdfDocument:
 
 
 def evidence_jpeg(image: Image.Image | Pixels) -> bytes:
-    """The page as kept for the marker and the auditor: greyscale JPEG, about 150 dpi."""
+    """The page as kept for the marker and the auditor: its JPEG as it came, or one made.
+
+    A page that came as a JPEG (a photo, a scanner's page in a PDF) is kept byte for
+    byte: nothing is lost to re-encoding, and it costs nothing. Any other is made a
+    greyscale JPEG of about 150 dpi.
+    """
     pixels = image if isinstance(image, Pixels) else Pixels.of(image)
+    if pixels.original is not None:
+        return pixels.original
     small = pixels.reduced(max(1, round(max(pixels.size) / EVIDENCE_LONG_SIDE)))
     out = io.BytesIO()
     small.save(out, "JPEG", quality=EVIDENCE_QUALITY)

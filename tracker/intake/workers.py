@@ -1,6 +1,7 @@
 """The processes that read pages: they end with the command, however the command ends.
 
-Workers are forked from a forkserver that has loaded the reader once. Each worker is
+Workers are forked from a forkserver that has loaded the reader once, started while the
+batch is still planned (`warm_up`). Each worker is
 bound to the intake process that asked for it: Linux kills it if its parent (the
 forkserver) dies, and a thread in it waits on the intake process itself (a pidfd) and
 ends the worker the moment that process is gone, even by SIGKILL, which no handler sees.
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from multiprocessing import forkserver
 
 from tracker.intake.pages import PageRead, PageTask, read_page
 
@@ -68,10 +70,8 @@ class ReaderPool:
 
     def _start(self) -> ProcessPoolExecutor:
         if self.pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["tracker.intake.workers"])
             self.pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=watch, initargs=(os.getpid(),)
+                self.workers, mp_context=_context(), initializer=watch, initargs=(os.getpid(),)
             )
         return self.pool
 
@@ -79,6 +79,26 @@ class ReaderPool:
         if self.pool is not None:
             self.pool.shutdown(wait=wait, cancel_futures=True)
             self.pool = None
+
+
+def warm_up(workers: int | None, pages: int) -> None:
+    """Start loading the reader for the workers now, if a batch this big will have them.
+
+    The forkserver imports the reader (Pillow, zxing-cpp, PDFium, the tracker's codes)
+    once, in a fraction of a second that the first worker would otherwise wait for; begun
+    while the batch is planned, it runs beside the hashing. It is started once a process.
+    """
+    if ReaderPool(workers, pages).workers > 1:
+        _context()
+        with _main_hidden():
+            forkserver.ensure_running()
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """The forkserver context, its server loading only this module (and what it imports)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tracker.intake.workers"])
+    return context
 
 
 @contextmanager
