@@ -16,12 +16,19 @@ from PIL import Image, ImageChops, ImageStat
 from tests.intake.corpus import module_pages, render_page, render_workbooks
 from tracker.errors import IntakeError
 from tracker.intake import sources
+from tracker.intake.jpeg_strip import without_metadata
 from tracker.intake.kinds import inspect, inspect_all
 from tracker.intake.pages import PageTask, read_page
 from tracker.intake.reader import Pixels, find_codes
 from tracker.intake.sources import EVIDENCE_LONG_SIDE, JPEG, PDF, page_image, page_pixels
 
 ORIENTATION = 0x0112
+START_OF_SCAN = b"\xff\xda"
+
+
+def picture(jpeg: bytes) -> bytes:
+    """A JPEG's compressed picture: its scan and all after it."""
+    return jpeg[jpeg.index(START_OF_SCAN) :]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +63,8 @@ def test_a_jpeg_page_is_read_at_half_size_and_never_decoded_whole(
     assert not calls  # the page code was read on the reduced page: nothing decoded whole
     read = read_page(PageTask(0, path, kind, 0))
     assert read.sheets[0].codes == (code,)
-    # The evidence is the page's JPEG byte for byte: the photo, or the stream in the PDF.
+    # The evidence is the page's JPEG byte for byte (with no metadata to leave out): the
+    # photo, or the stream in the PDF.
     kept = read.sheets[0].evidence
     assert kept == path.read_bytes() if kind == JPEG else kept in path.read_bytes()
     with Image.open(io.BytesIO(kept)) as evidence:
@@ -100,8 +108,9 @@ def test_the_evidence_shows_the_page_upright_and_is_the_photo_when_it_can_be(
 ) -> None:
     """Whatever its mode and EXIF turn, the kept image, shown plainly, is the page upright.
 
-    It is the photo byte for byte exactly when any viewer shows that upright and true
-    (grey or RGB, not turned by EXIF); otherwise it is made grey and upright.
+    It is the photo's picture byte for byte exactly when any viewer shows that upright and
+    true (grey or RGB, not turned by EXIF); otherwise it is made grey and upright. Either
+    way the photo's EXIF is not kept.
     """
     upright = Image.new("L", (width, height), 230)
     upright.paste(0, (0, 0, width // 3, height // 3))  # a dark mark top left
@@ -112,8 +121,9 @@ def test_the_evidence_shows_the_page_upright_and_is_the_photo_when_it_can_be(
         path = Path(folder) / "photo.jpg"
         stored.convert(mode).save(path, "JPEG", quality=90, exif=exif)
         kept = read_page(PageTask(0, path, JPEG, 0)).sheets[0].evidence
-        as_it_came = kept == path.read_bytes()
+        as_it_came = picture(kept) == picture(path.read_bytes())
     assert as_it_came == (mode != "CMYK" and orientation == 1)
+    assert b"Exif" not in kept
     with Image.open(io.BytesIO(kept)) as evidence:
         assert as_it_came or evidence.mode == "L"
         shown = evidence.convert("L")  # its pixels as stored: no EXIF turn applied
@@ -197,3 +207,40 @@ def test_files_inspected_side_by_side_come_back_in_order_each_as_alone(kinds: li
             except IntakeError as err:
                 alone = err.reason
             assert (got.reason if isinstance(got, IntakeError) else got) == alone
+
+
+GPS_INFO, MAKE = 0x8825, 0x010F
+GPS_LATITUDE_REF, GPS_LATITUDE = 1, 2
+
+
+def test_a_photo_is_kept_without_where_it_was_taken(
+    page: tuple[Image.Image, str], tmp_path: Path
+) -> None:
+    """A phone's EXIF (the place, the phone), XMP and comment are left out; the picture is
+    kept byte for byte and still read."""
+    image, code = page
+    exif = Image.Exif()
+    exif[MAKE] = "PhoneMaker"
+    exif.get_ifd(GPS_INFO).update({GPS_LATITUDE_REF: "N", GPS_LATITUDE: (55.0, 57.0, 12.5)})
+    path = tmp_path / "photo.jpg"
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">Home, 1 High Street</x:xmpmeta>'
+    image.save(path, "JPEG", quality=80, exif=exif, comment=b"Home, 1 High Street", xmp=xmp)
+    sent = path.read_bytes()
+    assert b"PhoneMaker" in sent and b"High Street" in sent
+    read = read_page(PageTask(0, path, JPEG, 0))
+    assert read.sheets[0].codes == (code,)
+    kept = read.sheets[0].evidence
+    assert b"PhoneMaker" not in kept and b"High Street" not in kept and b"Exif" not in kept
+    assert picture(kept) == picture(sent)
+    with Image.open(io.BytesIO(kept)) as evidence, Image.open(path) as photo:
+        assert not evidence.getexif() and "comment" not in evidence.info
+        assert ImageChops.difference(evidence.convert("L"), photo.convert("L")).getbbox() is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.binary(max_size=40))
+def test_any_bytes_are_kept_without_metadata_or_made_again(data: bytes, tail: bytes) -> None:
+    """The segment walker never fails: a header it cannot follow means 'make it again'."""
+    for candidate in (data, b"\xff\xd8" + data, b"\xff\xd8\xff\xe1\x00\x06Exif" + data + tail):
+        kept = without_metadata(candidate)
+        assert kept is None or (kept.startswith(b"\xff\xd8") and START_OF_SCAN in kept)

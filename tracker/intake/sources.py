@@ -26,6 +26,7 @@ from PIL import ExifTags, Image, ImageOps
 
 from tracker.errors import IntakeError
 from tracker.intake.images import MAX_PIXELS, check_pixels, to_grey
+from tracker.intake.jpeg_strip import without_metadata
 from tracker.intake.reader import Pixels, reduced_factor
 
 PDF, PNG, JPEG, TIFF, ANSWERS = "pdf", "png", "jpeg", "tiff", "answers"
@@ -181,7 +182,7 @@ def page_pixels(path: Path, kind: str, index: int) -> Pixels:
     pixels = _jpeg_pixels(data, name, full, turn=kind == JPEG) if data else None
     pixels = pixels or Pixels.of(full())
     if data and _kept_as_it_came(data, name):
-        pixels.original = data
+        pixels.original = without_metadata(data)  # None: made again, like any other page
     return pixels
 
 
@@ -332,9 +333,10 @@ def _document(path: Path) -> pdfium.PdfDocument:
 def evidence_jpeg(image: Image.Image | Pixels) -> bytes:
     """The page as kept for the marker and the auditor: its JPEG as it came, or one made.
 
-    A page that came as a JPEG (a photo, a scanner's page in a PDF) is kept byte for
-    byte: nothing is lost to re-encoding, and it costs nothing. Any other is made a
-    greyscale JPEG of about 150 dpi.
+    A page that came as a JPEG (a photo, a scanner's page in a PDF) is kept as it came
+    but for its metadata (a phone's EXIF can hold where the photo was taken): its
+    picture byte for byte, nothing lost to re-encoding. Any other is made a greyscale
+    JPEG of about 150 dpi.
     """
     pixels = image if isinstance(image, Pixels) else Pixels.of(image)
     if pixels.original is not None:
