@@ -424,6 +424,51 @@ CREATE INDEX marks_by_return ON marks (return_id, decision, credited_minutes);
 CREATE INDEX returns_by_token_time ON returns (token_id, received_at)
 """
 
+# Issue 19: the weekly report's kept rows (tracker.report_rows): each order's modules
+# counted by state for the course named in report_marks, and the tokens out with their
+# due dates; counted again only for orders changed since they were kept. They are made
+# from the records, never the other way; a tracker made before this migration starts
+# with none kept (marks at 0), so its first report counts every order and keeps them.
+# They are not records: the audit chain does not cover them. The index lets the report
+# read the chart's weeks of the ledger from the index alone.
+REPORT_ROWS = """
+CREATE TABLE report_orders (
+    order_id BIGINT PRIMARY KEY,
+    credited INTEGER NOT NULL,
+    reversed INTEGER NOT NULL,
+    unpaid INTEGER NOT NULL,
+    awaiting INTEGER NOT NULL,
+    sent_back INTEGER NOT NULL,
+    refused INTEGER NOT NULL,
+    issued_out INTEGER NOT NULL,
+    refused_reasons TEXT NOT NULL,
+    last_returned TEXT NOT NULL,
+    first_issued TEXT NOT NULL,
+    net_minutes INTEGER NOT NULL
+);
+CREATE TABLE report_out (
+    token_id BIGINT PRIMARY KEY,
+    order_id BIGINT NOT NULL,
+    due_on TEXT NOT NULL
+);
+CREATE INDEX report_out_by_order ON report_out (order_id, due_on);
+CREATE INDEX credits_by_time ON credits (created_at, order_id, minutes);
+CREATE TABLE report_revoked (
+    workbook_id BIGINT PRIMARY KEY
+);
+CREATE TABLE report_marks (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    tokens BIGINT NOT NULL,
+    returns BIGINT NOT NULL,
+    marks BIGINT NOT NULL,
+    credits BIGINT NOT NULL,
+    kept BIGINT NOT NULL,
+    course TEXT NOT NULL
+);
+INSERT INTO report_marks (id, tokens, returns, marks, credits, kept, course)
+    VALUES (1, 0, 0, 0, 0, 0, '')
+"""
+
 # Numbers need not be contiguous: each migration not yet applied is applied, in order.
 MIGRATIONS: dict[int, Migration] = {
     1: INITIAL,
@@ -434,4 +479,5 @@ MIGRATIONS: dict[int, Migration] = {
     6: SERVICE,
     7: POSTAL,
     8: REPORT_INDEXES,
+    9: REPORT_ROWS,
 }
