@@ -19,7 +19,7 @@ update these rows, and none pays for them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tracker.ledger import (
     ACCEPTED,
@@ -30,7 +30,6 @@ from tracker.ledger import (
     REVERSED,
     SENT_BACK,
     STATE_ORDER,
-    STATE_ROWS,
     _states,
 )
 from tracker.store import Database, Transaction
@@ -152,27 +151,33 @@ def recount(
     out: list[OutRow] = []
     for start in range(0, len(orders), CHUNK):
         ids = ",".join(str(int(n)) for n in orders[start : start + CHUNK])
-        summaries += _summaries(tx, ids, position)
-        out += [OutRow(*r) for r in tx.tuples(OUT_ROWS.format(ids=ids))]
+        some, more = _summaries(tx, ids, position)
+        summaries += some
+        out += more
     return summaries, out
 
 
-# Tokens of live workbooks whose module has no return on the order and no net credit:
-# the overdue list's rule (tracker.overdue) without the day.
-OUT_ROWS = (
-    "SELECT k.id, w.order_id, w.due_on FROM tokens k JOIN workbooks w ON w.id = k.workbook_id"
-    " WHERE w.revoked_at IS NULL AND w.order_id IN ({ids})"
-    " AND NOT EXISTS (SELECT 1 FROM returns r JOIN tokens k2 ON k2.id = r.token_id"
-    " JOIN workbooks w2 ON w2.id = k2.workbook_id"
-    " WHERE w2.order_id = w.order_id AND k2.module_id = k.module_id)"
-    " AND (SELECT COALESCE(SUM(x.minutes), 0) FROM credits x"
-    " WHERE x.order_id = w.order_id AND x.module_id = k.module_id) <= 0"
+# STATE_ROWS (tracker.ledger) for many orders, as both engines read it well: each token's
+# latest return found by one grouped pass (a subquery a token is quadratic on
+# PostgreSQL), then the workbook's due date (not a column `_states` reads).
+MANY_STATE_ROWS = (
+    "SELECT w.order_id, k.module_id, k.id, w.revoked_at, r.id, m.decision,"
+    " m.credited_minutes, m.credit_note, m.feedback, m.reason, w.due_on "
+    "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
+    "LEFT JOIN (SELECT token_id, MAX(id) AS id FROM returns WHERE token_id IN"
+    " (SELECT k.id FROM tokens k JOIN workbooks w ON w.id = k.workbook_id"
+    " WHERE w.order_id IN ({ids})) GROUP BY token_id) r ON r.token_id = k.id "
+    "LEFT JOIN marks m ON m.return_id = r.id "
+    "WHERE w.order_id IN ({ids}) " + STATE_ORDER
 )
 
 
-def _summaries(tx: Transaction, ids: str, position: dict[str, int]) -> list[Summary]:
-    """The orders `ids` counted by state, module by module as a statement settles them."""
-    rows = tx.tuples(STATE_ROWS + f"WHERE w.order_id IN ({ids}) " + STATE_ORDER)
+def _summaries(
+    tx: Transaction, ids: str, position: dict[str, int]
+) -> tuple[list[Summary], list[OutRow]]:
+    """The orders `ids` counted by state, module by module as a statement settles them,
+    and their tokens out (see `_out`)."""
+    rows = tx.tuples(MANY_STATE_ROWS.format(ids=ids))
     net = {
         (o, m): int(n)
         for o, m, n in tx.tuples(
@@ -190,7 +195,7 @@ def _summaries(tx: Transaction, ids: str, position: dict[str, int]) -> list[Summ
     for (order_id, _), minutes in net.items():
         total[order_id] = total.get(order_id, 0) + minutes
     out = []
-    for order_id, states in _states(rows).items():
+    for order_id, states in _states([r[:10] for r in rows]).items():
         counts = dict.fromkeys(COUNTED, 0)
         refused = []
         for module_id, (state, note) in states.items():
@@ -208,7 +213,18 @@ def _summaries(tx: Transaction, ids: str, position: dict[str, int]) -> list[Summ
         returned, issued = days[order_id]
         values = (order_id, *counts.values(), reasons, returned, issued, total.get(order_id, 0))
         out.append(Summary._make(values))
-    return out
+    return out, _out(rows, net)
+
+
+def _out(rows: list[tuple[Any, ...]], net: dict[tuple[int, str], int]) -> list[OutRow]:
+    """Tokens of live workbooks whose module has no return on the order and no net credit:
+    the overdue list's rule (tracker.overdue) without the day."""
+    back = {(r[0], r[1]) for r in rows if r[4] is not None}
+    return [
+        OutRow(r[2], r[0], r[10])
+        for r in rows
+        if r[3] is None and (r[0], r[1]) not in back and net.get((r[0], r[1]), 0) <= 0
+    ]
 
 
 def keep(db: Database, counted: Counted) -> bool:
