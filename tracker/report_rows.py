@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
+from tracker.errors import TrackerError
 from tracker.ledger import (
     ACCEPTED,
     AWAITING,
@@ -228,9 +229,22 @@ def _out(rows: list[tuple[Any, ...]], net: dict[tuple[int, str], int]) -> list[O
 
 
 def keep(db: Database, counted: Counted) -> bool:
-    """Keep what a report counted, unless other rows were kept since; True if kept."""
-    if not counted.orders and counted.after[:4] == counted.before[:4]:
+    """Keep what a report counted, unless other rows were kept since; True if kept.
+
+    The report is made already: if another program holds the records' lock too long,
+    nothing is kept and the next report counts those orders again.
+    """
+    if not counted.orders and counted.after == counted.before:
         return False  # nothing changed: nothing to keep
+    try:
+        return _keep(db, counted)
+    except TrackerError as err:
+        if "locked" not in str(err):  # as the store words a busy lock
+            raise
+        return False
+
+
+def _keep(db: Database, counted: Counted) -> bool:
     with db.write() as tx:
         now = tx.tuples("SELECT kept FROM report_marks")[0][0]
         if int(now) != counted.before.kept:

@@ -1,10 +1,11 @@
 """The weekly report's figures, counted by the database from the kept rows, in one snapshot.
 
-Each order's module states come from the report's kept rows (`tracker.report_rows`,
-migration 9), summed by the database an order at a time; the orders changed since those
+Each order's modules counted by state come from the report's kept rows
+(`tracker.report_rows`, migration 9), a row an order; the orders changed since those
 rows were kept are counted again from the records in the same snapshot, by the ledger's
-own rules, and tallied here. The ledger is summed a row an order. The overdue count is
-taken on the day from the kept due dates. `weekly_report_from_statements`
+own rules. Credit to date is the kept net less what was entered after the week; the
+week's credit and the chart are read from the ledger's date index (its weeks only). The
+overdue count is taken on the day from the kept due dates. `weekly_report_from_statements`
 (tracker.weekly) builds the same report from `all_statements`; the tests check the two
 agree, figure for figure, on both engines, before and after rows are kept.
 """
