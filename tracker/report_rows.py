@@ -7,13 +7,14 @@ date, so the overdue count is taken on the day). They stay true until the record
 the course's modules change.
 
 What changed is found from the records themselves, not from the code that wrote them:
-tokens, returns, marks and credits are only ever appended (ids rise: every writer holds
-the one write lock), so rows past the kept high-water marks name their orders; a
-workbook revoked (or not) since is found against the kept list of revoked workbooks; a
-course with other modules counts every order again. A report counts those orders again
-in its own snapshot and reads the kept rows for the rest; then it keeps what it counted
-(`keep`), unless another report kept rows since. No write path has to remember to
-update these rows, and none pays for them.
+tokens, returns, marks and credits are added (ids rise: every writer holds the one
+write lock), so rows past the kept high-water marks name their orders; a workbook
+revoked (or not) since is found against the kept list of revoked workbooks; a return or
+token removed (intake's corrections remove a return left empty) names its order by a
+trigger (report_stale); a course with other modules counts every order again. A report
+counts those orders again in its own snapshot and reads the kept rows for the rest;
+then it keeps what it counted (`keep`), unless another report kept rows since. No write
+path has to remember to update these rows, and none pays for them.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ class Counted(NamedTuple):
     before: Marks  # the marks the kept rows had
     after: Marks  # the marks of the snapshot
     revoked: list[int]  # every revoked workbook in the snapshot
+    stale: int  # the last row of report_stale the snapshot saw
 
 
 def course_key(modules: Sequence[str]) -> str:
@@ -138,9 +140,12 @@ def count_changed(tx: Transaction, modules: Sequence[str]) -> Counted:
             if now > last:
                 changed.update(n for (n,) in tx.tuples(sql, (last,)))
         changed.update(n for (n,) in tx.tuples(REVOKED_SINCE))
+    stale = tx.tuples("SELECT id, order_id FROM report_stale")  # rows taken out, if any
+    changed.update(order_id for _, order_id in stale)
     revoked = [n for (n,) in tx.tuples("SELECT id FROM workbooks WHERE revoked_at IS NOT NULL")]
     summaries, out = recount(tx, sorted(changed), modules)
-    return Counted(frozenset(changed), summaries, out, before, after, revoked)
+    last_stale = max((n for n, _ in stale), default=0)
+    return Counted(frozenset(changed), summaries, out, before, after, revoked, last_stale)
 
 
 def recount(
@@ -250,6 +255,7 @@ def _keep(db: Database, counted: Counted) -> bool:
         if int(now) != counted.before.kept:
             return False  # another report kept newer rows: its marks stand
         _replace(tx, sorted(counted.orders), counted.summaries, counted.out)
+        tx.execute("DELETE FROM report_stale WHERE id <= ?", (counted.stale,))
         tx.execute("DELETE FROM report_revoked")
         tx.executemany(
             "INSERT INTO report_revoked (workbook_id) VALUES (?)", [(n,) for n in counted.revoked]

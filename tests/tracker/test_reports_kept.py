@@ -46,6 +46,7 @@ STEP = st.tuples(
             "credit-pending",
             "days",
             "report",
+            "take-out",
         ]
     ),
     st.integers(0, 50),
@@ -102,12 +103,21 @@ def do(t: Tracker, step: tuple[str, int, int, bool], out: Path) -> None:
             credit_pending(t, f"{client}/1", "tester")
         elif action == "days":
             t.clock.advance(days=1 + b % 30)  # type: ignore[attr-defined]
+        elif action == "take-out" and waiting:
+            _take_out(t, waiting[a % len(waiting)])
         elif action == "report":
             weekly_report(t, "north")  # keeps its rows
     except TrackerError:
         pass  # refused by the rules (a second credit, a reversal of a reversal...): skipped
     if report:
         weekly_report(t, "north")
+
+
+def _take_out(t: Tracker, return_id: int) -> None:
+    """Remove an unmarked return, as intake's corrections remove one left with no pages."""
+    with t.db.write() as tx:
+        tx.execute("DELETE FROM returns WHERE id = ?", (return_id,))
+        t.audit(tx, "tester", "intake.uncode", f"R{return_id}", return_removed=True)
 
 
 def _module(t: Tracker, return_id: int) -> str:
