@@ -30,10 +30,10 @@ from tracker.ledger import (
     Statement,
     all_statements,
 )
-from tracker.orders import Order
 from tracker.overdue import OverdueItem, overdue_items
 from tracker.people import get_office
 from tracker.policy import hours
+from tracker.report_rows import keep
 from tracker.report_sql import OrderFigures, order_figures
 from tracker.store import Transaction
 from tracker.tracker import Tracker
@@ -132,10 +132,10 @@ def weekly_report(
         if office:
             get_office(tx, office)
         audit = str(fingerprint(tx))
-        activity = _activity(tx, office)
-        figures, chart = order_figures(tx, t.course, office, weeks, today)
-    order = {m.id: n for n, m in enumerate(t.course.modules)}
-    lines = [_sql_line(f, activity, order, today, thresholds) for f in figures]
+        figures, chart, counted = order_figures(tx, t.course, office, weeks, today)
+    keep(t.db, counted)  # after the snapshot: the next report counts fewer orders again
+    days = _Days(today)
+    lines = [_sql_line(f, days, thresholds) for f in figures]
     lines.sort(key=lambda line: (line.case_worker, line.client, line.order))
     return WeeklyReport(office, start, today, tuple(lines), chart, thresholds, audit)
 
@@ -172,40 +172,47 @@ def _week_to_report(week: date | None, today: date) -> date:
     return start
 
 
-def _sql_line(
-    f: OrderFigures,
-    activity: dict[int, tuple[str, str]],
-    order: dict[str, int],
-    today: date,
-    thresholds: Thresholds,
-) -> ReportLine:
-    counts = f.states
+class _Days(dict[str, int]):
+    """Days from `today` to each ISO date asked for, each worked out once a report."""
+
+    def __init__(self, today: date) -> None:
+        super().__init__()
+        self.today = today
+
+    def __missing__(self, day: str) -> int:
+        self[day] = n = (date.fromisoformat(day) - self.today).days
+        return n
+
+
+def _sql_line(f: OrderFigures, days: _Days, thresholds: Thresholds) -> ReportLine:
+    s = f.summary
+    credited, reversed_, unpaid, awaiting, sent_back, refused, out = s.counts
     left = max(0, f.cap - f.to_date)
-    refused = sorted(f.refused, key=lambda r: order[r[0]]) if f.refused else []
-    flags = _flags(f.order, counts, left, _since(activity, f.order.id), today, thresholds)
+    deadline = f.deadline
+    since = s.last_returned or s.first_issued or None
     return ReportLine(
         case_worker=f.case_worker,
-        client=f.order.client_reference,
-        order=f.order.reference,
+        client=f.client,
+        order=f"{f.client}/{f.number}",
         office=f.office,
-        jurisdiction=f.order.jurisdiction,
-        deadline=f.order.deadline,
-        ordered_minutes=f.order.minutes,
+        jurisdiction=f.jurisdiction,
+        deadline=deadline,
+        ordered_minutes=f.minutes,
         cap_minutes=f.cap,
         credited_week_minutes=f.week,
         credited_to_date_minutes=f.to_date,
         allowance_left_minutes=left,
-        issued=counts.total(),
-        returned=sum(counts[state] for state in RETURNED),
-        accepted=counts[CREDITED] + counts[ACCEPTED],
-        completed_without_credit=counts[ACCEPTED],
-        awaiting_marking=counts[AWAITING],
-        sent_back=counts[SENT_BACK],
-        refused=counts[REFUSED],
-        refused_reasons="; ".join(f"{module}: {why}" for module, why in refused),
+        issued=credited + reversed_ + unpaid + awaiting + sent_back + refused + out,
+        returned=credited + unpaid + awaiting + sent_back + refused,
+        accepted=credited + unpaid,
+        completed_without_credit=unpaid,
+        awaiting_marking=awaiting,
+        sent_back=sent_back,
+        refused=refused,
+        refused_reasons=s.refused_reasons,
         overdue=f.overdue,
-        last_returned=activity.get(f.order.id, ("", ""))[0],
-        flags="; ".join(flags),
+        last_returned=s.last_returned,
+        flags="; ".join(_flags(days[deadline], unpaid, out, left, since, days, thresholds)),
     )
 
 
@@ -286,7 +293,11 @@ def _line(
     left = max(0, s.cap - to_date)
     case_worker, office = people[s.order.client_reference]
     refused = [f"{m.module_id}: {m.note}" for m in s.modules if m.state == REFUSED]
-    flags = _flags(s.order, counts, left, _since(activity, s.order.id), today, thresholds)
+    days = _Days(today)
+    since = _since(activity, s.order.id)
+    flags = _flags(
+        days[s.order.deadline], counts[ACCEPTED], counts[ISSUED], left, since, days, thresholds
+    )
     return ReportLine(
         case_worker=case_worker,
         client=s.order.client_reference,
@@ -314,11 +325,12 @@ def _line(
 
 
 def _flags(
-    order: Order,
-    counts: Counter[str],
+    until_deadline: int,
+    unpaid: int,
+    out: int,
     left: int,
     last_activity: str | None,
-    today: date,
+    days: _Days,
     thresholds: Thresholds,
 ) -> list[str]:
     flags = []
@@ -326,16 +338,14 @@ def _flags(
         flags.append("allowance used")
     elif left <= thresholds.near_cap_minutes:
         flags.append(f"allowance nearly used ({hours(left)} left)")
-    days = (date.fromisoformat(order.deadline) - today).days
-    if days < 0:
-        flags.append(f"deadline passed {-days} days ago")
-    elif days <= thresholds.deadline_days:
-        flags.append(f"deadline in {days} days")
-    unpaid = counts[ACCEPTED]
+    if until_deadline < 0:
+        flags.append(f"deadline passed {-until_deadline} days ago")
+    elif until_deadline <= thresholds.deadline_days:
+        flags.append(f"deadline in {until_deadline} days")
     if unpaid:
         flags.append(f"{unpaid} completed without credit")
-    if counts[ISSUED] and last_activity:
-        quiet = (today - date.fromisoformat(last_activity)).days
+    if out and last_activity:
+        quiet = -days[last_activity]
         if quiet >= thresholds.quiet_days:
             flags.append(f"nothing returned for {quiet} days")
     return flags
