@@ -9,6 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+import builder.check  # noqa: F401  (so `course_read_once` reads the course once for it)
 from cpo.cli import cli
 from tests.conftest import BROKEN, GOOD_COURSE, SHIPPED_COURSE
 
