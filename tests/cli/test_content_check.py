@@ -7,10 +7,30 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+import builder.check  # imported here so `course_read_once` reads the course once for it
+from builder import Course
+from builder.readability import Readability
 from cpo.cli import cli
 from tests.conftest import BROKEN, GOOD_COURSE, SHIPPED_COURSE
+
+# Each course's reading ages, by the course (the read-once loader gives the same object).
+_MEASURED: dict[int, tuple[Course, tuple[Readability, ...]]] = {}
+
+
+@pytest.fixture(autouse=True)
+def measured_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measure a course's reading ages once in this module: the summary and --json agree."""
+    real = builder.check._readability
+
+    def readability(course: Course) -> tuple[Readability, ...]:
+        if id(course) not in _MEASURED or _MEASURED[id(course)][0] is not course:
+            _MEASURED[id(course)] = (course, real(course))
+        return _MEASURED[id(course)][1]
+
+    monkeypatch.setattr(builder.check, "_readability", readability)
 
 
 def test_shipped_course_summary(runner: CliRunner) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image
 
-from builder import load_course
+from builder.course_cache import load_course_kept
 from builder.editions import CheckIn, Personal, page_payload
 from builder.loader import default_content_root
 from builder.pdf import render_personalised
@@ -59,7 +59,7 @@ def render_workbooks(
     folder: Path, modules: list[str] = MODULES, profiles: tuple[str, ...] = PROFILES
 ) -> list[Path]:
     """A personalised workbook of `modules` in each of `profiles`, written in `folder`."""
-    course = load_course(default_content_root())
+    course = load_course_kept(default_content_root())  # read once a run, as `cpo` reads it
     personal = Personal("C-1042", "WB-7H3K")
     return [
         render_personalised(
