@@ -378,7 +378,8 @@ def test_issue_with_html_writes_the_clients_own_bundle(
     text = "".join(p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file())
     for module in issued.modules:
         assert module.payload in text and module.code in text
-    assert "C-2" not in text
+    # As a word: a random nonce or code in the bundle may hold the letters "C-2".
+    assert not re.search(r"(?<![A-Za-z0-9-])C-2(?![A-Za-z0-9])", text)
 
 
 def test_a_return_waiting_on_an_older_copy_holds_the_module(
