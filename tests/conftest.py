@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -238,3 +239,8 @@ def axe_source() -> str:
     if not AXE.is_file():
         missing(f"axe-core is not installed ({AXE} is missing: run npm ci)")
     return AXE.read_text(encoding="utf-8")
+
+
+def names(reference: str, text: str) -> bool:
+    """Whether `text` names the client `reference` as a word, not inside a random code."""
+    return re.search(rf"(?<![\w-]){re.escape(reference)}(?![\w-])", text) is not None
