@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tracker.migrations_speed import CHECKIN_WRITES, REPORT_INDEXES, REPORT_ROWS
+
 INITIAL = """
 CREATE TABLE schema_migrations (
     version INTEGER PRIMARY KEY,
@@ -413,143 +415,6 @@ ALTER TABLE offices ADD COLUMN return_address TEXT NOT NULL DEFAULT '';
 ALTER TABLE offices ADD COLUMN batch_modules INTEGER NOT NULL DEFAULT 3
     CHECK (batch_modules BETWEEN 1 AND 30)
 """
-
-# Issue 19: the weekly report counts every order's modules in one pass. These indexes let
-# each token's latest return, its mark and its module's net credit be read from an index
-# alone (SQLite seeks them per token; PostgreSQL hashes them), and each order's ledger be
-# summed by date without reading the table.
-REPORT_INDEXES = """
-CREATE INDEX credits_by_module ON credits (order_id, module_id, minutes, created_at);
-CREATE INDEX marks_by_return ON marks (return_id, decision, credited_minutes);
-CREATE INDEX returns_by_token_time ON returns (token_id, received_at)
-"""
-
-# Issue 19: check-ins in groups cost more a code as the records grew. Each audit entry's
-# hash went into a UNIQUE index, at a random place, so each group of 1,000 entries
-# dirtied ever more pages of it: a commit wrote 3.4 MB at first and 12.2 MB after
-# 100,000 (0.95 MB without it). Nothing reads an entry by its hash. On SQLite the
-# log is copied once into a table without it (1.4 s for 100,000 entries; the file
-# keeps the old pages free for later writes until a VACUUM).
-#
-# Why the audit stays as complete and as checkable without that index:
-# - No entry is lost or added unseen: each entry holds the hash of the one before, and
-#   `audit.verify` walks them in id order (the id is still the PRIMARY KEY), checks every
-#   HMAC and compares the head row. Two equal hashes would need two equal HMAC-SHA256
-#   digests of bodies that differ at least in their ids; the index never caught anything
-#   `verify` does not.
-# - The rows that decide hours are journalled exactly as before: every trigger is kept;
-#   only the journal's own table loses its hidden row id (it is empty between
-#   transactions), so a journalled row costs one write, not two.
-# - audit_log stays append-only: its two triggers are made again with the table.
-_AUDIT_LOG_COLUMNS = "id, at, actor, action, subject, details, prev_hash, hash"
-CHECKIN_WRITES: dict[str, list[str]] = {
-    "sqlite": [
-        *[f"DROP TRIGGER audit_log_append_only_{event}" for event in ("update", "delete")],
-        "CREATE TABLE audit_log_new (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
-        "actor TEXT NOT NULL CHECK (length(actor) > 0), action TEXT NOT NULL, "
-        "subject TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, "
-        "hash TEXT NOT NULL)",
-        f"INSERT INTO audit_log_new ({_AUDIT_LOG_COLUMNS}) "
-        f"SELECT {_AUDIT_LOG_COLUMNS} FROM audit_log ORDER BY id",
-        "DROP TABLE audit_log",
-        "ALTER TABLE audit_log_new RENAME TO audit_log",
-        *[
-            f"CREATE TRIGGER audit_log_append_only_{event.lower()} BEFORE {event} ON audit_log "
-            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
-            for event in ("UPDATE", "DELETE")
-        ],
-        "DROP TABLE row_changes",
-        "CREATE TABLE row_changes (tbl TEXT NOT NULL, row_key TEXT NOT NULL, "
-        "PRIMARY KEY (tbl, row_key)) WITHOUT ROWID",
-    ],
-    "postgresql": [
-        "ALTER TABLE audit_log DROP CONSTRAINT audit_log_hash_key",
-    ],
-}
-
-# Issue 19: the weekly report's kept rows (tracker.report_rows): each order's modules
-# counted by state for the course named in report_marks, and the tokens out with their
-# due dates; counted again only for orders changed since they were kept. They are made
-# from the records, never the other way; a tracker made before this migration starts
-# with none kept (marks at 0), so its first report counts every order and keeps them.
-# They are not records: the audit chain does not cover them. The index lets the report
-# read the chart's weeks of the ledger from the index alone.
-REPORT_KEPT = """
-CREATE TABLE report_orders (
-    order_id BIGINT PRIMARY KEY,
-    credited INTEGER NOT NULL,
-    reversed INTEGER NOT NULL,
-    unpaid INTEGER NOT NULL,
-    awaiting INTEGER NOT NULL,
-    sent_back INTEGER NOT NULL,
-    refused INTEGER NOT NULL,
-    issued_out INTEGER NOT NULL,
-    refused_reasons TEXT NOT NULL,
-    last_returned TEXT NOT NULL,
-    first_issued TEXT NOT NULL,
-    net_minutes INTEGER NOT NULL
-);
-CREATE TABLE report_out (
-    token_id BIGINT PRIMARY KEY,
-    order_id BIGINT NOT NULL,
-    due_on TEXT NOT NULL
-);
-CREATE INDEX report_out_by_order ON report_out (order_id, due_on);
-CREATE INDEX credits_by_time ON credits (created_at, order_id, minutes);
-CREATE TABLE report_revoked (
-    workbook_id BIGINT PRIMARY KEY
-);
-CREATE TABLE report_marks (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    tokens BIGINT NOT NULL,
-    returns BIGINT NOT NULL,
-    marks BIGINT NOT NULL,
-    credits BIGINT NOT NULL,
-    kept BIGINT NOT NULL,
-    course TEXT NOT NULL
-);
-INSERT INTO report_marks (id, tokens, returns, marks, credits, kept, course)
-    VALUES (1, 0, 0, 0, 0, 0, '')
-"""
-# A return or token taken out (intake's corrections remove a return left empty) names its
-# order here, as the kept marks cannot see a row that is gone.
-REPORT_STALE = "CREATE TABLE report_stale (id {pk}, order_id BIGINT NOT NULL)"
-GONE_ORDER = {
-    "returns": "SELECT w.order_id FROM tokens k JOIN workbooks w ON w.id = k.workbook_id"
-    " WHERE k.id = OLD.token_id",
-    "tokens": "SELECT order_id FROM workbooks WHERE id = OLD.workbook_id",
-}
-
-
-def _report_rows(engine: str) -> list[str]:
-    """Migration 9's statements for `engine`: the kept rows' tables, and the triggers that
-    name an order whose return or token was removed."""
-    pk = (
-        "INTEGER PRIMARY KEY AUTOINCREMENT"
-        if engine == "sqlite"
-        else "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
-    )
-    out = [s.strip() for s in REPORT_KEPT.split(";") if s.strip()]
-    out.append(REPORT_STALE.replace("{pk}", pk))
-    for table, order in GONE_ORDER.items():
-        insert = f"INSERT INTO report_stale (order_id) {order}"
-        if engine == "sqlite":
-            out.append(
-                f"CREATE TRIGGER {table}_report_stale AFTER DELETE ON {table} BEGIN {insert}; END"
-            )
-        else:
-            out.append(
-                f"CREATE FUNCTION cpo_report_stale_{table}() RETURNS trigger LANGUAGE plpgsql"
-                f" AS $$ BEGIN {insert}; RETURN NULL; END $$"
-            )
-            out.append(
-                f"CREATE TRIGGER {table}_report_stale AFTER DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION cpo_report_stale_{table}()"
-            )
-    return out
-
-
-REPORT_ROWS: dict[str, list[str]] = {e: _report_rows(e) for e in ("sqlite", "postgresql")}
 
 # Numbers need not be contiguous: each migration not yet applied is applied, in order.
 MIGRATIONS: dict[int, Migration] = {
