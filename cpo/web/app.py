@@ -49,6 +49,10 @@ def create_app(opener: Opener, settings: Settings, assets: Assets | None = None)
         SESSION_COOKIE_NAME="cpo_session",
         REMEMBER_COOKIE_DURATION=timedelta(0),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # The session cookie is sent only when the session changes (signing in or out, a
+        # message), not with every response: a page's images or files still arriving after
+        # its "Sign out" would otherwise put the signed-out session back in the browser.
+        SESSION_REFRESH_EACH_REQUEST=False,
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         WTF_CSRF_TIME_LIMIT=settings.session_hours * 3600,
     )

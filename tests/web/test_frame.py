@@ -72,6 +72,12 @@ def test_sign_in_sets_a_safe_cookie_and_signs_out(app: Flask) -> None:
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     home = client.get("/")
     assert home.status_code == 200 and "ana" in home.get_data(as_text=True)
+    # A response that does not change the session does not send it again: one still on its
+    # way (a page's image, a stylesheet) cannot undo a sign-out that came after it.
+    # (The first page keeps its form token in the session, so it sends the cookie once.)
+    again = client.get("/")
+    assert again.status_code == 200 and "Set-Cookie" not in again.headers
+    assert "Set-Cookie" not in client.get("/static/app.css").headers
     token = token_of(home.get_data(as_text=True))
     assert client.post("/sign-out", data={"csrf_token": token}).status_code == 302
     assert client.get("/").status_code == 302
