@@ -53,7 +53,7 @@ def _do(t: Tracker, name: str, kind: str, argument: object) -> dict[str, object]
     if kind == "checkin":
         return checkin_one(t, str(argument), name, arrived_by="scanner").as_json()
     assert kind == "mark" and isinstance(argument, int)
-    module = _module_of(t, argument)
+    module = module_of(t, argument)
     tried = {a.id: True for a in t.course.module(module).activities}
     try:
         marked = mark(t, argument, "accept", name, tried, declared_minutes=120)
@@ -62,7 +62,8 @@ def _do(t: Tracker, name: str, kind: str, argument: object) -> dict[str, object]
     return {"ok": True, "credited": marked.credited, "credit": marked.credit_id}
 
 
-def _module_of(t: Tracker, return_id: int) -> str:
+def module_of(t: Tracker, return_id: int) -> str:
+    """The module a return is of."""
     with t.db.read() as tx:
         return str(
             tx.scalar(

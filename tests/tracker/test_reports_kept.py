@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.tracker.conftest import make_order
+from tests.tracker.racers import module_of
 from tests.tracker.seed import seed
 from tests.tracker.test_reports_sql import records
 from tracker.audit import verify
@@ -81,7 +82,7 @@ def do(t: Tracker, step: tuple[str, int, int, bool], out: Path) -> None:
             list(checkin_groups(t, [group], "tester"))
         elif action in ("accept", "send-back", "refuse") and waiting:
             return_id = waiting[a % len(waiting)]
-            tried = {x.id: True for x in t.course.module(_module(t, return_id)).activities}
+            tried = {x.id: True for x in t.course.module(module_of(t, return_id)).activities}
             mark(
                 t,
                 return_id,
@@ -118,17 +119,6 @@ def _take_out(t: Tracker, return_id: int) -> None:
     with t.db.write() as tx:
         tx.execute("DELETE FROM returns WHERE id = ?", (return_id,))
         t.audit(tx, "tester", "intake.uncode", f"R{return_id}", return_removed=True)
-
-
-def _module(t: Tracker, return_id: int) -> str:
-    with t.db.read() as tx:
-        return str(
-            tx.scalar(
-                "SELECT k.module_id FROM returns r JOIN tokens k ON k.id = r.token_id"
-                " WHERE r.id = ?",
-                (return_id,),
-            )
-        )
 
 
 def kept_equal_counted(t: Tracker) -> None:
