@@ -100,6 +100,19 @@ def saved(page: Page, module: str, text: str) -> None:
     )
 
 
+def open_with_entry(c: Client, module: str, entry: str) -> Page:
+    """Open a module page whose saved entry is `entry`, put there from the first page.
+
+    Put there once, by the same origin, before the module page loads: nothing can put it
+    back on a reload (as a script run on every page load could).
+    """
+    page = c.open()
+    page.evaluate("([k, v]) => localStorage.setItem(k, v)", [f"{STORAGE}/{module}", entry])
+    page.goto((c.folder / f"module-{module}.html").as_uri())
+    page.wait_for_selector("#save-state:not([hidden])")
+    return page
+
+
 def export(page: Page) -> tuple[bytes, str]:
     """Press "Save my answers file"; the file's bytes and its name."""
     with page.expect_download() as info:
@@ -280,12 +293,7 @@ def test_the_check_in_square_on_screen_reads_back_to_the_paper_payload(
 def test_a_corrupted_saved_entry_is_kept_aside_and_the_page_works(
     client: Callable[..., Client],
 ) -> None:
-    cut_short = '{"version": 1, "answers": {"AA1-1"'
-    c = client(
-        "if (!sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', 1);"
-        f" localStorage.setItem({json.dumps(STORAGE + '/AA1')}, {json.dumps(cut_short)}); }}"
-    )
-    page = c.open("module-AA1.html")
+    page = open_with_entry(client(), "AA1", '{"version": 1, "answers": {"AA1-1"')
     status = page.text_content("#status") or ""
     assert "could not be read" in status and "We kept a copy" in status
     keys = page.evaluate("Object.keys(localStorage)")
@@ -297,18 +305,16 @@ def test_a_corrupted_saved_entry_is_kept_aside_and_the_page_works(
     page.fill("#a-AA1-1", "Typed after")
     saved(page, "AA1", "Typed after")
     page.reload()
-    assert page.input_value("#a-AA1-1") == "Typed after"
+    kept = page.evaluate("k => localStorage.getItem(k)", f"{STORAGE}/AA1")
+    status = page.text_content("#status")
+    assert page.input_value("#a-AA1-1") == "Typed after", f"kept {kept!r}, status {status!r}"
 
 
 def test_a_partly_damaged_entry_keeps_its_good_answers(client: Callable[..., Client]) -> None:
     entry = json.dumps(
         {"version": 1, "answers": {"AA1-1": "Still here", "AA1-2": "not a list", "AA1-5": 5}}
     )
-    c = client(
-        "if (!sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', 1);"
-        f" localStorage.setItem({json.dumps(STORAGE + '/AA1')}, {json.dumps(entry)}); }}"
-    )
-    page = c.open("module-AA1.html")
+    page = open_with_entry(client(), "AA1", entry)
     assert page.input_value("#a-AA1-1") == "Still here"
     assert "could not be read" in (page.text_content("#status") or "")
 
