@@ -23,7 +23,14 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from werkzeug.wrappers import Response as Redirect
-from wtforms import PasswordField, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import InputRequired, Length
 
 from cpo.web.app import limiter
@@ -164,7 +171,7 @@ class StaffForm(FlaskForm):  # type: ignore[misc]
     )
     role = RadioField(
         "Role",
-        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
         widget=GovRadioInput(),
         validators=[InputRequired("Choose a role")],
     )
@@ -185,7 +192,7 @@ def staff() -> Redirect | str:
     """Every staff account, and a form to add one."""
     t = tracker()
     form = StaffForm()
-    form.offices.choices = [(o.code, o.name) for o in list_offices(t)]
+    form.offices.choices = [SelectChoice(o.code, o.name) for o in list_offices(t)]
     if form.validate_on_submit():
         try:
             added = add_staff(

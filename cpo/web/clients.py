@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as Redirect
+from wtforms import SelectChoice
 
 from builder.regions import Region
 from cpo.web.auth import tracker
@@ -43,7 +44,7 @@ def new() -> Redirect | str:
     """Add a client to one of your offices."""
     t = tracker()
     form = ClientForm()
-    form.office.choices = [(o.code, o.name) for o in offices_served(t)]
+    form.office.choices = [SelectChoice(o.code, o.name) for o in offices_served(t)]
     if form.validate_on_submit():
         try:
             client = add_client(
@@ -92,7 +93,7 @@ def edit(reference: str) -> Redirect | str:
             "extra_time": client.extra_time,
         }
     )
-    form.office.choices = [(o.code, o.name) for o in offices_served(t)]
+    form.office.choices = [SelectChoice(o.code, o.name) for o in offices_served(t)]
     if form.validate_on_submit():
         lines = tuple(x.strip() for x in (form.address.data or "").splitlines() if x.strip())
         try:

@@ -20,6 +20,7 @@ from wtforms import (
     DateField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -31,9 +32,9 @@ from builder.profiles import PROFILES
 from builder.regions import Region
 from tracker.policy import POLICIES
 
-REGIONS = [(r.value, r.label) for r in Region]
-JURISDICTIONS = [(code, p.label) for code, p in POLICIES.items()]
-PROFILE_CHOICES = [(name, p.label) for name, p in PROFILES.items()]
+REGIONS = [SelectChoice(r.value, r.label) for r in Region]
+JURISDICTIONS = [SelectChoice(code, p.label) for code, p in POLICIES.items()]
+PROFILE_CHOICES = [SelectChoice(name, p.label) for name, p in PROFILES.items()]
 DATE_FORMAT = "%d %m %Y"  # GOV.UK date input: day, month, year boxes
 
 

@@ -20,7 +20,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from werkzeug.datastructures import FileStorage
-from wtforms import SelectField, SubmitField
+from wtforms import SelectChoice, SelectField, SubmitField
 
 from cpo.web.auth import tracker
 from cpo.web.navigation import NavLink
@@ -51,7 +51,7 @@ class ImportForm(FlaskForm):  # type: ignore[misc]
     preset = SelectField(
         "Case system the file comes from",
         widget=GovSelect(),
-        choices=[(name, name.capitalize()) for name in PRESETS],
+        choices=[SelectChoice(name, name.capitalize()) for name in PRESETS],
         description="Or send a mapping file below, naming the columns of your export.",
     )
     submit = SubmitField("Check the file", widget=GovSubmitInput())

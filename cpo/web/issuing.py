@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as Redirect
+from wtforms import SelectChoice
 
 from cpo.web.auth import tracker
 from cpo.web.forms import IssueForm, RevokeForm
@@ -45,7 +46,9 @@ def issue(reference: str) -> Redirect | str:
     chosen, why_none = default_modules(t, reference)
     form = IssueForm(data={"modules": chosen, "profile": "standard"})
     form.modules.choices = [
-        (m.module_id, f"{m.module_id} {m.title} ({hours(course.module(m.module_id).minutes)})")
+        SelectChoice(
+            m.module_id, f"{m.module_id} {m.title} ({hours(course.module(m.module_id).minutes)})"
+        )
         for m in statement.modules
         if m.state in OPEN and policy.eligible(course.module(m.module_id))
     ]

@@ -33,7 +33,14 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import Length
 
 from cpo.web.auth import tracker
@@ -78,7 +85,7 @@ class MarkForm(FlaskForm):  # type: ignore[misc]
     decision = RadioField(
         "Decision",
         widget=GovRadioInput(),
-        choices=[(d, DECISION_LABELS[d]) for d in DECISIONS],
+        choices=[SelectChoice(d, DECISION_LABELS[d]) for d in DECISIONS],
         validate_choice=False,  # an unknown one is the library's to refuse, in its words
     )
     feedback = StringField(
@@ -141,7 +148,7 @@ def return_page(return_ref: str) -> str | BaseResponse:
 
 def _form(t: Tracker, view: MarkingView) -> MarkForm:
     form = MarkForm()
-    form.tried.choices = [(a.id, f"{a.id}: {a.title}") for a in view.activities]
+    form.tried.choices = [SelectChoice(a.id, f"{a.id}: {a.title}") for a in view.activities]
     if request.method == "GET":  # start from what an answers file says, for the marker to check
         given = prefill(t, view.return_id)
         form.tried.data = list(given.tried)

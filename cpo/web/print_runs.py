@@ -29,7 +29,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import RadioField, SelectField, SubmitField
+from wtforms import RadioField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired
 
 from cpo.web.auth import tracker
@@ -133,7 +133,7 @@ def runs() -> Runs:
 def start() -> str | BaseResponse:
     """Choose an office and a profile; issue to its clients and make one print run."""
     form = BatchForm()
-    form.office.choices = [(o.code, o.name) for o in offices_served(tracker())]
+    form.office.choices = [SelectChoice(o.code, o.name) for o in offices_served(tracker())]
     if form.validate_on_submit():
         workers = int(current_app.config.get("CPO_PRINT_WORKERS", 0))
         run = runs().start(current_user.actor, form.office.data, form.profile.data, workers)
