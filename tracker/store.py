@@ -36,8 +36,10 @@ class Database:
         self.url = url
         self.audit_key = b""  # the audit chain's key, set by open_tracker (see audit.py)
         self.engine = "postgresql" if re.match(r"postgres(ql)?://", url) else "sqlite"
-        self._conn: Any = _connect_postgres(url) if self.engine == "postgresql" else None
-        if self.engine == "sqlite":
+        self._conn: Any = None
+        if self.engine == "postgresql":
+            self._conn = _connect_postgres(url, wait_seconds)
+        else:
             self._conn = _connect_sqlite(url, wait_seconds, create)
         self._migrate()
 
@@ -213,7 +215,7 @@ def _explain(err: Exception) -> Exception:
     if isinstance(err, TrackerError):
         return err
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    if "locked" in text or "busy" in text:
+    if "locked" in text or "busy" in text or "lock timeout" in text:
         return TrackerError(
             "the records are locked by another program (is a cpo command still running?): "
             "try again in a moment"
@@ -263,12 +265,18 @@ def _owner_only(path: Path) -> None:
             path.chmod(0o600)
 
 
-def _connect_postgres(url: str) -> Any:
+def _connect_postgres(url: str, wait_seconds: float) -> Any:
     import psycopg
     from psycopg.rows import dict_row
 
     try:
-        return psycopg.connect(url, row_factory=dict_row, autocommit=False)
+        conn = psycopg.connect(url, row_factory=dict_row, autocommit=False)
+        # As SQLite's busy timeout: a writer waits this long for another, then is told.
+        conn.execute(
+            "SELECT set_config('lock_timeout', %s, false)", (f"{wait_seconds * 1000:.0f}",)
+        )
+        conn.commit()
+        return conn
     except psycopg.Error as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise TrackerError(f"cannot reach the PostgreSQL records: {first}") from None

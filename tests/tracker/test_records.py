@@ -304,6 +304,17 @@ def test_a_locked_sqlite_file_is_reported_not_waited_on_forever(tmp_path: Path) 
         holder.close()
 
 
+def test_a_writer_waits_for_another_then_is_told(db_url: str) -> None:
+    """Another writer holding the records: told after `wait_seconds`, on either engine."""
+    with Database(db_url) as holder, holder.write() as held:
+        held.execute("INSERT INTO offices (code, name) VALUES ('h', 'Held')")
+        with Database(db_url, wait_seconds=0.2) as db:
+            with pytest.raises(TrackerError, match="locked by another program"), db.write() as tx:
+                tx.execute("INSERT INTO offices (code, name) VALUES ('x', 'X')")
+            with db.read() as tx:  # reading is not held up
+                assert tx.scalar("SELECT COUNT(*) FROM offices WHERE code = 'x'") == 0
+
+
 def test_a_file_that_is_not_a_database_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "tracker.db"
     path.write_bytes(b"this is a text file, not records\n" * 100)
