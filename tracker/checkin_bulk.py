@@ -32,6 +32,8 @@ from tracker.errors import CodeError
 
 # The same rules as ledger.module_states and token_states, applied to rows read in bulk.
 from tracker.ledger import STATE_ORDER, STATE_ROWS, _outcome, _states
+from tracker.migrations import COVERED
+from tracker.migrations_speed import PAUSED
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
 from tracker.validate import problem as text_problem
@@ -222,21 +224,34 @@ def _next_return_id(tx: Transaction) -> int:
     return max(int(used or 0), int(highest or 0)) + 1
 
 
+# The covered columns of a return, as record_group's rows hold them: id first.
+_INSERTED = ("id", "token_id", "attempt", "arrived_by", "received_at", "recorded_by")
+_COPIED = [_INSERTED.index(column) for column in COVERED["returns"]]
+
+
 def _write(
     t: Tracker, tx: Transaction, returns: list[tuple[Any, ...]], entries: list[audit.Entry]
 ) -> None:
-    """Write the group's returns, move the id sequence past them, and chain its entries."""
+    """Write the group's returns, move the id sequence past them, and chain its entries.
+
+    The returns' journal is paused while they are written (migration 11): each row's
+    copy for the chain is made here from the very values inserted.
+    """
+    copies: audit.Images = {}
     if returns:
+        tx.execute(f"INSERT INTO {PAUSED} (tbl) VALUES ('returns')")
         tx.executemany(
-            "INSERT INTO returns (id, token_id, attempt, arrived_by, received_at, evidence,"
-            " recorded_by) VALUES (?, ?, ?, ?, ?, '', ?)",
+            f"INSERT INTO returns ({', '.join(_INSERTED[:-1])}, evidence, recorded_by)"
+            " VALUES (?, ?, ?, ?, ?, '', ?)",
             returns,
         )
+        tx.execute(f"DELETE FROM {PAUSED}")
         if tx.engine == "postgresql":  # explicit ids leave the identity's sequence behind
             tx.scalar(
                 "SELECT setval(pg_get_serial_sequence('returns', 'id'), ?)", (returns[-1][0],)
             )
-    audit.record_many(tx, t.audit_key, entries)
+        copies["returns"] = {str(r[0]): [r[i] for i in _COPIED] for r in returns}
+    audit.record_many(tx, t.audit_key, entries, copies)
 
 
 def _chunks(values: Iterable[Any]) -> Iterable[tuple[list[Any], str]]:
