@@ -8,10 +8,11 @@ tests pin each quicker way to the plain JSON encoder and HMAC-SHA256.
 from __future__ import annotations
 
 import functools
-import hmac
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from tracker.keyed_hash import Keyed
 
 
 def _encoder(plain: json.JSONEncoder) -> Callable[[Any], str]:
@@ -60,15 +61,13 @@ def body_text(fields: list[Any]) -> str:
 
 def mac(key: bytes, message: bytes) -> str:
     """HMAC-SHA256 of `message` under `key`, in hex."""
-    signer = keyed(key).copy()  # the key's own hashing done once, not once an entry
-    signer.update(message)
-    return signer.hexdigest()
+    return keyed(key).hexdigest(message)  # the key's own hashing done once, not once an entry
 
 
 @functools.lru_cache(maxsize=8)
-def keyed(key: bytes) -> hmac.HMAC:
-    """An HMAC-SHA256 under `key` with nothing hashed yet, to copy for each message."""
-    return hmac.new(key, digestmod="sha256")
+def keyed(key: bytes) -> Keyed:
+    """HMAC-SHA256 under `key`, its padded key hashed once."""
+    return Keyed(key)
 
 
 def link(
@@ -105,9 +104,7 @@ def link_many(
             message = f"[{QUOTE(prev)}, {entry_id}, {middle}, {QUOTE(subject)}, {QUOTE(text)}]"
         else:  # anything but strings: the encoder's own way
             message = BODY([prev, entry_id, at, actor, action, subject, text])
-        signer = start.copy()
-        signer.update(message.encode())
-        digest = signer.hexdigest()
+        digest = start.hexdigest(message.encode())
         out.append((entry_id, at, actor, action, subject, text, prev, digest))
         prev, entry_id = digest, entry_id + 1
     return out

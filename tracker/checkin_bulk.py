@@ -96,7 +96,10 @@ class GroupRecords:
         return _outcome(self.tokens[token_id])
 
     def module_state(self, order_id: int, module_id: str) -> tuple[str, str]:
-        rows = [self.tokens[k] for k in self.modules.get((order_id, module_id), [])]
+        ids = self.modules.get((order_id, module_id), [])
+        if len(ids) == 1 and self.tokens[ids[0]][3] is None:  # one live copy: as _states has it
+            return _outcome(self.tokens[ids[0]])
+        rows = [self.tokens[k] for k in ids]
         return _states(rows).get(order_id, {}).get(module_id, ("", ""))
 
     def module_credit(self, order_id: int, module_id: str) -> int:
