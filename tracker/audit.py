@@ -4,8 +4,10 @@ Each entry's hash is an HMAC-SHA256, under a key kept in the data folder's keys/
 in the records), of the entry and the hash before it. So editing, deleting or cutting
 entries shows, and so does re-hashing the chain without the key. Each entry also holds a
 copy of every row that decides hours which its change wrote (triggers journal them, see
-migrations.COVERED), so `verify` can compare the tables with the chain and name a row
-changed, added or deleted behind the tracker's back.
+migrations.COVERED; a group of check-ins gives copies of its new returns itself, see
+migrations_speed._journal_pause), so `verify` can compare the tables with the chain and
+name a row changed, added or deleted behind the tracker's back. The chain's bytes are
+made in tracker.audit_chain.
 
 A chain begun before keys (schema 2) is carried over by an *anchor*: the first keyed
 entry, which covers the old head and copies every covered row as it stood. Entries
