@@ -36,6 +36,7 @@ from tracker.audit_chain import body as _body
 from tracker.audit_chain import link as _link
 from tracker.audit_chain import link_many
 from tracker.audit_chain import mac as _mac
+from tracker.bulk_sql import insert_rows
 from tracker.errors import TrackerError
 from tracker.migrations import APPEND_ONLY, COVERED, row_key
 from tracker.migrations_speed import PAUSED
@@ -140,11 +141,8 @@ def record_many(
         details = {**entry.details, "rows": rows} if rows else entry.details
         unlinked.append((entry.at, entry.actor, entry.action, entry.subject, _DETAILS(details)))
     out = link_many(key, str(head["last_hash"]), int(head["last_id"]) + 1, unlinked)
-    tx.executemany(
-        "INSERT INTO audit_log (id, at, actor, action, subject, details, prev_hash, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        out,
-    )
+    columns = "id, at, actor, action, subject, details, prev_hash, hash"
+    insert_rows(tx, f"INSERT INTO audit_log ({columns}) VALUES", out)
     last_id, *_, last_hash = out[-1]
     head_sql = "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1"
     tx.execute(head_sql, (last_id, last_hash))

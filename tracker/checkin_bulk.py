@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tracker import audit
+from tracker.bulk_sql import insert_rows
 from tracker.checkins import (
     LONGEST_CODE,
     RECORDED,
@@ -243,11 +244,7 @@ def _write(
     copies: audit.Images = {}
     if returns:
         tx.execute(f"INSERT INTO {PAUSED} (tbl) VALUES ('returns')")
-        tx.executemany(
-            f"INSERT INTO returns ({', '.join(_INSERTED[:-1])}, evidence, recorded_by)"
-            " VALUES (?, ?, ?, ?, ?, '', ?)",
-            returns,
-        )
+        insert_rows(tx, f"INSERT INTO returns ({', '.join(_INSERTED)}) VALUES", returns)
         tx.execute(f"DELETE FROM {PAUSED}")
         if tx.engine == "postgresql":  # explicit ids leave the identity's sequence behind
             tx.scalar(

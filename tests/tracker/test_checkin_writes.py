@@ -10,18 +10,23 @@ must still be in it, and `verify` must name one written behind cpo's back.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.tracker.conftest import Clock, act_as_admin, make_order, shipped_course
 from tracker import store
 from tracker.audit import verify
+from tracker.bulk_sql import insert_rows
 from tracker.checkins import checkin_groups
 from tracker.config import initialise
 from tracker.errors import TrackerError
 from tracker.issuing import issue
 from tracker.migrations_speed import PAUSED
+from tracker.store import Transaction
 from tracker.tracker import Tracker, open_tracker
 
 CHAIN = "SELECT id, at, actor, action, subject, details, prev_hash, hash FROM audit_log ORDER BY id"
@@ -111,3 +116,20 @@ def test_verify_names_a_return_written_while_its_journal_was_paused(
     problems = verify(tracker.db).problems
     assert any("returns row" in p and "added outside cpo" in p for p in problems), problems
     assert any("left paused" in p for p in problems), problems
+
+
+values = st.one_of(st.integers(-(2**62), 2**62), st.text(max_size=8), st.none())
+
+
+@given(st.integers(1, 9), st.integers(0, 400), st.lists(values, min_size=1, max_size=30))
+def test_rows_inserted_in_chunks_are_every_row_in_order(
+    width: int, count: int, pool: list[object]
+) -> None:
+    """insert_rows splits across statements at SQLite's parameter limit and keeps every row."""
+    cells = iter(pool * (width * count // len(pool) + 1))  # the drawn values, over and over
+    rows = [tuple(next(cells) for _ in range(width)) for _ in range(count)]
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    columns = ", ".join(f"c{n}" for n in range(width))
+    conn.execute(f"CREATE TABLE t (n INTEGER PRIMARY KEY, {columns})")
+    insert_rows(Transaction(conn, "sqlite"), f"INSERT INTO t ({columns}) VALUES", rows)
+    assert conn.execute(f"SELECT {columns} FROM t ORDER BY n").fetchall() == rows
