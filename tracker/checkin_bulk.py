@@ -21,7 +21,8 @@ from tracker.checkins import (
     RECORDED,
     REFUSED_CODE,
     TOKEN_COLUMNS,
-    TOKEN_ROWS,
+    TOKEN_OWN_ROWS,
+    WORKBOOK_ROWS,
     CheckinResult,
     Identified,
     _shown_client,
@@ -57,11 +58,26 @@ class GroupRecords:
 
     def load(self, tx: Transaction, serials: set[str], codes: set[str]) -> None:
         """Read the tokens named, then their orders' states, credits and returns."""
-        for column, values in (("serial", serials), ("code", codes)):
+        # As TOKEN_ROWS reads them, its joins made once a workbook, not once a token.
+        own = {
+            column: [
+                row
+                for chunk, marks in _chunks(values)
+                for row in tx.tuples(TOKEN_OWN_ROWS + f"WHERE k.{column} IN ({marks})", chunk)
+            ]
+            for column, values in (("serial", serials), ("code", codes))
+        }
+        workbooks = {row[1] for rows in own.values() for row in rows}
+        joined = {
+            row[0]: row[1:]
+            for chunk, marks in _chunks(workbooks)
+            for row in tx.tuples(WORKBOOK_ROWS + f"WHERE w.id IN ({marks})", chunk)
+        }
+        for column, rows in own.items():
             found = self.by_serial if column == "serial" else self.by_code
-            for chunk, marks in _chunks(values):
-                for row in tx.tuples(TOKEN_ROWS + f"WHERE k.{column} IN ({marks})", chunk):
-                    token = dict(zip(TOKEN_COLUMNS, row, strict=True))  # as tx.all, quicker
+            for row in rows:
+                if row[1] in joined:  # always, as the joins' foreign keys hold
+                    token = dict(zip(TOKEN_COLUMNS, (*row, *joined[row[1]]), strict=True))
                     found[token[column]] = token
         orders = {r["order_id"] for r in [*self.by_serial.values(), *self.by_code.values()]}
         for chunk, marks in _chunks(orders):

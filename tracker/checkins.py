@@ -210,6 +210,13 @@ TOKEN_ROWS = (
     " c.reference, o.code AS office FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
     "JOIN clients c ON c.id = w.client_id JOIN offices o ON o.id = c.office_id "
 )
+# The same in two parts, for a group: its tokens, then each of their workbooks once.
+TOKEN_OWN_ROWS = f"SELECT {', '.join([f'k.{c}' for c in _OWN])} FROM tokens k "
+WORKBOOK_ROWS = (
+    f"SELECT w.id, {', '.join([f'w.{c}' for c in _WORKBOOK])}, c.reference, o.code "
+    "FROM workbooks w JOIN clients c ON c.id = w.client_id "
+    "JOIN offices o ON o.id = c.office_id "
+)
 
 
 # Why a code cannot be recorded, by kind, so intake can sort its pages the same way.
