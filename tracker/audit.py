@@ -4,8 +4,10 @@ Each entry's hash is an HMAC-SHA256, under a key kept in the data folder's keys/
 in the records), of the entry and the hash before it. So editing, deleting or cutting
 entries shows, and so does re-hashing the chain without the key. Each entry also holds a
 copy of every row that decides hours which its change wrote (triggers journal them, see
-migrations.COVERED), so `verify` can compare the tables with the chain and name a row
-changed, added or deleted behind the tracker's back.
+migrations.COVERED; a group of check-ins gives copies of its new returns itself, see
+migrations_speed._journal_pause), so `verify` can compare the tables with the chain and
+name a row changed, added or deleted behind the tracker's back. The chain's bytes are
+made in tracker.audit_chain.
 
 A chain begun before keys (schema 2) is carried over by an *anchor*: the first keyed
 entry, which covers the old head and copies every covered row as it stood. Entries
@@ -17,7 +19,6 @@ outside the records: `verify(since=...)` proves the chain still holds that entry
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import json
@@ -25,13 +26,20 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from tracker.audit_chain import DETAILS as _DETAILS
+from tracker.audit_chain import body as _body
+from tracker.audit_chain import link as _link
+from tracker.audit_chain import link_many
+from tracker.audit_chain import mac as _mac
+from tracker.bulk_sql import insert_rows
 from tracker.errors import TrackerError
 from tracker.migrations import APPEND_ONLY, COVERED, row_key
+from tracker.migrations_speed import PAUSED
 from tracker.store import Database, Transaction
 
 GENESIS = "genesis"
@@ -101,40 +109,51 @@ class Entry(NamedTuple):  # not a dataclass: made once a code in bulk, a third o
     rows: tuple[tuple[str, str], ...] = ()  # (table, row key), as the journal names them
 
 
-def record_many(tx: Transaction, key: bytes, entries: Sequence[Entry]) -> None:
+def record_many(
+    tx: Transaction, key: bytes, entries: Sequence[Entry], written: Images | None = None
+) -> None:
     """Append `entries` in order inside `tx`, as `record` would one by one, in a few statements.
 
     Each entry carries copies of the journalled rows it names; a row journalled but
     named by none goes with the first entry, as `record` would sweep it there.
+    `written` holds copies of covered rows the caller wrote with their journal paused
+    (see migrations_speed.PAUSED), by table and row key; they go the same way.
     """
     if not entries:
         return
     journal = tx.tuples("SELECT tbl, row_key FROM row_changes")
     if journal:
         tx.execute("DELETE FROM row_changes")
-    named = {row for entry in entries for row in entry.rows}
     wanted: dict[str, list[str]] = {}
     for table, row_key_ in journal:
         wanted.setdefault(table, []).append(row_key_)
     images = {t: _images(tx, t, keys) for t, keys in wanted.items() if t in COVERED}
-    spare = [(t, k) for t, k in journal if (t, k) not in named]
+    given = [(t, k) for t, copies in (written or {}).items() for k in copies]
+    for table, copies in (written or {}).items():
+        known = images.setdefault(table, {})
+        known.update({k: v for k, v in copies.items() if k not in known})  # a read row wins
+    spare = _unnamed([*journal, *given], entries)
     head = tx.one("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
     assert head is not None, "the initial migration writes the head row"
-    prev, entry_id, out = str(head["last_hash"]), int(head["last_id"]), []
+    unlinked = []
     for n, entry in enumerate(entries):
-        rows = _copies(images, [*entry.rows, *(spare if n == 0 else [])])
+        rows = _copies(images, [*entry.rows, *spare] if n == 0 else entry.rows)
         details = {**entry.details, "rows": rows} if rows else entry.details
-        entry_id += 1
-        text, digest = _link(key, prev, entry_id, entry, details)
-        fields = (entry.at, entry.actor, entry.action, entry.subject)
-        out.append((entry_id, *fields, text, prev, digest))
-        prev = digest
-    tx.executemany(
-        "INSERT INTO audit_log (id, at, actor, action, subject, details, prev_hash, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        out,
-    )
-    tx.execute("UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1", (entry_id, prev))
+        unlinked.append((entry.at, entry.actor, entry.action, entry.subject, _DETAILS(details)))
+    out = link_many(key, str(head["last_hash"]), int(head["last_id"]) + 1, unlinked)
+    columns = "id, at, actor, action, subject, details, prev_hash, hash"
+    insert_rows(tx, f"INSERT INTO audit_log ({columns}) VALUES", out)
+    last_id, *_, last_hash = out[-1]
+    head_sql = "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1"
+    tx.execute(head_sql, (last_id, last_hash))
+
+
+def _unnamed(rows: list[tuple[str, str]], entries: Sequence[Entry]) -> list[tuple[str, str]]:
+    """The `rows` (table, row key) that no entry names, in their order, once each."""
+    if not rows:
+        return []
+    named = {row for entry in entries for row in entry.rows}
+    return list(dict.fromkeys(r for r in rows if r not in named))
 
 
 def _copies(images: dict[str, dict[str, Any]], rows: Iterable[tuple[str, str]]) -> Images:
@@ -144,15 +163,6 @@ def _copies(images: dict[str, dict[str, Any]], rows: Iterable[tuple[str, str]]) 
         if table in images:
             out.setdefault(table, {})[row_key_] = images[table].get(row_key_)
     return out
-
-
-def _link(
-    key: bytes, prev: str, entry_id: int, entry: Entry, details: dict[str, Any]
-) -> tuple[str, str]:
-    """An entry's details as stored, and its keyed hash chained to `prev`."""
-    text = _DETAILS(details)
-    fields = [prev, entry_id, entry.at, entry.actor, entry.action, entry.subject, text]
-    return text, _mac(key, _body_text(fields).encode())  # as _body makes it
 
 
 def ensure_anchor(db: Database, keys_folder: Path, at: str) -> bytes:
@@ -249,6 +259,7 @@ def verify(db: Database, key: bytes | None = None, since: Fingerprint | None = N
             )
         }
         missing_triggers = _missing_triggers(tx)
+        paused = int(tx.scalar(f"SELECT COUNT(*) FROM {PAUSED}") or 0)
     walk = _walk(rows, key)
     problems = list(walk.problems)
     if not walk.problems:
@@ -256,6 +267,8 @@ def verify(db: Database, key: bytes | None = None, since: Fingerprint | None = N
     if since is not None:
         problems += _check_since(since, rows)
     problems += [f"the append-only rule on {t} was removed" for t in missing_triggers]
+    if paused:  # a group of check-ins empties it before it commits
+        problems.append("the journal of new returns was left paused: returns may be unrecorded")
     problems += _compare_rows(walk.expected, actual)
     chain_credit = _credited(walk.expected.get("credits", {}))
     table_credit = _credited(actual["credits"])
@@ -452,7 +465,7 @@ def _append(
     head = tx.one("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
     assert head is not None, "the initial migration writes the head row"
     prev, entry_id = str(head["last_hash"]), int(head["last_id"]) + 1
-    text, digest = _link(key, prev, entry_id, Entry(at, actor, action, subject, details), details)
+    text, digest = _link(key, prev, entry_id, (at, actor, action, subject), details)
     tx.execute(
         "INSERT INTO audit_log (id, at, actor, action, subject, details, prev_hash, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -460,63 +473,6 @@ def _append(
     )
     tx.execute("UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1", (entry_id, digest))
     return entry_id
-
-
-def _encoder(plain: json.JSONEncoder) -> Callable[[Any], str]:
-    """`plain.encode` for a dict or list, its C encoder made once, not once a call.
-
-    It is what `JSONEncoder.encode` runs, with the same options, so the text is the
-    same; only the check for a value that holds itself is left out (details never do).
-    """
-    make = json.encoder.c_make_encoder  # type: ignore[attr-defined]
-    if make is None or plain.indent is not None:  # no C encoder: json's own way
-        return plain.encode
-    ascii_only = plain.ensure_ascii
-    quote = json.encoder.encode_basestring_ascii if ascii_only else json.encoder.encode_basestring
-    options = (plain.key_separator, plain.item_separator, plain.sort_keys, plain.skipkeys)
-    encode = make(None, plain.default, quote, None, *options, plain.allow_nan)
-    return lambda value: "".join(encode(value, 0))
-
-
-# Made once (json.dumps builds an encoder on every call with options): bulk check-ins
-# write an entry a code.
-_DETAILS = _encoder(json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-_BODY = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps's separators
-
-
-def _body(prev: str, row: dict[str, Any]) -> bytes:
-    fields = [prev, row["id"], row["at"], row["actor"], row["action"], row["subject"]]
-    return _BODY([*fields, row["details"]]).encode()
-
-
-def _body_text(fields: list[Any]) -> str:
-    """`_BODY(fields)` for a new entry's fields, its six strings quoted as the encoder would.
-
-    An entry a code is hashed when check-ins come in bulk; the general encoder was
-    a tenth of the time. Anything but an int id and six strings goes to it.
-    """
-    prev, entry_id, *words = fields
-    if type(entry_id) is not int or {type(prev), *map(type, words)} != _STR:
-        return _BODY(fields)
-    quoted = ", ".join([_QUOTE(w) for w in words])
-    return f"[{_QUOTE(prev)}, {entry_id}, {quoted}]"
-
-
-# How JSONEncoder(ensure_ascii=False) writes a string (the C function where there is one).
-_QUOTE = json.encoder.encode_basestring
-_STR = {str}
-
-
-def _mac(key: bytes, body: bytes) -> str:
-    signer = _keyed(key).copy()  # the key's own hashing done once, not once an entry
-    signer.update(body)
-    return signer.hexdigest()
-
-
-@functools.lru_cache(maxsize=8)
-def _keyed(key: bytes) -> hmac.HMAC:
-    """An HMAC-SHA256 under `key` with nothing hashed yet, to copy for each message."""
-    return hmac.new(key, digestmod="sha256")
 
 
 def _show(value: Any) -> str:

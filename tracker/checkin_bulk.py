@@ -15,12 +15,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tracker import audit
+from tracker.bulk_sql import insert_rows
 from tracker.checkins import (
     LONGEST_CODE,
     RECORDED,
     REFUSED_CODE,
     TOKEN_COLUMNS,
-    TOKEN_ROWS,
+    TOKEN_OWN_ROWS,
+    WORKBOOK_ROWS,
     CheckinResult,
     Identified,
     _shown_client,
@@ -32,6 +34,8 @@ from tracker.errors import CodeError
 
 # The same rules as ledger.module_states and token_states, applied to rows read in bulk.
 from tracker.ledger import STATE_ORDER, STATE_ROWS, _outcome, _states
+from tracker.migrations import COVERED
+from tracker.migrations_speed import PAUSED
 from tracker.store import Row, Transaction
 from tracker.tracker import Tracker
 from tracker.validate import problem as text_problem
@@ -54,11 +58,26 @@ class GroupRecords:
 
     def load(self, tx: Transaction, serials: set[str], codes: set[str]) -> None:
         """Read the tokens named, then their orders' states, credits and returns."""
-        for column, values in (("serial", serials), ("code", codes)):
+        # As TOKEN_ROWS reads them, its joins made once a workbook, not once a token.
+        own = {
+            column: [
+                row
+                for chunk, marks in _chunks(values)
+                for row in tx.tuples(TOKEN_OWN_ROWS + f"WHERE k.{column} IN ({marks})", chunk)
+            ]
+            for column, values in (("serial", serials), ("code", codes))
+        }
+        workbooks = {row[1] for rows in own.values() for row in rows}
+        joined = {
+            row[0]: row[1:]
+            for chunk, marks in _chunks(workbooks)
+            for row in tx.tuples(WORKBOOK_ROWS + f"WHERE w.id IN ({marks})", chunk)
+        }
+        for column, rows in own.items():
             found = self.by_serial if column == "serial" else self.by_code
-            for chunk, marks in _chunks(values):
-                for row in tx.tuples(TOKEN_ROWS + f"WHERE k.{column} IN ({marks})", chunk):
-                    token = dict(zip(TOKEN_COLUMNS, row, strict=True))  # as tx.all, quicker
+            for row in rows:
+                if row[1] in joined:  # always, as the joins' foreign keys hold
+                    token = dict(zip(TOKEN_COLUMNS, (*row, *joined[row[1]]), strict=True))
                     found[token[column]] = token
         orders = {r["order_id"] for r in [*self.by_serial.values(), *self.by_code.values()]}
         for chunk, marks in _chunks(orders):
@@ -94,7 +113,10 @@ class GroupRecords:
         return _outcome(self.tokens[token_id])
 
     def module_state(self, order_id: int, module_id: str) -> tuple[str, str]:
-        rows = [self.tokens[k] for k in self.modules.get((order_id, module_id), [])]
+        ids = self.modules.get((order_id, module_id), [])
+        if len(ids) == 1 and self.tokens[ids[0]][3] is None:  # one live copy: as _states has it
+            return _outcome(self.tokens[ids[0]])
+        rows = [self.tokens[k] for k in ids]
         return _states(rows).get(order_id, {}).get(module_id, ("", ""))
 
     def module_credit(self, order_id: int, module_id: str) -> int:
@@ -222,21 +244,30 @@ def _next_return_id(tx: Transaction) -> int:
     return max(int(used or 0), int(highest or 0)) + 1
 
 
+# The covered columns of a return, as record_group's rows hold them: id first.
+_INSERTED = ("id", "token_id", "attempt", "arrived_by", "received_at", "recorded_by")
+_COPIED = [_INSERTED.index(column) for column in COVERED["returns"]]
+
+
 def _write(
     t: Tracker, tx: Transaction, returns: list[tuple[Any, ...]], entries: list[audit.Entry]
 ) -> None:
-    """Write the group's returns, move the id sequence past them, and chain its entries."""
+    """Write the group's returns, move the id sequence past them, and chain its entries.
+
+    The returns' journal is paused while they are written (migration 11): each row's
+    copy for the chain is made here from the very values inserted.
+    """
+    copies: audit.Images = {}
     if returns:
-        tx.executemany(
-            "INSERT INTO returns (id, token_id, attempt, arrived_by, received_at, evidence,"
-            " recorded_by) VALUES (?, ?, ?, ?, ?, '', ?)",
-            returns,
-        )
+        tx.execute(f"INSERT INTO {PAUSED} (tbl) VALUES ('returns')")
+        insert_rows(tx, f"INSERT INTO returns ({', '.join(_INSERTED)}) VALUES", returns)
+        tx.execute(f"DELETE FROM {PAUSED}")
         if tx.engine == "postgresql":  # explicit ids leave the identity's sequence behind
             tx.scalar(
                 "SELECT setval(pg_get_serial_sequence('returns', 'id'), ?)", (returns[-1][0],)
             )
-    audit.record_many(tx, t.audit_key, entries)
+        copies["returns"] = {str(r[0]): [r[i] for i in _COPIED] for r in returns}
+    audit.record_many(tx, t.audit_key, entries, copies)
 
 
 def _chunks(values: Iterable[Any]) -> Iterable[tuple[list[Any], str]]:

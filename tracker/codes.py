@@ -28,6 +28,7 @@ from itertools import cycle
 from pathlib import Path
 
 from tracker.errors import CodeError, TrackerError
+from tracker.keyed_hash import Keyed
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 _VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
@@ -294,15 +295,13 @@ _PAIRS = [ALPHABET[n >> 5] + ALPHABET[n & 31] for n in range(1024)]
 
 def _mac(key: bytes, purpose: bytes, serial: str) -> bytes:
     """HMAC-SHA256 under `key` of `purpose|serial`."""
-    signer = _keyed(key, purpose).copy()  # the key's own hashing done once, not once a code
-    signer.update(serial.encode())
-    return signer.digest()
+    return _keyed(key, purpose).digest(serial.encode())  # the key's hashing done once
 
 
 @functools.lru_cache(maxsize=128)
-def _keyed(key: bytes, purpose: bytes) -> hmac.HMAC:
-    """An HMAC-SHA256 under `key` that has hashed `purpose|`, to copy for each serial."""
-    return hmac.new(key, purpose + b"|", "sha256")
+def _keyed(key: bytes, purpose: bytes) -> Keyed:
+    """An HMAC-SHA256 under `key` that has hashed `purpose|`, for each serial."""
+    return Keyed(key, purpose + b"|")
 
 
 def _b32(data: bytes) -> str:

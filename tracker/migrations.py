@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tracker.migrations_speed import CHECKIN_WRITES, REPORT_INDEXES, REPORT_ROWS
+from tracker.migrations_speed import CHECKIN_WRITES, JOURNAL_PAUSE, REPORT_INDEXES, REPORT_ROWS
 
 INITIAL = """
 CREATE TABLE schema_migrations (
@@ -428,4 +428,5 @@ MIGRATIONS: dict[int, Migration] = {
     8: REPORT_INDEXES,
     9: REPORT_ROWS,
     10: CHECKIN_WRITES,
+    11: JOURNAL_PAUSE,
 }

@@ -1,4 +1,4 @@
-"""Migrations 8 to 10 (issue 19, speed where staff wait): indexes for the weekly report,
+"""Migrations 8 to 11 (issue 19, speed where staff wait): indexes for the weekly report,
 the report's kept rows, and check-ins' lighter writes. Applied by tracker.migrations."""
 
 from __future__ import annotations
@@ -139,3 +139,54 @@ CHECKIN_WRITES: dict[str, list[str]] = {
         "ALTER TABLE audit_log DROP CONSTRAINT audit_log_hash_key",
     ],
 }
+
+# Issue 19, round four: a group of check-ins writes its returns without the journal.
+PAUSED = "journal_paused"  # holds 'returns' while a group's returns are being written
+_JOURNAL_RETURN = "INSERT INTO row_changes (tbl, row_key) VALUES ('returns', CAST(NEW.id AS TEXT))"
+
+
+def _journal_pause(engine: str) -> list[str]:
+    """Migration 11: a group of check-ins copies its own new returns into the audit chain.
+
+    A group of 1,000 check-ins knows every value of each return it inserts (it gives
+    the id too), yet each insert ran the journal trigger, wrote a row_changes row, and
+    the audit then read the journal back, emptied it and read each return again to
+    copy it: a third of the cost of writing a group. Now the group puts 'returns' in
+    journal_paused, inserts its returns, empties journal_paused again, and passes its
+    copies of the rows to audit.record_many, all in one transaction. Also dropped:
+    returns_by_token, the same as the front of the UNIQUE (token_id, attempt) index.
+
+    Why the audit stays complete:
+    - Only a return's INSERT can be paused, only while journal_paused holds 'returns'
+      (its CHECK allows nothing else), and only inside the transaction that holds it:
+      the group deletes the row before it commits, and a transaction that fails is
+      rolled back whole. Updates and deletes of returns, and every other covered
+      table, are journalled exactly as before; every other writer is unchanged.
+    - The copies are the very values inserted (INTEGER and TEXT, stored as given), and
+      each goes into the entry that records its return, as the journal's would.
+    - `cpo audit verify` does not trust the journal: it compares every returns row
+      with its last copy in the chain, so a return missing from the chain or differing
+      from its copy is named ("added outside cpo", "changed outside cpo"), and it names
+      a journal_paused left holding a row.
+    """
+    pause = f"CREATE TABLE {PAUSED} (tbl TEXT PRIMARY KEY CHECK (tbl = 'returns'))"
+    if engine == "sqlite":
+        return [
+            "DROP INDEX returns_by_token",
+            pause + " WITHOUT ROWID",
+            "DROP TRIGGER returns_journal_insert",
+            "CREATE TRIGGER returns_journal_insert AFTER INSERT ON returns "
+            f"WHEN NOT EXISTS (SELECT 1 FROM {PAUSED}) "
+            f"BEGIN {_JOURNAL_RETURN.replace('INSERT', 'INSERT OR IGNORE', 1)}; END",
+        ]
+    return [
+        "DROP INDEX returns_by_token",
+        pause,
+        "CREATE OR REPLACE FUNCTION cpo_journal_returns_new() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF TG_OP = 'INSERT' AND EXISTS (SELECT 1 FROM {PAUSED}) THEN RETURN NULL; END IF; "
+        f"{_JOURNAL_RETURN} ON CONFLICT DO NOTHING; RETURN NULL; END $$",
+    ]
+
+
+JOURNAL_PAUSE: dict[str, list[str]] = {e: _journal_pause(e) for e in ("sqlite", "postgresql")}

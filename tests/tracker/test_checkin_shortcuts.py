@@ -16,9 +16,10 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracker import audit, codes
+from tracker import audit_chain, codes
 from tracker.codes import ALPHABET, CODE_SYMBOLS, Keyring, check_symbol, normalise_code
 from tracker.errors import CodeError
+from tracker.keyed_hash import Keyed
 
 _VALUE = {**{s: v for v, s in enumerate(ALPHABET)}, "O": 0, "I": 1, "L": 1}
 
@@ -113,20 +114,20 @@ def test_an_entry_body_is_the_encoders_bytes(
     prev: str, entry_id: int, at: str, actor: str, action: str, subject: str, details: str
 ) -> None:
     fields = [prev, entry_id, at, actor, action, subject, details]
-    assert audit._body_text(fields) == json.dumps(fields, ensure_ascii=False)
+    assert audit_chain.body_text(fields) == json.dumps(fields, ensure_ascii=False)
 
 
 @given(st.one_of(st.none(), st.booleans(), st.floats(allow_nan=False)), st.text())
 def test_an_entry_body_with_other_types_is_the_encoders_too(odd: object, text: str) -> None:
     for fields in ([text, odd, text, text, text, text, text], [odd, 1, text, text, text, text]):
-        assert audit._body_text(fields) == json.dumps(fields, ensure_ascii=False)
+        assert audit_chain.body_text(fields) == json.dumps(fields, ensure_ascii=False)
 
 
 @given(keys, st.binary(max_size=300), keys)
 def test_an_entry_hash_is_hmac_sha256(key: bytes, body: bytes, other: bytes) -> None:
-    assert audit._mac(key, body) == hmac.new(key, body, hashlib.sha256).hexdigest()
-    assert audit._mac(other, body) == hmac.new(other, body, hashlib.sha256).hexdigest()
-    assert audit._mac(key, body) == hmac.new(key, body, hashlib.sha256).hexdigest()
+    assert audit_chain.mac(key, body) == hmac.new(key, body, hashlib.sha256).hexdigest()
+    assert audit_chain.mac(other, body) == hmac.new(other, body, hashlib.sha256).hexdigest()
+    assert audit_chain.mac(key, body) == hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
 @given(st.text(st.sampled_from(ALPHABET), min_size=11, max_size=11))
@@ -150,4 +151,34 @@ nested = st.recursive(
 @given(st.dictionaries(st.text(max_size=10), nested, max_size=6))
 def test_an_entrys_details_are_the_encoders_text(details: dict[str, object]) -> None:
     plain = json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert audit._DETAILS(details) == plain
+    assert audit_chain.DETAILS(details) == plain
+
+
+words = st.one_of(st.text(max_size=12), st.sampled_from(["", "2026-11-28T20:00:00+00:00"]))
+heads = st.tuples(words, words, words, words)
+
+
+@given(keys, st.text(max_size=70), st.integers(1, 10**12), st.lists(st.tuples(heads, nested)))
+def test_a_group_is_chained_as_one_entry_at_a_time(
+    key: bytes, prev: str, first: int, entries: list[tuple[tuple[str, ...], object]]
+) -> None:
+    """link_many's rows are link's, entry after entry, and each hash is the plain HMAC."""
+    texts = [audit_chain.DETAILS({"x": details}) for _, details in entries]
+    unlinked = [(*h, x) for (h, _), x in zip(entries, texts, strict=True)]
+    rows = audit_chain.link_many(key, prev, first, unlinked)  # type: ignore[arg-type]
+    for n, ((head, details), row) in enumerate(zip(entries, rows, strict=True)):
+        text, digest = audit_chain.link(key, prev, first + n, head, {"x": details})
+        plain = json.dumps([prev, first + n, *head, text], ensure_ascii=False).encode()
+        assert digest == hmac.new(key, plain, hashlib.sha256).hexdigest()
+        assert row == (first + n, *head, text, prev, digest)
+        prev = digest
+
+
+@given(st.binary(max_size=200), st.binary(max_size=20), st.lists(st.binary(max_size=300)))
+def test_a_keyed_hash_is_hmac_sha256(key: bytes, prefix: bytes, messages: list[bytes]) -> None:
+    """Keys of any length (longer than a block too), each message after the same prefix."""
+    keyed = Keyed(key, prefix)
+    for message in messages:
+        plain = hmac.new(key, prefix + message, hashlib.sha256)
+        assert keyed.digest(message) == plain.digest()
+        assert keyed.hexdigest(message) == plain.hexdigest()
