@@ -220,7 +220,9 @@ def _jpeg_pixels(
         if image.size != (-(-width // factor), -(-height // factor)):
             return None  # Pillow chose another scale: read it whole, as before
         try:
-            small = to_grey(ImageOps.exif_transpose(image) if turn else _loaded(image))
+            # Turned only if its EXIF says so: exif_transpose copies an upright image whole.
+            turned = turn and orientation != 1
+            small = to_grey(ImageOps.exif_transpose(image) if turned else _loaded(image))
         except (OSError, SyntaxError, ValueError, EOFError) as err:
             raise IntakeError(name, f"the image is damaged ({err})") from None
     return Pixels(full, size, small, factor)
