@@ -19,7 +19,7 @@ MAX_PIXELS = 100_000_000  # a 300-dpi A3 scan is 17 MP and a phone photo 12 to 5
 # Pillow's freed image blocks kept for the next page, at most this many (each at most
 # 16 MB): without them every page's pixels are asked of the system again, a page fault
 # each 4 KB, about 2 ms of a page's CPU (issue 19).
-KEPT_BLOCKS = 16
+KEPT_BLOCKS = 8
 
 
 def check_pixels(width: int, height: int, name: str, what: str = "the image") -> None:
