@@ -7,21 +7,18 @@ Strategies run in this order, cheapest and most rewarding first, until the calle
 `want` is satisfied. Figures are from 1,800 pages degraded as in benchmarks/degrade.py,
 300 dpi, one core:
 
-0. The bottom two fifths of the page at half the reduced size ("coarse": a page-code
-   module about 1.6 pixels at 300 dpi), then the top two fifths, then the whole coarse
-   page (a declaration page's module code is between the bands); then the bands again
-   reduced as in 1. The coarse bands read the page code of 195 of the benchmark's 200
-   degraded 300-dpi pages, and a JPEG decoded at a quarter size costs less than at
-   half (libjpeg's scaled decoding); a page they miss, or whose module code intake
-   also wants and they do not read, is decoded at the reduced size (round four of
-   issue 19: about 2 ms a page less, all in). Both bands are where the page code is
-   printed, twice (issue 19). Intake wants the
-   page code, and on a module's first and declaration page the module code too
-   (`pages.has_its_codes`); the first page's is in the top two fifths, the
-   declaration page's lower, so 1 reads it. Of benchmarks/intake.py's 200 pages, 158
-   read at the bottom and 42 (upside down) at the top: 5-6 ms a page against 10 for
-   strategy 1 alone (loaded machine). So a code elsewhere on any other page whose page
-   code reads here (a foreign one, say) is not read. A blank page stops after the bottom.
+0. Where the page code is printed, twice (issue 19): the bottom two fifths of the page
+   at half the reduced size ("coarse": a page-code module about 1.6 pixels at 300
+   dpi), then the top two fifths (a page upside down), then the whole coarse page (a
+   declaration page's module code is between the bands); then the two bands again,
+   reduced as in 1. Intake wants the page code, and on a module's first and
+   declaration page the module code too (`pages.has_its_codes`). Of benchmarks/
+   intake.py's 200 degraded 300-dpi pages, the coarse look reads 195: a JPEG decoded at
+   a quarter size costs less than at half (libjpeg's scaled decoding), and its bands
+   are read in a quarter of the time; the 5 it misses are decoded at the reduced size
+   (round four of issue 19: 19 against 23 ms a page to read, loaded machine). So a
+   code elsewhere on any other page whose page code reads here (a foreign one, say)
+   is not read. A blank page stops after the coarse bottom.
 1. The whole page reduced to about 1,800 pixels on its long side, so that page-code
    modules are about 3 pixels: reads 1,754 pages' codes (97.4%) in about 10 ms, and the
    module code wherever any strategy does.
