@@ -19,7 +19,7 @@ from tracker.intake import sources
 from tracker.intake.jpeg_strip import without_metadata
 from tracker.intake.kinds import inspect, inspect_all
 from tracker.intake.pages import PageTask, read_page
-from tracker.intake.reader import Pixels, find_codes
+from tracker.intake.reader import Pixels, find_codes, reduced_factor
 from tracker.intake.sources import EVIDENCE_LONG_SIDE, JPEG, PDF, page_image, page_pixels
 
 ORIENTATION = 0x0112
@@ -51,14 +51,14 @@ def counted(pixels: Pixels) -> tuple[Pixels, list[int]]:
 
 
 @pytest.mark.parametrize("kind", [JPEG, PDF])
-def test_a_jpeg_page_is_read_at_half_size_and_never_decoded_whole(
+def test_a_jpeg_page_is_read_small_and_never_decoded_whole(
     kind: str, page: tuple[Image.Image, str], tmp_path: Path
 ) -> None:
     image, code = page
     path = tmp_path / ("page.jpg" if kind == JPEG else "scan.pdf")
     image.save(path, "JPEG" if kind == JPEG else "PDF", quality=80, resolution=300)
     pixels, calls = counted(page_pixels(path, kind, 0))
-    assert pixels.size == image.size and pixels.factor == 2
+    assert pixels.size == image.size and pixels.factor == 4  # decoded a quarter size
     assert {f.text for f in find_codes(pixels, lambda codes: code in codes)} == {code}
     assert not calls  # the page code was read on the reduced page: nothing decoded whole
     read = read_page(PageTask(0, path, kind, 0))
@@ -164,13 +164,17 @@ def test_the_reduced_page_is_the_whole_page_reduced(
         gradient.save(path, "JPEG", quality=90, exif=exif)
         pixels = page_pixels(path, JPEG, 0)
         whole = page_image(path, JPEG, 0)
+        # The coarse size decoded first, and the reduced size decoded when asked for.
+        sizes = {
+            factor: pixels.reduced(factor)
+            for factor in (pixels.factor, reduced_factor(pixels.size))
+        }
     assert pixels.size == whole.size
-    factor = pixels.factor
-    reduced = pixels.reduced(factor)
-    expected = whole.reduce(factor)
-    assert reduced.size == expected.size
-    # Scaled decoding differs from averaging by rounding and the gradient's edges only.
-    assert ImageStat.Stat(ImageChops.difference(reduced, expected)).mean[0] < 4
+    for factor, reduced in sizes.items():
+        expected = whole.reduce(factor)
+        assert reduced.size == expected.size
+        # Scaled decoding differs from averaging by rounding and the gradient's edges only.
+        assert ImageStat.Stat(ImageChops.difference(reduced, expected)).mean[0] < 4
 
 
 FILES = {

@@ -158,7 +158,7 @@ def test_a_first_or_declaration_page_is_read_on_until_its_module_code_is_found()
 def test_the_page_code_is_read_where_it_is_printed_first(
     later_page: tuple[Image.Image, str], upside_down: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bottom two fifths of the reduced page, then the top: the whole page on a miss."""
+    """The bottom two fifths of the coarse page, then the top: the whole page on a miss."""
     image, code = later_page
     if upside_down:
         image = image.transpose(Image.Transpose.ROTATE_180)
@@ -170,8 +170,8 @@ def test_the_page_code_is_read_where_it_is_printed_first(
         return decode(part, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(reader, "_decode", counted)
-    reduced = round(image.height / reader.reduced_factor(image.size))
-    band = round(reduced * reader.BAND)
+    coarse = round(image.height / reader.coarse_factor(image.size))
+    band = round(coarse * reader.BAND)
     found = reader.find_codes(image, has_page_code)
     assert {f.text for f in found} == {code}
     assert heights == ([band, band] if upside_down else [band])  # never the whole page

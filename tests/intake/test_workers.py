@@ -6,6 +6,7 @@ cost more than a second core gave back.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,57 @@ def test_workers_do_not_import_the_main_module(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"read 4 {script}"
     assert not marker.exists()
+
+
+CRASHING = """
+import functools, os
+import tracker.intake.pages as pages
+
+read = pages.read_page
+
+
+@functools.wraps(read)
+def read_page(task):
+    if task.path.name.startswith("crash"):
+        os._exit(1)  # as a reader that runs out of memory is killed
+    return read(task)
+
+
+pages.read_page = read_page
+"""
+
+CRASH_SCRIPT = """
+from pathlib import Path
+from tracker.intake.pages import PageTask
+from tracker.intake.workers import BROKE, ReaderPool
+if __name__ == "__main__":
+    names = ["crash" if n in (5, 6, 13) else "missing" for n in range(20)]
+    tasks = [PageTask(n, Path(f"{name}.png"), "image", 0) for n, name in enumerate(names)]
+    with ReaderPool(2, len(tasks)) as pool:
+        reads = list(pool.read(tasks))
+    print([r.file_index for r in reads])
+    print([n for n, r in enumerate(reads) if r.error == BROKE])
+"""
+
+
+def test_a_page_that_stops_its_worker_is_refused_alone(tmp_path: Path) -> None:
+    """A page that kills its worker (as running out of memory does) is refused alone.
+
+    Every other page, before and after it, is read, in order, once.
+    """
+    (tmp_path / "sitecustomize.py").write_text(CRASHING)  # loaded by every process here
+    script = tmp_path / "main.py"
+    script.write_text(CRASH_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    order, broke = done.stdout.strip().splitlines()
+    assert order == str(list(range(20)))
+    assert broke == "[5, 6, 13]"

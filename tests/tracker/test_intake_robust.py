@@ -20,7 +20,7 @@ from tests.tracker.conftest import staff_account
 from tests.tracker.test_intake import CPO, Page, as_pdf, issue_two, module_pages, run
 from tracker.accounts import Role
 from tracker.intake.evidence import return_evidence
-from tracker.intake.pages import has_page_code, parse
+from tracker.intake.pages import parse
 from tracker.intake.reader import find_codes, read_codes
 from tracker.intake.records import PAGE_UNKNOWN
 from tracker.tracker import Tracker
@@ -91,7 +91,8 @@ def test_two_pages_in_one_photo_give_two_pages(tracker: Tracker, tmp_path: Path)
 def blot_page_code(page: Page) -> Image.Image:
     """The page with its small page code covered (by a sticker, a coffee ring...)."""
     image = page.image.copy()
-    for code in find_codes(image, has_page_code):
+    # Every strategy, so both copies: the first look may read one copy and stop there.
+    for code in find_codes(image, lambda codes: False):
         if parse(code.text).number is not None:
             left, top, right, bottom = code.box
             ImageDraw.Draw(image).rectangle((left - 8, top - 8, right + 8, bottom + 8), fill=255)

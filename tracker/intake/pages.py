@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 from PIL import Image
 
-from builder.editions import SPECIMEN_CODE
 from tracker.codes import PAGE_PAYLOAD, PAYLOAD
 from tracker.errors import IntakeError
 from tracker.intake.reader import Found, find_codes, is_blank
@@ -52,6 +51,10 @@ def parse(text: str) -> Reading:
             return Reading(text, OURS, payload, int(number), int(total))
     if PAYLOAD.fullmatch(text.strip()):
         return Reading(text, OURS, text.strip())
+    # Imported here: builder.editions brings the course model with it, which the reader
+    # processes, importing this module, need for no code of ours (issue 19).
+    from builder.editions import SPECIMEN_CODE
+
     if text.strip().upper().startswith(SPECIMEN_CODE):
         return Reading(text, SPECIMEN)
     return Reading(text, FOREIGN)

@@ -7,14 +7,18 @@ Strategies run in this order, cheapest and most rewarding first, until the calle
 `want` is satisfied. Figures are from 1,800 pages degraded as in benchmarks/degrade.py,
 300 dpi, one core:
 
-0. The bottom two fifths of the page reduced as in 1, then the top two fifths (a page
-   upside down): where the page code is printed, twice (issue 19). Intake wants the
-   page code, and on a module's first and declaration page the module code too
-   (`pages.has_its_codes`); the first page's is in the top two fifths, the
-   declaration page's lower, so 1 reads it. Of benchmarks/intake.py's 200 pages, 158
-   read at the bottom and 42 (upside down) at the top: 5-6 ms a page against 10 for
-   strategy 1 alone (loaded machine). So a code elsewhere on any other page whose page
-   code reads here (a foreign one, say) is not read. A blank page stops after the bottom.
+0. Where the page code is printed, twice (issue 19): the bottom two fifths of the page
+   at half the reduced size ("coarse": a page-code module about 1.6 pixels at 300
+   dpi), then the top two fifths (a page upside down), then the whole coarse page (a
+   declaration page's module code is between the bands); then the two bands again,
+   reduced as in 1. Intake wants the page code, and on a module's first and
+   declaration page the module code too (`pages.has_its_codes`). Of benchmarks/
+   intake.py's 200 degraded 300-dpi pages, the coarse look reads 195: a JPEG decoded at
+   a quarter size costs less than at half (libjpeg's scaled decoding), and its bands
+   are read in a quarter of the time; the 5 it misses are decoded at the reduced size
+   (round four of issue 19: 19 against 23 ms a page to read, loaded machine). So a
+   code elsewhere on any other page whose page code reads here (a foreign one, say)
+   is not read. A blank page stops after the coarse bottom.
 1. The whole page reduced to about 1,800 pixels on its long side, so that page-code
    modules are about 3 pixels: reads 1,754 pages' codes (97.4%) in about 10 ms, and the
    module code wherever any strategy does.
@@ -46,9 +50,10 @@ contrast stretching, sharpening, a median filter, a closing for pale lines, and
 zxing-cpp's rotated and inverted passes.
 
 A JPEG page (a phone photo, a scanner's page in a PDF) can be decoded straight at the
-reduced size (`Pixels`, from `sources.page_pixels`), at half the cost of decoding it
-whole and reducing it; the full-size page is decoded only for the strategies after the
-first, which about one page in thirty needs (issue 19).
+coarse or the reduced size (`Pixels`, from `sources.page_pixels`), for a fraction of
+the cost of decoding it whole and reducing it; each size is decoded only when a
+strategy asks for it, the full size only for the strategies after the reduced page,
+which about one page in thirty needs (issue 19).
 """
 
 from __future__ import annotations
@@ -101,7 +106,10 @@ class Pixels:
     small: Image.Image | None = None  # the page already reduced (decoded so, or once asked)
     factor: int = 1  # how many times smaller `small` is
     original: bytes | None = None  # the page's JPEG as it came, when it is kept as evidence
+    # A JPEG decoded straight at 1/n of its size (None where libjpeg cannot scale by n).
+    scaled: Callable[[int], Image.Image | None] | None = None
     _full: Image.Image | None = field(default=None, repr=False)
+    _kept: dict[int, Image.Image] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, image: Image.Image) -> Pixels:
@@ -118,20 +126,34 @@ class Pixels:
 
     def reduced(self, factor: int) -> Image.Image:
         """The page `factor` times smaller, from the smallest decoding that gives it."""
-        if self.small is not None and factor % self.factor == 0:
-            rest = factor // self.factor
-            return self.small.reduce(rest) if rest > 1 else self.small
         if factor == 1:
             return self.full
-        small = self.full.reduce(factor)
-        if self.small is None:  # kept: the reader reads its bottom, its top, then all of it
-            self.small, self.factor = small, factor
-        return small
+        have = dict(self._kept)
+        if self.small is not None:
+            have[self.factor] = self.small
+        if self._full is not None:
+            have.setdefault(1, self._full)
+        for scale in sorted(have, reverse=True):
+            if factor % scale == 0:
+                if scale == factor:
+                    return have[scale]
+                image: Image.Image | None = have[scale].reduce(factor // scale)
+                break
+        else:
+            image = self.scaled(factor) if self.scaled is not None else None
+        # Kept: the reader reads a reduced page's bottom, its top, then all of it.
+        self._kept[factor] = image if image is not None else self.full.reduce(factor)
+        return self._kept[factor]
 
 
 def reduced_factor(size: tuple[int, int]) -> int:
     """How many times the first strategy reduces a page of this size."""
     return max(1, round(max(size) / REDUCED_LONG_SIDE))
+
+
+def coarse_factor(size: tuple[int, int]) -> int:
+    """How many times the coarse bands (the very first look) reduce a page of this size."""
+    return 2 * reduced_factor(size)
 
 
 def read_codes(image: Image.Image, want: Callable[[list[str]], bool] = bool) -> list[str]:
@@ -154,7 +176,7 @@ def find_codes(
         found += [code for code in got if not any(_same(code, f) for f in found)]
         if want(list(dict.fromkeys(f.text for f in found))):
             break
-        if strategy is _bottom and not found and is_blank(pixels):
+        if strategy is _coarse_bottom and not found and is_blank(pixels):
             break  # a blank back page would run every strategy in vain
     return found
 
@@ -193,8 +215,16 @@ def _box(position: zxingcpp.Position) -> tuple[int, int, int, int]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def _coarse(pixels: Pixels) -> list[Found]:
+    """The whole coarse page: a declaration page's module code, between the two bands."""
+    return _whole(pixels, coarse_factor(pixels.size))
+
+
 def _reduced(pixels: Pixels) -> list[Found]:
-    factor = reduced_factor(pixels.size)
+    return _whole(pixels, reduced_factor(pixels.size))
+
+
+def _whole(pixels: Pixels, factor: int) -> list[Found]:
     found = _decode(pixels.reduced(factor), LocalAverage, downscale=False)
     return [code.moved(0, 0, factor) for code in found]
 
@@ -212,8 +242,18 @@ def _top(pixels: Pixels) -> list[Found]:
     return _band(pixels, upper=True)
 
 
-def _band(pixels: Pixels, upper: bool) -> list[Found]:
-    factor = reduced_factor(pixels.size)
+def _coarse_bottom(pixels: Pixels) -> list[Found]:
+    """The bottom of the page at half the reduced size: where the page code is, cheapest."""
+    return _band(pixels, upper=False, factor=coarse_factor(pixels.size))
+
+
+def _coarse_top(pixels: Pixels) -> list[Found]:
+    """The top of the page at half the reduced size, for a page upside down."""
+    return _band(pixels, upper=True, factor=coarse_factor(pixels.size))
+
+
+def _band(pixels: Pixels, upper: bool, factor: int | None = None) -> list[Found]:
+    factor = factor or reduced_factor(pixels.size)
     image = pixels.reduced(factor)
     height = round(image.height * BAND)
     top = 0 if upper else image.height - height
@@ -291,10 +331,13 @@ def _spread(
     return image
 
 
-# The first three take the page's Pixels (they may never need the full size); the rest
+# The first six take the page's Pixels (they may never need the full size); the rest
 # the full page.
-REDUCED = (_bottom, _top, _reduced)
+REDUCED = (_coarse_bottom, _coarse_top, _coarse, _bottom, _top, _reduced)
 STRATEGIES: dict[str, Callable[..., list[Found]]] = {
+    "bottom of the coarse page": _coarse_bottom,
+    "top of the coarse page": _coarse_top,
+    "coarse page": _coarse,
     "bottom of the reduced page": _bottom,
     "top of the reduced page": _top,
     "reduced page": _reduced,

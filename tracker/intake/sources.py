@@ -7,9 +7,10 @@ an EXIF tag rather than in its pixels), and an offline bundle gives answers file
 PDFs are rendered with PDFium (pypdfium2): fast, in-process, and it reads what scanner
 software writes. Images are opened with Pillow, which reads a file's size from its header
 before decoding, so a huge image is refused before it fills the memory. A JPEG (a photo,
-or a scanner's page inside a PDF) is decoded straight at the reader's reduced size
-(libjpeg's scaled decoding, Pillow's `draft`), less work than decoding it whole and
-reducing it, and its bytes are kept as its evidence as they came (issue 19).
+or a scanner's page inside a PDF) is decoded straight at the reader's coarse size, and
+at its reduced size only if the reader needs it (libjpeg's scaled decoding, Pillow's
+`draft`), less work than decoding it whole and reducing it, and its bytes are kept as
+its evidence as they came (issue 19).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from PIL import ExifTags, Image, ImageOps
 from tracker.errors import IntakeError
 from tracker.intake.images import MAX_PIXELS, check_pixels, to_grey
 from tracker.intake.jpeg_strip import without_metadata
-from tracker.intake.reader import Pixels, reduced_factor
+from tracker.intake.reader import Pixels, coarse_factor, reduced_factor
 
 PDF, PNG, JPEG, TIFF, ANSWERS = "pdf", "png", "jpeg", "tiff", "answers"
 # PDF pages are rendered to a size in pixels, not a resolution, so a scanner that writes
@@ -208,22 +209,38 @@ _DRAFT_FACTORS = (2, 4, 8)  # what libjpeg can scale by while decoding
 def _jpeg_pixels(
     data: bytes, name: str, full: Callable[[], Image.Image], turn: bool
 ) -> Pixels | None:
-    """A JPEG decoded at the reader's reduced size, or None if no scaled decoding gives it."""
+    """A JPEG decoded at the reader's coarse size, or None if no scaled decoding gives it.
+
+    The coarse size (`reader.coarse_factor`) is where the reader looks first; the
+    reduced size and the full size are decoded only if the reader asks for them.
+    """
     with _open_image(data, name) as image:
         width, height = image.size
         orientation = image.getexif().get(ExifTags.Base.Orientation, 1) if turn else 1
-        size = (height, width) if orientation in _QUARTER_TURNS else (width, height)
-        factor = reduced_factor(size)
-        if factor not in _DRAFT_FACTORS:
-            return None
+    size = (height, width) if orientation in _QUARTER_TURNS else (width, height)
+    scaled = partial(_jpeg_scaled, data, name, orientation)
+    for factor in (coarse_factor(size), reduced_factor(size)):
+        small = scaled(factor)
+        if small is not None:
+            return Pixels(full, size, small, factor, scaled=scaled)
+    return None
+
+
+def _jpeg_scaled(data: bytes, name: str, orientation: int, factor: int) -> Image.Image | None:
+    """The JPEG decoded `factor` times smaller, upright, or None if libjpeg cannot scale so."""
+    if factor not in _DRAFT_FACTORS:
+        return None
+    with _open_image(data, name) as image:
+        width, height = image.size
         image.draft("L", (width // factor, height // factor))
         if image.size != (-(-width // factor), -(-height // factor)):
             return None  # Pillow chose another scale: read it whole, as before
         try:
-            small = to_grey(ImageOps.exif_transpose(image) if turn else _loaded(image))
+            # Turned only if its EXIF says so: exif_transpose copies an upright image whole.
+            turned = orientation != 1
+            return to_grey(ImageOps.exif_transpose(image) if turned else _loaded(image))
         except (OSError, SyntaxError, ValueError, EOFError) as err:
             raise IntakeError(name, f"the image is damaged ({err})") from None
-    return Pixels(full, size, small, factor)
 
 
 def _loaded(image: Image.Image) -> Image.Image:

@@ -29,6 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import forkserver
 
+from tracker.intake.images import keep_image_memory
 from tracker.intake.pages import PageRead, PageTask, read_page
 
 _PR_SET_PDEATHSIG = 1
@@ -50,6 +51,7 @@ class ReaderPool:
     def read(self, tasks: list[PageTask]) -> Iterator[PageRead]:
         """Each task's reading, in order. A page that brings a worker down is refused alone."""
         if self.workers <= 1:
+            keep_image_memory()
             yield from map(read_page, tasks)
             return
         done, broke_at = 0, -1
@@ -126,6 +128,7 @@ BROKE = (
 def watch(intake_pid: int) -> None:
     """In a worker: end when the intake process or the forkserver ends, however it ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the intake process decides when to stop
+    keep_image_memory()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
