@@ -8,10 +8,9 @@ size, the way a page too large to be a scan is, and the batch goes on.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from PIL import Image
-from PIL import _imaging as _pillow  # the C core: its block allocator's settings
 
 from tracker.errors import IntakeError
 
@@ -59,5 +58,8 @@ def _wide_to_grey(image: Image.Image) -> Image.Image:
 
 def keep_image_memory() -> None:
     """Let Pillow keep freed image memory for the next page in this process."""
-    if _pillow.get_blocks_max() < KEPT_BLOCKS:
-        _pillow.set_blocks_max(KEPT_BLOCKS)
+    # Image.core is Pillow's C core (what PILLOW_BLOCKS_MAX sets); a Pillow without the
+    # allocator's settings only costs the speed.
+    core: Any = getattr(Image, "core", None)
+    if hasattr(core, "set_blocks_max") and core.get_blocks_max() < KEPT_BLOCKS:
+        core.set_blocks_max(KEPT_BLOCKS)
