@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# One worker runs this module (`make test` runs with `--dist loadgroup`): the bundle is
+# made, and a tab opened for each display mode, once a run rather than on each worker.
+pytestmark = pytest.mark.xdist_group("bundle-axe")
 PAGES = ["index.html", "help.html"] + [f"module-{m.id}.html" for m in shipped_course().modules]
 
 

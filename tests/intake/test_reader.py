@@ -28,6 +28,9 @@ MODULES = ["WB1", "TF2", "RL3", "HC2"]
 PAGES = 201  # degraded pages, from the three profiles' workbooks in turn
 RATE = 0.99
 BOX = Image.Resampling.BOX
+# The tests that read the degraded corpus run on one worker, which makes it once a run
+# (`make test` runs with `--dist loadgroup`): else each worker given one of them makes it.
+CORPUS = pytest.mark.xdist_group("reader-corpus")
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +109,7 @@ def test_degrade_applies_one_to_three_in_order_the_same_for_a_seed(
 
 
 @pytest.mark.slow  # a large corpus, or real cpo processes killed
+@CORPUS
 def test_the_page_code_is_read_on_99_percent_of_degraded_pages(corpus: list[Sample]) -> None:
     assert len(corpus) >= 150
     missed = [(s.code, s.applied) for s in corpus if s.code not in s.read]
@@ -113,6 +117,7 @@ def test_the_page_code_is_read_on_99_percent_of_degraded_pages(corpus: list[Samp
 
 
 @pytest.mark.slow  # a large corpus, or real cpo processes killed
+@CORPUS
 def test_the_page_code_is_read_on_99_percent_of_degraded_pages_at_200_dpi(
     corpus: list[Sample],
 ) -> None:
@@ -121,6 +126,7 @@ def test_the_page_code_is_read_on_99_percent_of_degraded_pages_at_200_dpi(
 
 
 @pytest.mark.slow  # a large corpus, or real cpo processes killed
+@CORPUS
 def test_only_codes_printed_on_the_page_are_read(corpus: list[Sample]) -> None:
     payloads = {c.payload for c in checkins(MODULES)}
     for sample in corpus:
