@@ -46,7 +46,9 @@ $(NODE_STAMP): package.json package-lock.json
 # Tests run on every core (pytest-xdist: one worker a core, each with its own PostgreSQL
 # server and Chromium, started by the fixtures). `make test` (CI) runs every test; with CI
 # set, a missing tool fails the run instead of skipping (tests/conftest.py `missing`).
-PYTEST := $(BIN)/pytest -q -n auto
+# `--dist loadgroup`: tests marked `xdist_group` go to one worker, which makes the fixture
+# they share (a degraded-page corpus, a bundle, a Chromium tab) once a run, not once a worker.
+PYTEST := $(BIN)/pytest -q -n auto --dist loadgroup
 # The loop to run while working (<= 60 s on 2 cores): every test but the slow ones, which
 # need PostgreSQL, Chromium, a large corpus or many seconds (tests/conftest.py SLOW_FIXTURES
 # and @pytest.mark.slow). Each area's behaviour is still covered, on SQLite.

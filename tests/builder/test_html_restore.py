@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 BACK = "Your answers are back"
+# One worker runs this module (`make test` runs with `--dist loadgroup`): the bundle is
+# made, and the answers file saved, once a run.
+pytestmark = pytest.mark.xdist_group("bundle-answers")
 OTHER = "This answers file is for a different workbook, so it cannot be opened here."
 
 
@@ -51,11 +54,27 @@ def kept_keys(page: Page) -> list[str]:
     return list(page.evaluate(f"Object.keys(localStorage).filter(k => k.startsWith('{STORAGE}/'))"))
 
 
-def saved_file(client: Callable[..., Client], tmp_path: Path) -> tuple[Path, dict[str, object]]:
-    """Answer every kind of activity in one browser and save the answers file."""
-    page = client().open("module-AA1.html")
+@pytest.fixture(scope="module")
+def answers_file(browser: Browser, bundle: Path) -> tuple[bytes, str]:
+    """Every kind of activity answered in one browser, and the answers file it saved.
+
+    Made once for the module (about 2 s of Chromium's and Python's CPU): each test that
+    opens or changes the file writes a copy of its own (`saved_file`).
+    """
+    context = browser.new_context(accept_downloads=True)
+    context.set_default_timeout(10_000)
+    person = Client(context, bundle)
+    page = person.open("module-AA1.html")
     fill_every_kind(page)
     data, name = export(page)
+    context.close()
+    assert person.stray_requests() == [] and person.errors == []
+    return data, name
+
+
+def saved_file(answers_file: tuple[bytes, str], tmp_path: Path) -> tuple[Path, dict[str, object]]:
+    """A copy of the saved answers file in `tmp_path`, and what it holds."""
+    data, name = answers_file
     path = tmp_path / name
     path.write_bytes(data)
     return path, json.loads(data)
@@ -79,9 +98,9 @@ def fresh_profile(browser: Browser, bundle: Path, tmp_path: Path) -> Iterator[Cl
 
 
 def test_an_answers_file_restores_into_a_fresh_browser_profile(
-    client: Callable[..., Client], fresh_profile: Client, tmp_path: Path
+    fresh_profile: Client, answers_file: tuple[bytes, str], tmp_path: Path
 ) -> None:
-    path, _ = saved_file(client, tmp_path)
+    path, _ = saved_file(answers_file, tmp_path)
     index = fresh_profile.open()
     assert kept_keys(index) == []
     assert "on this computer, in this browser" in (index.text_content("#save-state") or "")
@@ -104,14 +123,18 @@ def refused(client: Callable[..., Client], path: Path) -> str:
     return said
 
 
-def test_a_changed_file_is_refused(client: Callable[..., Client], tmp_path: Path) -> None:
-    path, _ = saved_file(client, tmp_path)
+def test_a_changed_file_is_refused(
+    client: Callable[..., Client], answers_file: tuple[bytes, str], tmp_path: Path
+) -> None:
+    path, _ = saved_file(answers_file, tmp_path)
     path.write_text(path.read_text(encoding="utf-8").replace("Sunshine", "Rain"), encoding="utf-8")
     assert refused(client, path).startswith("This answers file has been changed or damaged")
 
 
-def test_another_workbooks_file_is_refused(client: Callable[..., Client], tmp_path: Path) -> None:
-    path, doc = saved_file(client, tmp_path)
+def test_another_workbooks_file_is_refused(
+    client: Callable[..., Client], answers_file: tuple[bytes, str], tmp_path: Path
+) -> None:
+    path, doc = saved_file(answers_file, tmp_path)
     del doc["checksum"]
     doc["workbook"] = "WB-OTHER"
     doc["checksum"] = checksum_of(doc)  # whole and unchanged, but not this workbook's
@@ -120,9 +143,9 @@ def test_another_workbooks_file_is_refused(client: Callable[..., Client], tmp_pa
 
 
 def test_a_file_from_another_copy_of_the_course_is_refused(
-    client: Callable[..., Client], tmp_path: Path
+    client: Callable[..., Client], answers_file: tuple[bytes, str], tmp_path: Path
 ) -> None:
-    path, doc = saved_file(client, tmp_path)
+    path, doc = saved_file(answers_file, tmp_path)
     del doc["checksum"]
     doc["course"] = {**doc["course"], "version": "0000000000000000"}  # type: ignore[dict-item]
     doc["checksum"] = checksum_of(doc)
@@ -139,9 +162,9 @@ def test_a_file_that_is_not_an_answers_file_is_refused(
 
 
 def test_any_change_to_a_saved_file_is_refused_and_nothing_is_written(
-    client: Callable[..., Client], tmp_path: Path
+    client: Callable[..., Client], answers_file: tuple[bytes, str], tmp_path: Path
 ) -> None:
-    path, doc = saved_file(client, tmp_path)
+    path, doc = saved_file(answers_file, tmp_path)
     original = path.read_bytes()
     places = [i for i, b in enumerate(original) if not chr(b).isspace()]
     index = client().open()
@@ -168,9 +191,9 @@ def test_any_change_to_a_saved_file_is_refused_and_nothing_is_written(
 
 
 def test_answers_already_here_are_replaced_only_when_the_client_says_yes(
-    client: Callable[..., Client], tmp_path: Path
+    client: Callable[..., Client], answers_file: tuple[bytes, str], tmp_path: Path
 ) -> None:
-    path, _ = saved_file(client, tmp_path)
+    path, _ = saved_file(answers_file, tmp_path)
     here = client()
     page = here.open("module-AA1.html")
     page.fill("#a-AA1-1", "Typed here")

@@ -24,6 +24,9 @@ CHECKINS = [
     CheckIn("https://example.org/c/7QX2M9K4PZ3T", "7QX2-M9K4-PZ3T"),
     CheckIn("K9P4T7", "K9P4-T7"),
 ]
+# One worker runs this module (`make test` runs with `--dist loadgroup`): each profile's
+# workbook is printed, and its pages' codes read, once a run rather than on each worker.
+pytestmark = pytest.mark.xdist_group("pdf-profiles")
 JUSTICE = re.compile(r"court|probation|offend|community payback|punish", re.I)
 
 

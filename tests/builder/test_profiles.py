@@ -56,7 +56,9 @@ def in_fresh_process(profiles: tuple[str, ...]) -> dict[str, Widths]:
 
 
 # Many seconds: every test here lays the course out in fresh processes, in every profile.
-pytestmark = pytest.mark.slow
+# One worker runs them all (`make test` runs with `--dist loadgroup`): each profile is then
+# built alone once a run, not once on each worker given one of these tests.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("profiles-alone")]
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,16 @@ from tracker.intake.pages import has_its_codes
 from tracker.intake.reader import read_codes
 
 MODULES = ["WB1", "TF2", "RL3", "HC2"]
-PAGES = 201  # degraded pages, from the three profiles' workbooks in turn
+# Degraded pages, from the three profiles' workbooks in turn. 99 % means something from 100
+# pages on (one page missed in 100); 102 is the fewest above that the three profiles share
+# evenly. Each page costs about 0.3 s of CPU (mostly degrading it at 300 dpi). Measured on
+# 201 pages (issue 19): every page code read, at 300 dpi and at 200.
+PAGES = 102
 RATE = 0.99
 BOX = Image.Resampling.BOX
+# The tests that read the degraded corpus run on one worker, which makes it once a run
+# (`make test` runs with `--dist loadgroup`): else each worker given one of them makes it.
+CORPUS = pytest.mark.xdist_group("reader-corpus")
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +113,15 @@ def test_degrade_applies_one_to_three_in_order_the_same_for_a_seed(
 
 
 @pytest.mark.slow  # a large corpus, or real cpo processes killed
+@CORPUS
 def test_the_page_code_is_read_on_99_percent_of_degraded_pages(corpus: list[Sample]) -> None:
-    assert len(corpus) >= 150
+    assert len(corpus) >= 100  # else 99 % would allow no miss at all: not a rate
     missed = [(s.code, s.applied) for s in corpus if s.code not in s.read]
     assert len(missed) <= (1 - RATE) * len(corpus), f"page code not read: {missed}"
 
 
 @pytest.mark.slow  # a large corpus, or real cpo processes killed
+@CORPUS
 def test_the_page_code_is_read_on_99_percent_of_degraded_pages_at_200_dpi(
     corpus: list[Sample],
 ) -> None:
@@ -121,6 +130,7 @@ def test_the_page_code_is_read_on_99_percent_of_degraded_pages_at_200_dpi(
 
 
 @pytest.mark.slow  # a large corpus, or real cpo processes killed
+@CORPUS
 def test_only_codes_printed_on_the_page_are_read(corpus: list[Sample]) -> None:
     payloads = {c.payload for c in checkins(MODULES)}
     for sample in corpus:

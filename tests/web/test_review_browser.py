@@ -47,12 +47,12 @@ def axe(page: Page) -> list[dict[str, Any]]:
     """What axe-core finds wrong on the page (WCAG 2.2 A and AA)."""
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})",
+        " resultTypes: ['violations']}).then(r => r.violations)",  # only what is read
         TAGS,
     )
     return [
         {"rule": v["id"], "help": v["help"], "where": [n["target"] for n in v["nodes"][:5]]}
-        for v in result["violations"]
+        for v in result
     ]
 
 
