@@ -69,6 +69,24 @@ settings.load_profile(
 TEMPLATES_ENV = "CPO_TEST_TEMPLATES"
 
 
+# Memory-backed temporary files, where Linux offers them (and TMPDIR names no other place).
+RAM_FOLDER = Path("/dev/shm")
+
+
+def temporary_files_in_memory() -> None:
+    """Put the run's temporary files (tmp_path, its subprocesses' too) in memory.
+
+    Each SQLite commit waits for the disk (`synchronous = FULL`): 16,000 commits a fast run,
+    2 to 8 ms each on this machine's disk against 0.07 ms in memory; the time a core sat
+    idle. The code under test is the same: a killed process loses what it would on a disk
+    (the tests kill processes; none cuts the power).
+    """
+    if "TMPDIR" in os.environ or not os.access(RAM_FOLDER, os.W_OK | os.X_OK):
+        return
+    os.environ["TMPDIR"] = str(RAM_FOLDER)
+    tempfile.tempdir = None  # found again from TMPDIR
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Keep laid-out workbooks and compiled templates in folders of this run's own.
 
@@ -76,6 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     from builder.pdf.layout_cache import CACHE_ENV
 
+    temporary_files_in_memory()
     for name, prefix in ((CACHE_ENV, "cpo-layouts-"), (TEMPLATES_ENV, "cpo-templates-")):
         if name not in os.environ:
             folder = tempfile.mkdtemp(prefix=prefix)
