@@ -210,6 +210,23 @@ def signed_in(app: Flask) -> SignIn:
     return sign
 
 
+@pytest.fixture
+def signed_in_once(signed_in: SignIn) -> SignIn:
+    """`signed_in`, each login signed in once a test: a Hypothesis test's examples share it.
+
+    Signing in was a third of a form example's requests; what a form does with what is
+    typed in it does not depend on when its account signed in.
+    """
+    clients: dict[str, FlaskClient] = {}
+
+    def sign(login: str) -> FlaskClient:
+        if login not in clients:
+            clients[login] = signed_in(login)
+        return clients[login]
+
+    return sign
+
+
 def post(client: FlaskClient, url: str, data: dict[str, object], page: str | None = None):  # type: ignore[no-untyped-def]
     """POST a form as a browser would: with the CSRF token from the page it is on."""
     html = client.get(page or url).get_data(as_text=True)
