@@ -9,15 +9,17 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from jinja2.bccache import Bucket, BytecodeCache
+from jinja2.bccache import Bucket, FileSystemBytecodeCache
 
 from cpo.web.app import Settings, create_app, limiter
+from tests.conftest import TEMPLATES_ENV
 from tests.tracker import conftest as tracker_fixtures
 from tests.tracker.conftest import ADMIN_PASSWORD, Clock, act_as_admin, make_order, shipped_course
 from tests.tracker.test_records import all_tried
@@ -130,23 +132,36 @@ def unreadable_page(t: Tracker, tmp_path: Path, office: str) -> int:
     return page
 
 
-class KeptTemplates(BytecodeCache):
-    """Compiled templates kept in memory for the run, by Jinja's name and source checksum."""
+class KeptTemplates(FileSystemBytecodeCache):
+    """Compiled templates kept for the run: in memory, and in a folder every worker shares.
 
-    def __init__(self) -> None:
+    Jinja checks each against its source's checksum, and writes a file whole or not at all.
+    """
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(folder)
         self.kept: dict[str, bytes] = {}
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        if bucket.key in self.kept:
-            bucket.bytecode_from_string(self.kept[bucket.key])  # checked against the source
+        if bucket.key not in self.kept:
+            super().load_bytecode(bucket)  # compiled by another worker, or by none yet
+            if bucket.code is None:
+                return
+            self.kept[bucket.key] = bucket.bytecode_to_string()
+        bucket.bytecode_from_string(self.kept[bucket.key])
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         self.kept[bucket.key] = bucket.bytecode_to_string()
+        super().dump_bytecode(bucket)
 
 
 # Each test makes its own app, whose Jinja would compile every template it renders again:
-# about half the CPU of a form-filling test. Jinja's bytecode cache keeps them for the run.
-COMPILED_TEMPLATES = KeptTemplates()
+# about half the CPU of a form-filling test, and a second of CPU a worker for all of them.
+# Jinja's bytecode cache keeps them for the run, shared by the workers (tests/conftest.py).
+@cache
+def compiled_templates() -> KeptTemplates:
+    """The worker's one cache, in the run's folder (made when pytest starts, after imports)."""
+    return KeptTemplates(os.environ[TEMPLATES_ENV])
 
 
 @pytest.fixture
@@ -156,7 +171,7 @@ def app(records: Tracker, web_config: Config, clock: Clock) -> Iterator[Flask]:
 
     app = create_app(opener, Settings(secret_key=b"t" * 32))
     app.config["TESTING"] = True
-    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    app.jinja_env.bytecode_cache = compiled_templates()
     limiter.reset()
     yield app
     app.extensions["cpo_trackers"].close()
@@ -191,6 +206,23 @@ def signed_in(app: Flask) -> SignIn:
 
     def sign(login: str) -> FlaskClient:
         return sign_in_as(app.test_client(), login)
+
+    return sign
+
+
+@pytest.fixture
+def signed_in_once(signed_in: SignIn) -> SignIn:
+    """`signed_in`, each login signed in once a test: a Hypothesis test's examples share it.
+
+    Signing in was a third of a form example's requests; what a form does with what is
+    typed in it does not depend on when its account signed in.
+    """
+    clients: dict[str, FlaskClient] = {}
+
+    def sign(login: str) -> FlaskClient:
+        if login not in clients:
+            clients[login] = signed_in(login)
+        return clients[login]
 
     return sign
 

@@ -165,11 +165,14 @@ typed = st.text(st.characters(codec="utf-8"), max_size=120)
 )
 @given(reference=typed, name=typed, case_worker=typed, contact=typed)
 def test_any_new_client_form_is_saved_whole_or_refused_with_a_line(
-    app: Flask, records: Tracker, reference: str, name: str, case_worker: str, contact: str
+    signed_in_once: SignIn,
+    records: Tracker,
+    reference: str,
+    name: str,
+    case_worker: str,
+    contact: str,
 ) -> None:
-    from tests.web.conftest import sign_in_as
-
-    ana = sign_in_as(app.test_client(), "ana")
+    ana = signed_in_once("ana")
     token = token_of(ana.get("/clients/new").get_data(as_text=True))
     before = snapshot(records)
     form = {

@@ -42,9 +42,9 @@ def test_name_and_postal_address_are_changed(
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(address=st.text(max_size=120), name=st.text(max_size=20))
 def test_any_address_is_saved_or_refused_on_its_field_with_no_change(
-    app: Flask, world: World, signed_in: SignIn, records: Tracker, address: str, name: str
+    app: Flask, world: World, signed_in_once: SignIn, records: Tracker, address: str, name: str
 ) -> None:
-    ana = signed_in("ana")
+    ana = signed_in_once("ana")
     before = snapshot(records)
     response = post(ana, edit_url(app, "N-1"), form(address=address, name=name))
     assert response.status_code in (302, 400)

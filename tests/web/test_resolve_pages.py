@@ -109,7 +109,7 @@ def test_a_blank_page_shows_as_blank_not_as_needing_a_code(
 )
 def test_any_resolve_form_is_placed_or_refused_with_a_message_and_no_change(
     app: Flask,
-    signed_in: SignIn,
+    signed_in_once: SignIn,
     envelope: tuple[Issued, int, int],
     records: Tracker,
     workbook: str,
@@ -118,7 +118,7 @@ def test_any_resolve_form_is_placed_or_refused_with_a_message_and_no_change(
     code: bool,
 ) -> None:
     issued, _, written = envelope
-    fay = signed_in("fay")
+    fay = signed_in_once("fay")
     address = page_url(fay, written)
     token = token_of(fay.get(address).get_data(as_text=True))
     before = snapshot(records)

@@ -207,7 +207,7 @@ def a_return_waiting(t: Tracker, tmp_path: Path) -> int:
 )
 def test_any_marking_form_is_saved_or_refused_with_a_message_and_no_change(
     app: Flask,
-    signed_in: SignIn,
+    signed_in_once: SignIn,
     issued: Issued,
     records: Tracker,
     tmp_path: Path,
@@ -218,7 +218,7 @@ def test_any_marking_form_is_saved_or_refused_with_a_message_and_no_change(
     tried: list[str],
 ) -> None:
     waiting = a_return_waiting(records, tmp_path)
-    fay = signed_in("fay")
+    fay = signed_in_once("fay")
     with fay.application.test_request_context():
         address = url_for("marking.return_page", return_ref=f"R{waiting}")
     page = fay.get(address).get_data(as_text=True)
