@@ -71,6 +71,7 @@ TEMPLATES_ENV = "CPO_TEST_TEMPLATES"
 
 # Memory-backed temporary files, where Linux offers them (and TMPDIR names no other place).
 RAM_FOLDER = Path("/dev/shm")
+RAM_ROOM = 4 << 30  # a whole run's files, corpora and PostgreSQL servers, with room to spare
 
 
 def temporary_files_in_memory() -> None:
@@ -82,6 +83,9 @@ def temporary_files_in_memory() -> None:
     (the tests kill processes; none cuts the power).
     """
     if "TMPDIR" in os.environ or not os.access(RAM_FOLDER, os.W_OK | os.X_OK):
+        return
+    room = os.statvfs(RAM_FOLDER)
+    if room.f_bavail * room.f_frsize < RAM_ROOM:  # a container's 64 MB /dev/shm: the disk
         return
     os.environ["TMPDIR"] = str(RAM_FOLDER)
     tempfile.tempdir = None  # found again from TMPDIR
