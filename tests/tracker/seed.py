@@ -18,6 +18,7 @@ from tracker.tracker import Tracker
 CLIENTS = 10_000
 MODULES = 15  # per client; about one ledger row per module on average
 CHUNK = 500  # rows per INSERT
+ANALYZE_FROM = 2_000  # tokens loaded: from here PostgreSQL's plans need fresh counts
 
 
 def bulk_insert(
@@ -70,11 +71,12 @@ def seed(
     with t.db.write() as tx:
         for table, columns in COLUMNS.items():
             bulk_insert(tx, table, columns, tables[table])
-        _after_bulk_load(tx)
+        _after_bulk_load(tx, len(tables["tokens"]))
 
 
-def _after_bulk_load(tx: Transaction) -> None:
-    """On PostgreSQL, move the identity sequences past the ids chosen here, and count the rows.
+def _after_bulk_load(tx: Transaction, tokens: int) -> None:
+    """On PostgreSQL, move the identity sequences past the ids chosen here, and count the
+    rows of a large load (ANALYZE costs more than it saves on a few hundred).
 
     PostgreSQL plans a query from counts it keeps of each table, and its background
     counting (autovacuum) runs a minute or so after a load. Without ANALYZE, a statement
@@ -88,7 +90,8 @@ def _after_bulk_load(tx: Transaction) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
             f" (SELECT COALESCE(MAX(id), 1) FROM {table}))"
         )
-    tx.execute("ANALYZE " + ", ".join(COLUMNS))
+    if tokens > ANALYZE_FROM:
+        tx.execute("ANALYZE " + ", ".join(COLUMNS))
 
 
 COLUMNS = {
@@ -315,7 +318,7 @@ def reissue(t: Tracker, share: float, rng_seed: int = 11) -> None:
     with t.db.write() as tx:
         for table in ("workbooks", "tokens", "returns", "marks", "credits"):
             bulk_insert(tx, table, COLUMNS[table], tables[table])
-        _after_bulk_load(tx)
+        _after_bulk_load(tx, len(tables["tokens"]))
 
 
 REISSUE_FROM = "SELECT order_id, client_id, issued_on FROM workbooks ORDER BY id"
