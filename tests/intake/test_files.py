@@ -156,8 +156,13 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def slow_pdf(path: Path) -> Path:
-    """40 pages of print-like marks and no code: the reader tries every strategy on each."""
+@pytest.fixture(scope="module")
+def slow_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40 pages of print-like marks and no code: the reader tries every strategy on each.
+
+    Made once for the module: each way of killing the intake reads the same file.
+    """
+    path = tmp_path_factory.mktemp("slow") / "slow.pdf"
     rng = random.Random(3)
     page = Image.new("L", (1240, 1754), 255)
     draw = ImageDraw.Draw(page)
@@ -171,13 +176,15 @@ def slow_pdf(path: Path) -> Path:
 
 @pytest.mark.slow  # a large corpus, or real cpo processes killed
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
-def test_no_process_is_left_when_the_intake_is_killed(how: int, tmp_path: Path) -> None:
+def test_no_process_is_left_when_the_intake_is_killed(
+    how: int, slow_pdf: Path, tmp_path: Path
+) -> None:
     """The forkserver, the workers and the resource tracker end with `cpo intake`."""
     config, _ = initialise(tmp_path / "data")
     with open_tracker(config) as t:  # the command line acts as an account: make it
         act_as_first_admin(t, "fac", "a long test password")
     env = {**os.environ, "CPO_DATA": str(tmp_path / "data"), "CPO_USER": "fac"}
-    command = [str(CPO), "intake", "--workers", "2", str(slow_pdf(tmp_path / "slow.pdf"))]
+    command = [str(CPO), "intake", "--workers", "2", str(slow_pdf)]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

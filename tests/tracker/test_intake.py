@@ -68,6 +68,8 @@ MARKUS_EXPECTED = {
     "midterm_scan_104.pdf": (6, 0),
     "midterm1-v2-test.pdf": (0, 6),  # the unscanned template: no codes at all
 }
+# Foreign pages and an unreadable one in one file: what the PostgreSQL run reads.
+MARKUS_ON_POSTGRES = "midterm_scan_103.pdf"
 MODULES = ["WB1", "HC2"]
 CPO = REPO / ".venv" / "bin" / "cpo"
 
@@ -178,9 +180,17 @@ def test_a_shuffled_envelope_of_degraded_pages_is_sorted_page_by_page(
 def test_markus_scans_are_foreign_or_unreadable_as_their_readme_says(
     tracker: Tracker, tmp_path: Path
 ) -> None:
+    """Every MarkUs scan reads as its README says; none of its pages changes a record.
+
+    How a page reads does not depend on the engine (the records never see its pixels), and
+    each page costs the reader every strategy (its code is not ours): the whole corpus is
+    read on SQLite; on PostgreSQL one file with foreign and unreadable pages shows that
+    neither kind is recorded, at a sixth of the reading.
+    """
     make_order(tracker)
     before = snapshot(tracker)
-    files = [markus_folder() / name for name in MARKUS_EXPECTED]
+    names = MARKUS_EXPECTED if tracker.db.engine == "sqlite" else [MARKUS_ON_POSTGRES]
+    files = [markus_folder() / name for name in names]
     outcomes = run(tracker, files)
     for outcome in outcomes:
         foreign = [p for p in outcome.pages if p.klass == "foreign"]
