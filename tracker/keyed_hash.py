@@ -36,8 +36,4 @@ class Keyed:
 
     def hexdigest(self, message: bytes) -> str:
         """The HMAC of prefix + `message`, in hex."""
-        inner = self._inner.copy()
-        inner.update(message)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
+        return self.digest(message).hex()

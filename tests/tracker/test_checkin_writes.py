@@ -22,31 +22,42 @@ from tracker import store
 from tracker.audit import verify
 from tracker.bulk_sql import insert_rows
 from tracker.checkins import checkin_groups
-from tracker.config import initialise
+from tracker.config import Config, initialise
 from tracker.errors import TrackerError
 from tracker.issuing import issue
 from tracker.migrations_speed import PAUSED
-from tracker.store import Transaction
+from tracker.store import Row, Transaction
 from tracker.tracker import Tracker, open_tracker
 
 CHAIN = "SELECT id, at, actor, action, subject, details, prev_hash, hash FROM audit_log ORDER BY id"
 
 
-def test_migration_10_keeps_the_chain_whole_and_append_only(
-    db_url: str, tmp_path: Path, clock: Clock
-) -> None:
+def records_before(
+    migration: int, modules: int, db_url: str, tmp_path: Path, clock: Clock
+) -> tuple[Config, list[str], list[Row]]:
+    """Records made before `migration`: a client's `modules` issued, two checked in as a group.
+
+    The config, every module's code, and the audit chain as it was.
+    """
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(store, "MIGRATIONS", {n: s for n, s in store.MIGRATIONS.items() if n < 10})
+        older = {n: s for n, s in store.MIGRATIONS.items() if n < migration}
+        patch.setattr(store, "MIGRATIONS", older)
         config, _ = initialise(tmp_path / "data", database_url=db_url)
         with open_tracker(config, course_loader=shipped_course, clock=clock) as t:
             act_as_admin(t)
             make_order(t, "C-1")
-            modules, out = [m.id for m in t.course.modules[:4]], tmp_path / "out"
-            issued = issue(t, "C-1", "tester", module_ids=modules, out_root=out)
+            ids, out = [m.id for m in t.course.modules[:modules]], tmp_path / "out"
+            issued = issue(t, "C-1", "tester", module_ids=ids, out_root=out)
             codes = [m.code for m in issued.modules]
             assert all(r.recorded for r in checkin_groups(t, [codes[:2]], "tester"))
             with t.db.read() as tx:
-                before = tx.all(CHAIN)
+                return config, codes, tx.all(CHAIN)
+
+
+def test_migration_10_keeps_the_chain_whole_and_append_only(
+    db_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    config, codes, before = records_before(10, 4, db_url, tmp_path, clock)
     with open_tracker(config, course_loader=shipped_course, clock=clock) as t:
         act_as_admin(t)
         with t.db.read() as tx:
@@ -66,18 +77,7 @@ def test_migration_11_keeps_every_return_in_the_chain(
     db_url: str, tmp_path: Path, clock: Clock
 ) -> None:
     """Returns written before and after it, grouped or alone, are each copied into the chain."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(store, "MIGRATIONS", {n: s for n, s in store.MIGRATIONS.items() if n < 11})
-        config, _ = initialise(tmp_path / "data", database_url=db_url)
-        with open_tracker(config, course_loader=shipped_course, clock=clock) as t:
-            act_as_admin(t)
-            make_order(t, "C-1")
-            modules, out = [m.id for m in t.course.modules[:5]], tmp_path / "out"
-            issued = issue(t, "C-1", "tester", module_ids=modules, out_root=out)
-            codes = [m.code for m in issued.modules]
-            assert all(r.recorded for r in checkin_groups(t, [codes[:2]], "tester"))
-            with t.db.read() as tx:
-                before = tx.all(CHAIN)
+    config, codes, before = records_before(11, 5, db_url, tmp_path, clock)
     with open_tracker(config, course_loader=shipped_course, clock=clock) as t:
         act_as_admin(t)
         with t.db.read() as tx:
