@@ -112,6 +112,13 @@ class PostgresServer:
         self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
         return self.url(database=name)
 
+    def copy_database(self, url: str) -> str:
+        """A copy of the database at `url` (made by new_database; no session may be on it)."""
+        name = "d_" + uuid.uuid4().hex[:12]
+        source = url.split("?")[0].rsplit("/", 1)[1]
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {source} STRATEGY FILE_COPY")
+        return self.url(database=name)
+
     def drop_database(self, url: str) -> None:
         """Drop a database made by new_database, ending any session still on it."""
         name = url.split("?")[0].rsplit("/", 1)[1]
