@@ -106,6 +106,31 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     server.drop_database(url)
 
 
+def planner_count(t: Tracker, table: str) -> int:
+    """The rows PostgreSQL's planner believes `table` holds (-1: never counted)."""
+    with t.db.read() as tx:
+        return int(
+            tx.scalar(
+                "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relname = ? AND n.nspname = current_schema()",
+                (table,),
+            )
+        )
+
+
+def planner_knows_columns(t: Tracker, table: str) -> bool:
+    """Whether PostgreSQL's planner holds column statistics of `table` (only ANALYZE makes them;
+    building an index, as a restore does, counts the rows but not what is in them)."""
+    with t.db.read() as tx:
+        return bool(
+            tx.scalar(
+                "SELECT COUNT(*) FROM pg_stats"
+                " WHERE tablename = ? AND schemaname = current_schema()",
+                (table,),
+            )
+        )
+
+
 def database_named(url: str, name: str) -> str:
     """`url` (a test server's) pointing at the database `name` instead, with no schema set."""
     path, _, query = url.partition("?")
