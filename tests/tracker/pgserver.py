@@ -66,7 +66,13 @@ class PostgresServer:
             "UTF8",
             "--no-sync",
         )
-        options = f"-k {self.root} -c listen_addresses='' -c fsync=off -c max_connections=50"
+        # A throwaway server: nothing it holds must outlive a crash, so it need not wait for
+        # the disk (fsync, synchronous_commit) nor guard against torn pages (full page
+        # writes). Never settings for a real tracker's server.
+        options = (
+            f"-k {self.root} -c listen_addresses='' -c max_connections=50 -c fsync=off"
+            " -c synchronous_commit=off -c full_page_writes=off"
+        )
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",
