@@ -276,11 +276,11 @@ def recorded_text(details: dict[str, Any], return_id: int, copy: list[Any]) -> s
     order is fixed, only the values are quoted. Anything but the usual types: DETAILS.
     """
     token_id, attempt, *words = copy
-    strings = [details[k] for k in ("arrived_by", "client", "module", "workbook")]
+    strings = [details.get(k) for k in ("arrived_by", "client", "module", "workbook")]
     if not (
-        type(token_id) is type(attempt) is type(details["attempt"]) is type(return_id) is int
+        details.keys() == _RECORDED_KEYS
+        and type(token_id) is type(attempt) is type(details["attempt"]) is type(return_id) is int
         and {*map(type, strings), *map(type, words)} == _STR
-        and details.keys() == _RECORDED_KEYS
     ):
         return DETAILS({**details, "rows": {"returns": {str(return_id): copy}}})
     arrived, client, module, workbook = map(QUOTE, strings)
