@@ -276,7 +276,7 @@ def recorded_text(details: dict[str, Any], return_id: int, copy: list[Any]) -> s
     order is fixed, only the values are quoted. Anything but the usual types: DETAILS.
     """
     token_id, attempt, *words = copy
-    strings = [details.get(k) for k in ("arrived_by", "client", "module", "workbook")]
+    strings: list[Any] = [details.get(k) for k in ("arrived_by", "client", "module", "workbook")]
     if not (
         details.keys() == _RECORDED_KEYS
         and type(token_id) is type(attempt) is type(details["attempt"]) is type(return_id) is int
