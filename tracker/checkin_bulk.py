@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tracker import audit
+from tracker.access import keeps
+from tracker.audit_chain import DETAILS, QUOTE
 from tracker.bulk_sql import insert_rows
 from tracker.checkins import (
     LONGEST_CODE,
@@ -29,7 +31,7 @@ from tracker.checkins import (
     decide,
     identify,
 )
-from tracker.codes import SignatureMismatch
+from tracker.codes import ALPHABET, CODE_SYMBOLS, Keyring, SignatureMismatch, check_symbol
 from tracker.errors import CodeError
 
 # The same rules as ledger.module_states and token_states, applied to rows read in bulk.
@@ -41,6 +43,7 @@ from tracker.tracker import Tracker
 from tracker.validate import problem as text_problem
 from tracker.validate import show
 
+PRINTED = CODE_SYMBOLS + 2  # XXXX-XXXX-XXXX
 CHUNK = 500  # ids in one IN list: under SQLite's oldest limit of 999 parameters
 
 
@@ -119,6 +122,19 @@ class GroupRecords:
         rows = [self.tokens[k] for k in ids]
         return _states(rows).get(order_id, {}).get(module_id, ("", ""))
 
+    def fresh(self, keyring: Keyring, found: Identified, row: Row) -> bool:
+        """Whether `decide` would find nothing against this code: no client asked for.
+
+        The usual case, said without its questions: the signature checks, the
+        workbook is live, the module's only copy was never returned nor credited.
+        """
+        token_id, key = row["id"], (row["order_id"], row["module_id"])
+        if row["revoked_at"] or self.tokens[token_id][4] is not None or self.credits.get(key):
+            return False
+        if self.modules.get(key) != [token_id]:  # another copy: the general rules settle it
+            return False
+        return not found.code or keyring.check_code(found.code, row["key_id"], row["serial"])
+
     def module_credit(self, order_id: int, module_id: str) -> int:
         return self.credits.get((order_id, module_id), 0)
 
@@ -160,6 +176,7 @@ def record_group(
     records.load(tx, serials, {f.code for _, f, _ in read if f and f.code})
     now, next_id = t.now(), _next_return_id(tx)
     results, entries, returns = [], [], []
+    shown: dict[str, bool] = {}  # office -> its clients are shown (as _shown_client says)
     for text, found, why in read:
         if found is None:
             reason = _why(why, records)
@@ -167,24 +184,42 @@ def record_group(
             entries.append(_refusal(now, actor, text, reason, REFUSED_CODE))
             continue
         row = records.token(found)
-        refusal = decide(t.keyring, found, row, client, records)
-        if refusal is not None:
-            status, reason = refusal.status, refusal.reason
-            results.append(_result(t, show(text), status, reason, None, row))
-            entries.append(_refusal(now, actor, text, reason, status))
-            continue
+        if row is None or client is not None or not records.fresh(t.keyring, found, row):
+            refusal = decide(t.keyring, found, row, client, records)
+            if refusal is not None:
+                status, reason = refusal.status, refusal.reason
+                results.append(_result(t, show(text), status, reason, None, row))
+                entries.append(_refusal(now, actor, text, reason, status))
+                continue
         assert row is not None  # decide refuses a code with no token
         attempt = records.record(row, next_id, now)
         returns.append((next_id, row["id"], attempt, arrived_by, now, actor))
         entries.append(_recorded(now, actor, next_id, row, arrived_by, attempt))
-        results.append(_result(t, text, RECORDED, "", next_id, row))
+        office = row["office"]
+        if office not in shown:
+            shown[office] = keeps(t, office)
+        whose = str(row["reference"]) if shown[office] else ""
+        number, module = row["number"], row["module_id"]
+        results.append(CheckinResult(text, RECORDED, "", next_id, whose, number, module))
         next_id += 1
     _write(t, tx, returns, entries)
     return results
 
 
+_TYPED = frozenset(ALPHABET + "-")  # a code as printed: nothing to strip, map or escape
+
+
 def _read(t: Tracker, text: str) -> tuple[str, Identified | None, str | CodeError]:
     """A code read as far as it can be without the records, or why it cannot be."""
+    if len(text) <= PRINTED and _TYPED.issuperset(text):  # as printed (most are): no dots
+        code = text.replace("-", "")
+        if len(code) == CODE_SYMBOLS and check_symbol(code[:-1]) == code[-1]:
+            return text, Identified(None, code), ""  # as identify() reads it
+    return _read_any(t, text)
+
+
+def _read_any(t: Tracker, text: str) -> tuple[str, Identified | None, str | CodeError]:
+    """Any text read as a code as far as it can be without the records, or why not."""
     # Printable ASCII holds no bad bytes, NUL or control character: only length to check.
     plain = text.isascii() and text.isprintable() and len(text) <= LONGEST_CODE
     unusable = "" if plain else text_problem(text, LONGEST_CODE)
@@ -229,7 +264,36 @@ def _recorded(
         "attempt": attempt,
     }
     rows = (("returns", str(return_id)),)
-    return audit.Entry(at, actor, "return.record", f"R{return_id}", details, rows)
+    copy = [row["id"], attempt, arrived_by, at, actor]  # as _write copies the return
+    text = recorded_text(details, return_id, copy)
+    return audit.Entry(at, actor, "return.record", f"R{return_id}", details, rows, text)
+
+
+def recorded_text(details: dict[str, Any], return_id: int, copy: list[Any]) -> str:
+    """DETAILS of `details` with the return's copy under "rows", written out directly.
+
+    The general encoder sorted and walked the nested dicts once an entry; here the keys'
+    order is fixed, only the values are quoted. Anything but the usual types: DETAILS.
+    """
+    token_id, attempt, *words = copy
+    strings: list[Any] = [details.get(k) for k in ("arrived_by", "client", "module", "workbook")]
+    if not (
+        details.keys() == _RECORDED_KEYS
+        and type(token_id) is type(attempt) is type(details["attempt"]) is type(return_id) is int
+        and {*map(type, strings), *map(type, words)} == _STR
+    ):
+        return DETAILS({**details, "rows": {"returns": {str(return_id): copy}}})
+    arrived, client, module, workbook = map(QUOTE, strings)
+    copied = ",".join([str(token_id), str(attempt), *map(QUOTE, words)])
+    return (
+        f'{{"arrived_by":{arrived},"attempt":{details["attempt"]},"client":{client},'
+        f'"module":{module},"rows":{{"returns":{{"{return_id}":[{copied}]}}}},'
+        f'"workbook":{workbook}}}'
+    )
+
+
+_STR = {str}
+_RECORDED_KEYS = {"workbook", "module", "client", "arrived_by", "attempt"}
 
 
 def _next_return_id(tx: Transaction) -> int:

@@ -45,6 +45,10 @@ class CheckinResult(NamedTuple):  # not a dataclass: made once a code in bulk, 4
     def recorded(self) -> bool:
         return self.status == RECORDED
 
+    @property
+    def duplicate(self) -> bool:
+        return self.status == DUPLICATE
+
     def as_json(self) -> dict[str, object]:
         return {
             "code": self.text,
@@ -112,11 +116,24 @@ def checkin_groups(
     Blank lines are skipped. If a group cannot be stored whole, its codes are stored
     one at a time, so one bad code never holds back the rest.
     """
+    for done in stored_groups(t, groups, actor, arrived_by, client):
+        yield from done
+
+
+@entry(Action.TAKE_IN)
+def stored_groups(
+    t: Tracker,
+    groups: Iterable[Sequence[str]],
+    actor: str,
+    arrived_by: str = "scanner",
+    client: str | None = None,
+) -> Iterator[list[CheckinResult]]:
+    """As `checkin_groups`, a stored group's results together: reported with one write."""
     _check_arrival(arrived_by)
     for group in groups:
         texts = [text.strip() for text in group if text.strip()]
         if len(texts) == 1:
-            yield checkin_one(t, texts[0], actor, arrived_by, client)
+            yield [checkin_one(t, texts[0], actor, arrived_by, client)]
         elif texts:
             from tracker.checkin_bulk import record_group  # it builds on this module
 
@@ -124,9 +141,10 @@ def checkin_groups(
                 with t.db.write() as tx:
                     done = record_group(t, tx, texts, actor, arrived_by, client)
             except TrackerError:  # nothing of the group was kept: each on its own instead
-                yield from (checkin_one(t, x, actor, arrived_by, client) for x in texts)
+                for text in texts:
+                    yield [checkin_one(t, text, actor, arrived_by, client)]
             else:
-                yield from done
+                yield done
 
 
 @entry(Action.TAKE_IN)

@@ -18,7 +18,7 @@ from cpo.commands.tracking import need_actor, open_from_cli
 from cpo.options import by_option, data_option, date_type, json_option
 
 if TYPE_CHECKING:
-    pass
+    from tracker.checkins import CheckinResult
 
 
 @click.command()
@@ -117,37 +117,40 @@ def checkin(
         cpo checkin 7QX2-M9K4-PZ3T
         cpo checkin < scanned-codes.txt
     """
-    from tracker.checkins import DUPLICATE, RECORDED, checkin_groups
     from tracker.checkins import checkin as record
+    from tracker.checkins import stored_groups
 
     who = need_actor(actor)
     refused = 0
     with open_from_cli(data) as t:
-        results = (
-            record(t, codes, who, "typed", client_reference, skip_blank=False)
+        typed = record(t, codes, who, "typed", client_reference, skip_blank=False)
+        stored = (
+            ([result] for result in typed)
             if codes
-            else checkin_groups(t, _stdin_groups(), who, "scanner", client_reference)
+            else stored_groups(t, _stdin_groups(), who, "scanner", client_reference)
         )
-        for result in results:
-            if as_json:
-                click.echo(json.dumps(result.as_json()))
-            elif result.status == RECORDED:
-                whose = result.client or "another office's client"
-                click.echo(
-                    f"Recorded   R{result.return_id}  {whose}  {result.module}"
-                    f"  (workbook {result.workbook})"
-                )
-            elif result.status == DUPLICATE:
-                whose = result.client or "another office's client"
-                click.echo(f"Already in {whose}  {result.module}: {result.reason}")
-            else:
-                click.echo(f"Refused    {result.text}: {result.reason}")
-            sys.stdout.flush()
-            refused += result.status not in (RECORDED, DUPLICATE)
+        for results in stored:  # each stored before it is reported: one write a group
+            click.echo("".join([_said(result, as_json) for result in results]), nl=False)
+            refused += sum(not (result.recorded or result.duplicate) for result in results)
     if refused:
         from tracker.errors import TrackerError
 
         raise TrackerError(f"{refused} {'code was' if refused == 1 else 'codes were'} refused")
+
+
+def _said(result: CheckinResult, as_json: bool) -> str:
+    """One check-in's line, as the person or the program reading it wants it."""
+    if as_json:
+        return json.dumps(result.as_json()) + "\n"
+    whose = result.client or "another office's client"
+    if result.recorded:
+        return (
+            f"Recorded   R{result.return_id}  {whose}  {result.module}"
+            f"  (workbook {result.workbook})\n"
+        )
+    if result.duplicate:
+        return f"Already in {whose}  {result.module}: {result.reason}\n"
+    return f"Refused    {result.text}: {result.reason}\n"
 
 
 STDIN_GROUP = 1000  # codes saved in one transaction, at most

@@ -31,11 +31,12 @@ from tracker.checkins import (
     CheckinResult,
     checkin_groups,
     record_code,
+    stored_groups,
 )
 from tracker.codes import ALPHABET, check_symbol, show_code
 from tracker.issuing import issue, revoke
 from tracker.marking import mark
-from tracker.store import Transaction
+from tracker.store import Database, Transaction
 from tracker.tracker import Tracker
 
 
@@ -218,3 +219,18 @@ def test_a_grouped_batch_keeps_the_chain_whole(tracker: Tracker, world: World) -
     again = list(checkin_groups(tracker, [lines], "tester"))  # run again: nothing twice
     assert not any(r.recorded for r in again)
     assert audit.verify(tracker.db).ok
+
+
+def test_a_group_comes_back_whole_once_it_is_stored(tracker: Tracker, world: World) -> None:
+    """`cpo checkin` reports a group with one write: its results together, after its commit."""
+    lines = [*world.texts, "junk"]
+    groups = [lines[:7], ["   "], lines[7:9], lines[9:]]
+    seen, recorded = [], set()
+    with Database(tracker.db.url) as other:  # sees only what is committed
+        for results in stored_groups(tracker, groups, "tester"):
+            with other.read() as tx:
+                stored = {r["id"] for r in tx.all("SELECT id FROM returns")}
+            recorded |= {r.return_id for r in results if r.recorded}
+            assert recorded <= stored  # durable before it is reported
+            seen.append(len(results))
+    assert seen == [7, 2, len(lines) - 9] and len(recorded) > 5  # a blank group says nothing
