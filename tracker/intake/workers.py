@@ -28,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import forkserver
+from typing import Any
 
 from tracker.intake.images import keep_image_memory
 from tracker.intake.pages import PageRead, PageTask, read_page
@@ -75,12 +76,37 @@ class ReaderPool:
             self.pool = ProcessPoolExecutor(
                 self.workers, mp_context=_context(), initializer=watch, initargs=(os.getpid(),)
             )
+            _widen_results_pipe(self.pool)
         return self.pool
 
     def _stop(self, wait: bool) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=wait, cancel_futures=True)
             self.pool = None
+
+
+def _widen_results_pipe(pool: ProcessPoolExecutor) -> None:
+    """Let the pipe the pages' readings come back by hold a whole page's evidence.
+
+    A reading carries its page's JPEG (a 300-dpi scan is some 700 KB). Through a pipe of
+    the usual 64 KB, a worker waits for the intake process to take each 64 KB before it
+    writes the next, about ten times a page, and the other worker waits behind it (they
+    share the pipe), while the intake process is busy recording: cores sat idle. A 1 MB
+    pipe (Linux's most for an unprivileged process) takes most readings in one write.
+    """
+    # The pool's result queue is private (CPython's concurrent.futures.process); where
+    # it or F_SETPIPE_SZ is missing, only speed is lost.
+    queue: Any = getattr(pool, "_result_queue", None)
+    reader: Any = getattr(queue, "_reader", None)
+    try:
+        import fcntl  # POSIX only
+
+        fcntl.fcntl(reader.fileno(), fcntl.F_SETPIPE_SZ, _RESULTS_PIPE_BYTES)  # Linux only
+    except (ImportError, AttributeError, OSError):
+        pass  # the pipe stays as it was (or /proc/sys/fs/pipe-max-size is lower)
+
+
+_RESULTS_PIPE_BYTES = 1 << 20
 
 
 def warm_up(workers: int | None, pages: int) -> None:
