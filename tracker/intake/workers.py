@@ -81,8 +81,23 @@ class ReaderPool:
 
     def _stop(self, wait: bool) -> None:
         if self.pool is not None:
+            if not wait:  # broken by a page: end its workers here (see `_end_workers`)
+                _end_workers(self.pool)
             self.pool.shutdown(wait=wait, cancel_futures=True)
             self.pool = None
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill a broken pool's worker processes, so that its clean-up cannot wait for one.
+
+    CPython 3.11's pool ends the workers it knows of when one dies, then waits for them
+    all; a worker it started for a task handed out just then is not ended, and the
+    intake hung at exit, waiting for it (about one crash run in twenty). By the time the
+    broken pool is noticed here, every task has been handed out, so every worker is known.
+    """
+    processes: Any = getattr(pool, "_processes", None)  # private: CPython's own
+    for process in list((processes or {}).values()):
+        process.kill()
 
 
 def _widen_results_pipe(pool: ProcessPoolExecutor) -> None:
