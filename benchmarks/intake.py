@@ -206,12 +206,12 @@ def counting_workers(into: Run) -> Iterator[None]:
     """Note each worker's CPU seconds, sleep and waits (from /proc) before the pool ends it."""
     stop = ReaderPool._stop
 
-    def _stop(pool: ReaderPool, wait: bool) -> None:
+    def _stop(pool: ReaderPool, broken: bool = False) -> None:
         for process in (pool.pool._processes or {}).values() if pool.pool else ():
             into.worker_cpu.append(process_cpu(process.pid or 0))
             into.worker_idle.append(asleep(process.pid or 0))
             into.worker_waits.append(waits(process.pid or 0))
-        stop(pool, wait)
+        stop(pool, broken)
 
     ReaderPool._stop = _stop  # type: ignore[method-assign,assignment]
     try:

@@ -47,7 +47,7 @@ class ReaderPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop(wait=True)
+        self._stop()
 
     def read(self, tasks: list[PageTask]) -> Iterator[PageRead]:
         """Each task's reading, in order. A page that brings a worker down is refused alone."""
@@ -64,12 +64,24 @@ class ReaderPool:
                     yield read
                     done += 1
             except BrokenProcessPool:
-                self._stop(wait=False)
-                if broke_at == done:  # a fresh pool broke on the same page: that page did it
-                    task = tasks[done]
-                    yield PageRead(task.file_index, task.page + 1, error=BROKE)
+                self._stop(broken=True)
+                if broke_at == done:  # a fresh pool broke before this page came back
+                    yield self._alone(tasks[done])
                     done += 1
                 broke_at = done
+
+    def _alone(self, task: PageTask) -> PageRead:
+        """Read one page in a pool of its own: refused only if it brings that pool down.
+
+        A pool breaks for every page not yet back, so a page that merely came back after
+        another page broke the pool is not taken for the culprit.
+        """
+        try:
+            with _main_hidden():
+                return self._start().submit(read_page, task).result()
+        except BrokenProcessPool:
+            self._stop(broken=True)
+            return PageRead(task.file_index, task.page + 1, error=BROKE)
 
     def _start(self) -> ProcessPoolExecutor:
         if self.pool is None:
@@ -79,11 +91,13 @@ class ReaderPool:
             _widen_results_pipe(self.pool)
         return self.pool
 
-    def _stop(self, wait: bool) -> None:
+    def _stop(self, broken: bool = False) -> None:
         if self.pool is not None:
-            if not wait:  # broken by a page: end its workers here (see `_end_workers`)
+            if broken:  # by a page: end its workers here (see `_end_workers`)
                 _end_workers(self.pool)
-            self.pool.shutdown(wait=wait, cancel_futures=True)
+            # Waited for even when broken: its clean-up closes pipes, which must not
+            # happen while the next pool is made (a new pipe can take a closed one's number).
+            self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
 
