@@ -21,10 +21,11 @@ import random
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import forkserver
 from pathlib import Path
@@ -164,10 +165,34 @@ class Run:
     main_cpu: float
     worker_cpu: list[float]
     server_cpu: float = 0.0
+    # Seconds each worker slept (nothing to read, or waiting on the pipe back), and its
+    # waits (voluntary context switches): neither counts time the machine's others took.
+    worker_idle: list[float] = field(default_factory=list)
+    worker_waits: list[int] = field(default_factory=list)
+    main_idle: float = 0.0  # the main thread asleep: waiting for readings, or the disk
 
     @property
     def cpu(self) -> float:
         return self.main_cpu + sum(self.worker_cpu) + self.server_cpu
+
+
+def asleep(pid: int, task: int = 0) -> float:
+    """Seconds a process (or one of its threads) has slept since it started: on no core.
+
+    Its lifetime less its time on a core and its time waiting for one (schedstat), so a
+    busy machine's other work does not count as idle.
+    """
+    where = Path(f"/proc/{pid}") / (f"task/{task}" if task else "")
+    on_core, waiting, _ = (int(n) for n in (where / "schedstat").read_text().split())
+    started = int((where / "stat").read_text().rsplit(")", 1)[1].split()[19])
+    uptime = float(Path("/proc/uptime").read_text().split()[0])
+    return uptime - started / os.sysconf("SC_CLK_TCK") - (on_core + waiting) / 1e9
+
+
+def waits(pid: int) -> int:
+    """How many times a process gave up its core to wait (voluntary context switches)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("voluntary_ctxt_switches:")[1].split()[0])
 
 
 def process_cpu(pid: int) -> float:
@@ -177,14 +202,16 @@ def process_cpu(pid: int) -> float:
 
 
 @contextmanager
-def counting_workers(into: list[float]) -> Iterator[None]:
-    """Note each worker's CPU seconds (from /proc) just before the pool ends it."""
+def counting_workers(into: Run) -> Iterator[None]:
+    """Note each worker's CPU seconds, sleep and waits (from /proc) before the pool ends it."""
     stop = ReaderPool._stop
 
-    def _stop(pool: ReaderPool, wait: bool) -> None:
+    def _stop(pool: ReaderPool, broken: bool = False) -> None:
         for process in (pool.pool._processes or {}).values() if pool.pool else ():
-            into.append(process_cpu(process.pid or 0))
-        stop(pool, wait)
+            into.worker_cpu.append(process_cpu(process.pid or 0))
+            into.worker_idle.append(asleep(process.pid or 0))
+            into.worker_waits.append(waits(process.pid or 0))
+        stop(pool, broken)
 
     ReaderPool._stop = _stop  # type: ignore[method-assign,assignment]
     try:
@@ -208,14 +235,16 @@ def take_in_timed(data: Path, files: list[Path], workers: int) -> tuple[Run, int
     """The intake timed, pages read, and how the pages were sorted."""
     # Each copy of the records is its own: config.json names the original's database.
     config = replace(load(data), database_url=str(data / "tracker.db"))
-    worker_cpu: list[float] = []
-    with open_tracker(config) as t, counting_workers(worker_cpu):
+    run = Run(0.0, 0.0, [])
+    with open_tracker(config) as t, counting_workers(run):
         act_as_first_admin(t, "bench", "a benchmark password")
         forkserver_cpu_then_stop()  # one left by an earlier run would start this one warm
-        start, cpu = time.perf_counter(), time.process_time()
+        main = threading.get_native_id()
+        start, cpu, slept = time.perf_counter(), time.process_time(), asleep(os.getpid(), main)
         outcomes = list(take_in(t, plan_intake(t, files, workers), "bench", workers=workers))
-        seconds, main_cpu = time.perf_counter() - start, time.process_time() - cpu
-        run = Run(seconds, main_cpu, worker_cpu, forkserver_cpu_then_stop())
+        run.seconds, run.main_cpu = time.perf_counter() - start, time.process_time() - cpu
+        run.main_idle = asleep(os.getpid(), main) - slept
+        run.server_cpu = forkserver_cpu_then_stop()
     classes: dict[str, int] = {}
     for outcome in outcomes:
         assert outcome.status == TAKEN, outcome.reason
@@ -268,6 +297,13 @@ def scaling(folder: Path, files: list[Path], cores: int, rounds: int = 2) -> Non
         f" forkserver {many.server_cpu * ms:.1f}",
     )
     row("CPU a page, 1 worker (all in one process)", f"{one.cpu * ms:.1f} ms")
+    idle = ", ".join(f"{s:.2f}" for s in many.worker_idle)
+    row(
+        f"idle during the {cores}-worker run (s)",
+        f"workers {idle}, main thread {many.main_idle:.2f} (of {many.seconds:.2f} s)",
+    )
+    waited = ", ".join(f"{n / read:.1f}" for n in many.worker_waits)
+    row("a worker's waits a page (for a page, or the pipe)", waited)
     # With the cores to itself, the run takes at least its CPU spread over the cores,
     # and no less than its busiest process.
     floor = max(many.cpu / cores, many.main_cpu, *many.worker_cpu)

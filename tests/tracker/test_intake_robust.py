@@ -11,7 +11,10 @@ import os
 import random
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import pytest
+import zxingcpp
 from PIL import Image, ImageDraw
 
 from tests.intake.files import pdf_bomb, png_bomb, tiff_bomb
@@ -19,8 +22,9 @@ from tests.intake.marks import side_by_side
 from tests.tracker.conftest import staff_account
 from tests.tracker.test_intake import CPO, Page, as_pdf, issue_two, module_pages, run
 from tracker.accounts import Role
+from tracker.intake import sources
 from tracker.intake.evidence import return_evidence
-from tracker.intake.pages import parse
+from tracker.intake.pages import PageTask, parse, read_page
 from tracker.intake.reader import find_codes, read_codes
 from tracker.intake.records import PAGE_UNKNOWN
 from tracker.tracker import Tracker
@@ -122,3 +126,62 @@ def test_a_page_known_by_its_module_code_is_placed_or_a_duplicate(
     assert (sheet.klass, sheet.page_number, sheet.reason) == ("ours", None, PAGE_UNKNOWN)
     missing = return_evidence(tracker, sheet.return_id or 0).missing_text
     assert missing.startswith("pages 3-")  # page 1 may be the sheet whose number is unknown
+
+
+def anothers_code(text: str = "midterm1-v2-test-7-2", scale: int = 8) -> Image.Image:
+    """A QR code of another system's (as on the MarkUs exams), black on white."""
+    code = memoryview(zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode).to_image(scale))
+    return Image.frombytes("L", (code.shape[1], code.shape[0]), bytes(code))
+
+
+def test_a_page_of_ours_with_anothers_code_on_it_is_read_as_ours(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """Another's code read first does not make a page of ours another's.
+
+    Upside down, our page code is at the top and the other code, stuck at the foot, is
+    read first; a first page needs its module code too, read later still.
+    """
+    first, _ = issue_two(tracker, tmp_path)
+    pages = [p for p in module_pages(first, dpi=200) if p.module == "WB1"][:3]
+    stuck = []
+    for page in pages:
+        image = page.image.rotate(180)
+        image.paste(anothers_code(), (image.width // 3, image.height - 400))
+        stuck.append(image)
+
+    (outcome,) = run(tracker, [as_pdf(stuck, tmp_path / "stuck.pdf")])
+
+    got = [(p.klass, p.module, p.page_number) for p in outcome.pages]
+    assert got == [("ours", "WB1", p.number) for p in pages]
+
+
+def test_a_page_with_only_anothers_code_is_not_read_at_full_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the page has been looked at whole, another's code ends the search (issue 19).
+
+    Such a page (a MarkUs exam's) would otherwise cost every strategy, at full size too;
+    a page with no code at all still gets them.
+    """
+    full_sized: list[str] = []
+    page_image = sources.page_image
+
+    def counted(path: Path, *args: Any, **kwargs: Any) -> Image.Image:
+        full_sized.append(path.name)
+        return page_image(path, *args, **kwargs)
+
+    monkeypatch.setattr(sources, "page_image", counted)
+    for name, code in (("anothers.jpg", anothers_code()), ("none.jpg", None)):
+        page = Image.new("L", (2480, 3508), 255)  # A4 at 300 dpi: read reduced first
+        ImageDraw.Draw(page).text((300, 450), "Question 1. Name three things.", fill=0)
+        if code is not None:
+            page.paste(code.resize((code.width * 3 // 2,) * 2), (1800, 200))
+        page.save(tmp_path / name, quality=90)
+
+    foreign = read_page(PageTask(0, tmp_path / "anothers.jpg", "jpeg", 0))
+    nothing = read_page(PageTask(0, tmp_path / "none.jpg", "jpeg", 0))
+
+    assert foreign.sheets[0].codes == ("midterm1-v2-test-7-2",)
+    assert nothing.sheets[0].codes == ()
+    assert full_sized == ["none.jpg"]

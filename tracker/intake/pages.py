@@ -82,6 +82,11 @@ def has_its_codes(codes: list[str]) -> bool:
     return any(r.payload and r.number is None for r in readings)
 
 
+def only_foreign(codes: list[str]) -> bool:
+    """Whether `codes` are all another's (none ours, nor a specimen's): the page is not ours."""
+    return bool(codes) and all(parse(code).kind == FOREIGN for code in codes)
+
+
 class PageTask(NamedTuple):
     """One page to read: which file (by its place in the batch), where, what kind, which page."""
 
@@ -138,13 +143,14 @@ def _read_sheets(task: PageTask) -> tuple[Sheet, ...]:
     """
     pixels = page_pixels(task.path, task.kind, task.page)
     width, height = pixels.size
-    found = find_codes(pixels, has_its_codes)
-    if task.kind == PDF and not has_page_code([f.text for f in found]):
+    found = find_codes(pixels, has_its_codes, only_foreign)
+    texts = [f.text for f in found]
+    if task.kind == PDF and not has_page_code(texts) and not only_foreign(texts):
         rendered = max(pixels.size) <= RENDER_LONG_SIDE
         size = RETRY_LONG_SIDE if rendered else RENDER_LONG_SIDE
         other = page_image(task.path, task.kind, task.page, size, scanned=False)
         scale = width / other.width
-        again = [_scaled(f, scale) for f in find_codes(other, has_page_code)]
+        again = [_scaled(f, scale) for f in find_codes(other, has_page_code, only_foreign)]
         found = _merge(found, again)
     if width > WIDE * height and len(_page_codes(found)) < 2:
         found = _merge(found, _halves(pixels.full))
@@ -168,7 +174,7 @@ def _halves(image: Image.Image) -> list[Found]:
     found: list[Found] = []
     for left in (0, width // 2):
         half = image.crop((left, 0, left + width // 2, height))
-        found += [f.moved(left, 0) for f in find_codes(half, has_page_code)]
+        found += [f.moved(left, 0) for f in find_codes(half, has_page_code, only_foreign)]
     return found
 
 

@@ -161,20 +161,31 @@ def read_codes(image: Image.Image, want: Callable[[list[str]], bool] = bool) -> 
     return list(dict.fromkeys(found.text for found in find_codes(image, want)))
 
 
+def _never(codes: list[str]) -> bool:
+    return False
+
+
 def find_codes(
-    image: Image.Image | Pixels, want: Callable[[list[str]], bool] = bool
+    image: Image.Image | Pixels,
+    want: Callable[[list[str]], bool] = bool,
+    foreign: Callable[[list[str]], bool] = _never,
 ) -> list[Found]:
     """Return the QR codes on a page image, where each is, in the order found.
 
     A code printed twice (the page code, in two corners) is given at each place it was
-    read; a code read again at the same place by a later strategy is given once.
+    read; a code read again at the same place by a later strategy is given once. Once
+    the page has been looked at whole (`LOOKED_WHOLE`), codes that say it is another's
+    page (`foreign`) end the search too.
     """
     pixels = image if isinstance(image, Pixels) else Pixels.of(image)
     found: list[Found] = []
+    whole = False
     for strategy in STRATEGIES.values():
         got = strategy(pixels) if strategy in REDUCED else strategy(pixels.full)
         found += [code for code in got if not any(_same(code, f) for f in found)]
-        if want(list(dict.fromkeys(f.text for f in found))):
+        texts = list(dict.fromkeys(f.text for f in found))
+        whole = whole or strategy is LOOKED_WHOLE
+        if want(texts) or (whole and foreign(texts)):
             break
         if strategy is _coarse_bottom and not found and is_blank(pixels):
             break  # a blank back page would run every strategy in vain
@@ -330,6 +341,11 @@ def _spread(
         image = out
     return image
 
+
+# After this strategy every part of the page has been read at least once, so a page with
+# another's code and none of ours is taken for another's: on a clean or degraded page of
+# ours, its own code is read by then (see `find_codes`).
+LOOKED_WHOLE = _reduced
 
 # The first six take the page's Pixels (they may never need the full size); the rest
 # the full page.

@@ -28,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import forkserver
+from typing import Any
 
 from tracker.intake.images import keep_image_memory
 from tracker.intake.pages import PageRead, PageTask, read_page
@@ -46,7 +47,7 @@ class ReaderPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop(wait=True)
+        self._stop()
 
     def read(self, tasks: list[PageTask]) -> Iterator[PageRead]:
         """Each task's reading, in order. A page that brings a worker down is refused alone."""
@@ -63,24 +64,78 @@ class ReaderPool:
                     yield read
                     done += 1
             except BrokenProcessPool:
-                self._stop(wait=False)
-                if broke_at == done:  # a fresh pool broke on the same page: that page did it
-                    task = tasks[done]
-                    yield PageRead(task.file_index, task.page + 1, error=BROKE)
+                self._stop(broken=True)
+                if broke_at == done:  # a fresh pool broke before this page came back
+                    yield self._alone(tasks[done])
                     done += 1
                 broke_at = done
+
+    def _alone(self, task: PageTask) -> PageRead:
+        """Read one page in a pool of its own: refused only if it brings that pool down.
+
+        A pool breaks for every page not yet back, so a page that merely came back after
+        another page broke the pool is not taken for the culprit.
+        """
+        try:
+            with _main_hidden():
+                return self._start().submit(read_page, task).result()
+        except BrokenProcessPool:
+            self._stop(broken=True)
+            return PageRead(task.file_index, task.page + 1, error=BROKE)
 
     def _start(self) -> ProcessPoolExecutor:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
                 self.workers, mp_context=_context(), initializer=watch, initargs=(os.getpid(),)
             )
+            _widen_results_pipe(self.pool)
         return self.pool
 
-    def _stop(self, wait: bool) -> None:
+    def _stop(self, broken: bool = False) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=wait, cancel_futures=True)
+            if broken:  # by a page: end its workers here (see `_end_workers`)
+                _end_workers(self.pool)
+            # Waited for even when broken: its clean-up closes pipes, which must not
+            # happen while the next pool is made (a new pipe can take a closed one's number).
+            self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill a broken pool's worker processes, so that its clean-up cannot wait for one.
+
+    CPython 3.11's pool ends the workers it knows of when one dies, then waits for them
+    all; a worker it started for a task handed out just then is not ended, and the
+    intake hung at exit, waiting for it (about one crash run in twenty). By the time the
+    broken pool is noticed here, every task has been handed out, so every worker is known.
+    """
+    processes: Any = getattr(pool, "_processes", None)  # private: CPython's own
+    for process in list((processes or {}).values()):
+        process.kill()
+
+
+def _widen_results_pipe(pool: ProcessPoolExecutor) -> None:
+    """Let the pipe the pages' readings come back by hold a whole page's evidence.
+
+    A reading carries its page's JPEG (a 300-dpi scan is some 700 KB). Through a pipe of
+    the usual 64 KB, a worker waits for the intake process to take each 64 KB before it
+    writes the next, about ten times a page, and the other worker waits behind it (they
+    share the pipe), while the intake process is busy recording: cores sat idle. A 1 MB
+    pipe (Linux's most for an unprivileged process) takes most readings in one write.
+    """
+    # The pool's result queue is private (CPython's concurrent.futures.process); where
+    # it or F_SETPIPE_SZ is missing, only speed is lost.
+    queue: Any = getattr(pool, "_result_queue", None)
+    reader: Any = getattr(queue, "_reader", None)
+    try:
+        import fcntl  # POSIX only
+
+        fcntl.fcntl(reader.fileno(), fcntl.F_SETPIPE_SZ, _RESULTS_PIPE_BYTES)  # Linux only
+    except (ImportError, AttributeError, OSError):
+        pass  # the pipe stays as it was (or /proc/sys/fs/pipe-max-size is lower)
+
+
+_RESULTS_PIPE_BYTES = 1 << 20
 
 
 def warm_up(workers: int | None, pages: int) -> None:
