@@ -6,7 +6,7 @@ They are meant to be realistic rather than adversarial: a person could still rea
 page, though a crease may well run through the small page code, as it does on real paper.
 
 The warps, the blur and the grain are OpenCV's: the same bilinear warps and Gaussian as
-Pillow's, at a quarter of the CPU (a degraded 300-dpi page cost ~0.3 s with Pillow's, most
+Pillow's, at a third of the CPU (a degraded 300-dpi page cost ~0.3 s with Pillow's, most
 of what the intake tests' corpora cost). Pillow draws and encodes the rest.
 """
 
