@@ -177,22 +177,13 @@ def _read_page(page: pdfium.PdfPage, number: int) -> Page:
     return Page(number, body, footer, lowest)
 
 
+Char = tuple[float, float, float, float, float, str]  # baseline, left, right, top, size, text
+
+
 def _lines(text: pdfium.PdfTextPage) -> list[Line]:
     """The page's characters joined into lines, top to bottom; the watermark left out."""
-    raw = text.raw
-    x, baseline = ctypes.c_double(), ctypes.c_double()
-    chars: list[tuple[float, float, float, float, float, str]] = []
-    for n in range(text.count_chars()):
-        size = pdfium_c.FPDFText_GetFontSize(raw, n)
-        if size >= 60:  # the SPECIMEN watermark is not a line of text
-            continue
-        left, _, right, top = text.get_charbox(n)
-        pdfium_c.FPDFText_GetCharOrigin(raw, n, x, baseline)
-        chars.append(
-            (baseline.value, left, right, top, size, chr(pdfium_c.FPDFText_GetUnicode(raw, n)))
-        )
-    lines: list[list[tuple[float, float, float, float, float, str]]] = []
-    for char in sorted(chars, key=lambda c: (-round(c[0]), c[1])):
+    lines: list[list[Char]] = []
+    for char in sorted(_chars(text), key=lambda c: (-round(c[0]), c[1])):
         if char[5] in "\r\n":
             continue
         if lines and abs(lines[-1][0][0] - char[0]) < 3:
@@ -202,7 +193,31 @@ def _lines(text: pdfium.PdfTextPage) -> list[Line]:
     return [_line(sorted(group, key=lambda c: c[1])) for group in lines]
 
 
-def _line(chars: list[tuple[float, float, float, float, float, str]]) -> Line:
+def _chars(text: pdfium.PdfTextPage) -> list[Char]:
+    """Every character on the page with its place and size; the watermark left out."""
+    # PDFium's own calls, with their out-values made once: a whole course is some 260,000
+    # characters, and pypdfium2's per-call wrapper (`get_charbox`) was half the reading.
+    raw = text.raw
+    font_size, char_box = pdfium_c.FPDFText_GetFontSize, pdfium_c.FPDFText_GetCharBox
+    origin, unicode = pdfium_c.FPDFText_GetCharOrigin, pdfium_c.FPDFText_GetUnicode
+    left, right, bottom, top, x, baseline = (ctypes.c_double() for _ in range(6))
+    box = (ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
+    at = (ctypes.byref(x), ctypes.byref(baseline))
+    chars: list[Char] = []
+    for n in range(pdfium_c.FPDFText_CountChars(raw)):
+        size = font_size(raw, n)
+        if size >= 60:  # the SPECIMEN watermark is not a line of text
+            continue
+        if not char_box(raw, n, *box):
+            raise pdfium.PdfiumError(f"Failed to get the box of character {n}.")
+        origin(raw, n, *at)
+        chars.append(
+            (baseline.value, left.value, right.value, top.value, size, chr(unicode(raw, n)))
+        )
+    return chars
+
+
+def _line(chars: list[Char]) -> Line:
     """One line from its characters, left to right."""
     words = "".join(c[5] for c in chars).strip()
     words = re.sub(r"\s+", " ", words)

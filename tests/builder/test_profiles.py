@@ -7,7 +7,6 @@ the first edition built in a process set the spacing of every edition after it.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
@@ -15,38 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from builder.editions import CheckIn, Personal
 from builder.pdf import Job, document, render_batch
-from builder.pdf.document import client_edition, render_pdf
 from builder.pdf.layout_cache import CACHE_ENV
-from builder.pdf.pagination import read_pages
 from builder.profiles import PROFILES
+from tests.builder.profile_builds import CHECKINS, MODULES, PERSONAL, Widths, build, widths
 from tests.conftest import shipped_course
-
-MODULES = ("TF1",)
-PERSONAL = Personal(reference="C-7", workbook="WB-7")
-CHECKINS = (CheckIn("P7-TF1", "K7TF-1"),)
-Widths = list[tuple[int, str, float]]  # (page, line, its width in points)
-
-
-def widths(pdf: bytes) -> Widths:
-    """Every body line of every page with its width: what the spacing decides."""
-    return [
-        (page.number, line.text, round(line.right - line.left, 1))
-        for page in read_pages(pdf)
-        for line in page.lines
-    ]
-
-
-def build(profiles: tuple[str, ...]) -> dict[str, Widths]:
-    """Build each profile's workbook in turn, in this process; their line widths."""
-    # Laid out here, not read from the run's layout cache: a kept layout would hide a leak.
-    os.environ[CACHE_ENV] = ""
-    course = shipped_course()
-    return {
-        name: widths(render_pdf(client_edition(course, MODULES, name, PERSONAL, CHECKINS)))
-        for name in profiles
-    }
 
 
 def in_fresh_process(profiles: tuple[str, ...]) -> dict[str, Widths]:

@@ -27,7 +27,7 @@ from tracker.intake.reader import read_codes
 MODULES = ["WB1", "TF2", "RL3", "HC2"]
 # Degraded pages, from the three profiles' workbooks in turn. 99 % means something from 100
 # pages on (one page missed in 100); 102 is the fewest above that the three profiles share
-# evenly. Each page costs about 0.3 s of CPU (mostly degrading it at 300 dpi). Measured on
+# evenly. Each page costs about 0.15 s of CPU (degrading it at 300 dpi: 0.1). Measured on
 # 201 pages (issue 19): every page code read, at 300 dpi and at 200.
 PAGES = 102
 RATE = 0.99
