@@ -112,6 +112,18 @@ def test_degrade_applies_one_to_three_in_order_the_same_for_a_seed(
     assert set(counts) == set(DEGRADATIONS), "every degradation is drawn"
 
 
+@CORPUS
+def test_the_corpus_tests_run_on_one_worker(request: pytest.FixtureRequest) -> None:
+    """Under `--dist loadgroup` a grouped test's id names its group, which keeps it on one worker.
+
+    pytest 9.2 dropped the group from the id (tests/conftest.py `GroupInTestId` puts it
+    back), and every worker then made the corpus: nothing failed, the run only took longer.
+    """
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("not run by pytest-xdist with --dist loadgroup")
+    assert request.node.nodeid.endswith("@reader-corpus"), request.node.nodeid
+
+
 @pytest.mark.slow  # a large corpus, or real cpo processes killed
 @CORPUS
 def test_the_page_code_is_read_on_99_percent_of_degraded_pages(corpus: list[Sample]) -> None:
