@@ -31,7 +31,7 @@ from tracker.checkins import (
     decide,
     identify,
 )
-from tracker.codes import ALPHABET, CODE_SYMBOLS, Keyring, SignatureMismatch, check_symbol
+from tracker.codes import ALPHABET, CODE_SYMBOLS, SignatureMismatch, check_symbol
 from tracker.errors import CodeError
 
 # The same rules as ledger.module_states and token_states, applied to rows read in bulk.
@@ -122,19 +122,6 @@ class GroupRecords:
         rows = [self.tokens[k] for k in ids]
         return _states(rows).get(order_id, {}).get(module_id, ("", ""))
 
-    def fresh(self, keyring: Keyring, found: Identified, row: Row) -> bool:
-        """Whether `decide` would find nothing against this code: no client asked for.
-
-        The usual case, said without its questions: the signature checks, the
-        workbook is live, the module's only copy was never returned nor credited.
-        """
-        token_id, key = row["id"], (row["order_id"], row["module_id"])
-        if row["revoked_at"] or self.tokens[token_id][4] is not None or self.credits.get(key):
-            return False
-        if self.modules.get(key) != [token_id]:  # another copy: the general rules settle it
-            return False
-        return not found.code or keyring.check_code(found.code, row["key_id"], row["serial"])
-
     def module_credit(self, order_id: int, module_id: str) -> int:
         return self.credits.get((order_id, module_id), 0)
 
@@ -184,13 +171,12 @@ def record_group(
             entries.append(_refusal(now, actor, text, reason, REFUSED_CODE))
             continue
         row = records.token(found)
-        if row is None or client is not None or not records.fresh(t.keyring, found, row):
-            refusal = decide(t.keyring, found, row, client, records)
-            if refusal is not None:
-                status, reason = refusal.status, refusal.reason
-                results.append(_result(t, show(text), status, reason, None, row))
-                entries.append(_refusal(now, actor, text, reason, status))
-                continue
+        refusal = decide(t.keyring, found, row, client, records)  # the rules, in one place
+        if refusal is not None:
+            status, reason = refusal.status, refusal.reason
+            results.append(_result(t, show(text), status, reason, None, row))
+            entries.append(_refusal(now, actor, text, reason, status))
+            continue
         assert row is not None  # decide refuses a code with no token
         attempt = records.record(row, next_id, now)
         returns.append((next_id, row["id"], attempt, arrived_by, now, actor))
