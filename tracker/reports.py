@@ -227,7 +227,7 @@ def audit_fingerprint(t: Tracker) -> str:
 
 
 def as_csv(rows: Sequence[Any], columns: Sequence[str], audit: str = "") -> str:
-    """Dataclass rows as CSV text with a header, columns in the given order.
+    """Dataclass or named-tuple rows as CSV text with a header, columns in the given order.
 
     With `audit`, each row ends with it as `audit_fingerprint` (see `cpo audit verify`).
     """
@@ -236,7 +236,9 @@ def as_csv(rows: Sequence[Any], columns: Sequence[str], audit: str = "") -> str:
     writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        values = {k: ("" if v is None else v) for k, v in asdict(row).items()}
+        named = getattr(row, "_asdict", None)  # a NamedTuple's own
+        fields = named() if named else asdict(row)
+        values = {k: ("" if v is None else v) for k, v in fields.items()}
         writer.writerow({**values, AUDIT_COLUMN: audit} if audit else values)
     return out.getvalue()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from itertools import groupby
+from typing import NamedTuple
 
 from tracker.access import entry, served_offices
 from tracker.accounts import Action, NotPermitted
@@ -55,8 +56,7 @@ class Thresholds:
     quiet_days: int = QUIET_DAYS
 
 
-@dataclass(frozen=True)
-class ReportLine:
+class ReportLine(NamedTuple):  # not a frozen dataclass: made once an order, twice as quick
     """One order's row in the weekly report: figures in whole minutes, no names."""
 
     case_worker: str
@@ -83,7 +83,7 @@ class ReportLine:
     flags: str
 
 
-CSV_COLUMNS = tuple(ReportLine.__dataclass_fields__)
+CSV_COLUMNS = ReportLine._fields
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def weekly(
             "office": made.office,
             "week_start": made.week_start.isoformat(),
             "audit_fingerprint": made.audit,
-            "clients": [asdict(line) for line in made.lines],
+            "clients": [line._asdict() for line in made.lines],
         }
         click.echo(json.dumps(body, indent=2))
         return
