@@ -2,7 +2,8 @@
 """An answers file saved in one browser opens in a fresh one, and a wrong file is refused.
 
 The restore test opens the file in a new, empty profile (a browser context of its own);
-the refusals use a new browser context each (storage of its own, like a cleared browser).
+the refusals run in the module's shared context, its storage emptied before each test
+(like a cleared browser; `client` in test_html_browser).
 """
 
 from __future__ import annotations
