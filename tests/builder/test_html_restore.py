@@ -2,7 +2,8 @@
 """An answers file saved in one browser opens in a fresh one, and a wrong file is refused.
 
 The restore test opens the file in a new, empty profile (a browser context of its own);
-the refusals use a new browser context each (storage of its own, like a cleared browser).
+the refusals run in the module's shared context, its storage emptied before each test
+(like a cleared browser; `client` in test_html_browser).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from builder.answers import checksum_of, read_answers
 from tests.builder.test_html_browser import (  # noqa: F401 (fixtures)
     STORAGE,
     TRICKY,
+    Browsing,
     Client,
+    browsing,
     bundle,
     check_every_kind,
     client,
@@ -53,19 +56,19 @@ def kept_keys(page: Page) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def answers_file(browser: Browser, bundle: Path) -> tuple[bytes, str]:
+def answers_file(browsing: Browsing, bundle: Path) -> tuple[bytes, str]:
     """Every kind of activity answered in one browser, and the answers file it saved.
 
     Made once for the module (about 2 s of Chromium's and Python's CPU): each test that
-    opens or changes the file writes a copy of its own (`saved_file`).
+    opens or changes the file writes a copy of its own (`saved_file`). What it kept in
+    the module's browser context is forgotten before any test uses the context.
     """
-    context = browser.new_context(accept_downloads=True)
-    context.set_default_timeout(10_000)
-    person = Client(context, bundle)
+    person = Client(browsing.context, bundle)
     page = person.open("module-AA1.html")
     fill_every_kind(page)
     data, name = export(page)
-    context.close()
+    person.close()
+    browsing.forget()
     assert person.stray_requests() == [] and person.errors == []
     return data, name
 
