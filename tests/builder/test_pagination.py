@@ -100,8 +100,11 @@ def in_a_slot(line: Line, number: int, layout: Layout) -> bool:
 
 
 def words(lines: tuple[Line, ...]) -> list[Counter[str]]:
-    """Each line's letters, spaces left out: PDFium puts a space between runs as it sees fit,
-    and where two runs overlap (a scale's two labels) it mixes their letters."""
+    """Each line's letters, spaces left out.
+
+    PDFium puts a space between runs as it sees fit, and where two runs overlap (a
+    scale's two labels in the dyslexia profiles) it mixes their letters.
+    """
     return [Counter(line.text.replace(" ", "")) for line in lines]
 
 
