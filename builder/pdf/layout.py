@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reportlab import rl_config
 from reportlab.lib.colors import HexColor
@@ -26,6 +26,10 @@ from builder.pdf.slots import PAGE, START, Recording, Slot
 from builder.pdf.story import Story
 from builder.pdf.styles import INK, Styles, make_styles
 from builder.profiles import PRINTABLE_INSET_MM, PrintProfile
+
+if TYPE_CHECKING:
+    from builder.pdf.pagination import Page
+    from builder.pdf.recorded import PageNotes
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 # Every module page carries a small code in its bottom-right corner saying whose module
@@ -52,12 +56,21 @@ class Layout:
     # section (START, theme code, module id) -> first page, from 1; and where a module's
     # first diagram and its last page landed ("TF1/diagram", "TF1/end"), for page pictures.
     first_pages: dict[str, int]
+    # Each page as the pagination checker reads it, noted while laying out (`record`).
+    recorded: tuple[Page, ...] = ()
 
 
 def lay_out(
-    course: Course, modules: tuple[Module, ...], profile: PrintProfile, specimen: bool
+    course: Course,
+    modules: tuple[Module, ...],
+    profile: PrintProfile,
+    specimen: bool,
+    record: bool = False,
 ) -> Layout:
-    """Lay out the workbook for these modules, leaving slots for the personal details."""
+    """Lay out the workbook for these modules, leaving slots for the personal details.
+
+    With `record`, also note each page as the pagination checker reads it (`recorded`).
+    """
     styles = make_styles(profile)
     story = Story(course, modules, styles, specimen).build()
     buffer = io.BytesIO()
@@ -92,6 +105,7 @@ def lay_out(
                 styles=styles,
                 specimen=specimen,
                 modules=frozenset(m.id for m in modules),
+                record=record,
                 **kwargs,
             )
         )
@@ -112,6 +126,7 @@ def lay_out(
         pages=canvas.page_count,
         slots=tuple(canvas.slots),
         first_pages={**canvas.first_pages, **canvas.marks},
+        recorded=tuple(canvas.recorded),
     )
 
 
@@ -159,8 +174,15 @@ class _WorkbookCanvas(Recording, Canvas):
         styles: Styles,
         specimen: bool,
         modules: frozenset[str],
+        record: bool = False,
         **kwargs: Any,
     ) -> None:
+        self.notes: PageNotes | None = None
+        if record:
+            from builder.pdf.recorded import PageNotes
+
+            self.notes = PageNotes()
+        self.recorded: list[Page] = []
         super().__init__(*args, **kwargs)
         self.styles, self.specimen, self.modules = styles, specimen, modules
         self.cpo_section = START
@@ -173,6 +195,28 @@ class _WorkbookCanvas(Recording, Canvas):
     def showPage(self) -> None:
         self.held.append(dict(self.__dict__))
         self._startPage()  # type: ignore[attr-defined]
+        if self.notes is not None:
+            self.notes = type(self.notes)()
+
+    def beginText(self, x: float = 0, y: float = 0, direction: Any = None) -> Any:
+        """A text object; one that notes what it sets, when the layout is recorded."""
+        if self.notes is None:
+            return super().beginText(x, y, direction)
+        from builder.pdf.recorded import RecordedText
+
+        return RecordedText(self, x, y, direction)
+
+    def drawText(self, aTextObject: Any) -> None:
+        super().drawText(aTextObject)
+        if self.notes is not None:
+            self.notes.add(aTextObject, self._currentMatrix)  # type: ignore[attr-defined]
+
+    def _note_page(self, number: int) -> None:
+        """Keep the finished page as the checker reads it, when the layout is recorded."""
+        if self.notes is not None:
+            from builder.pdf.recorded import recorded_page
+
+            self.recorded.append(recorded_page(number, self.notes, self._code, PAGE_WIDTH))  # type: ignore[attr-defined]
 
     def save(self) -> None:
         totals = Counter(page["cpo_section"] for page in self.held)
@@ -183,6 +227,7 @@ class _WorkbookCanvas(Recording, Canvas):
             if self.cpo_section == BLANK:  # no module, no page code; a specimen still says so
                 if self.specimen:
                     self._footer_line(WATERMARK)
+                self._note_page(number)
                 Canvas.showPage(self)
                 continue
             seen[self.cpo_section] += 1
@@ -202,6 +247,7 @@ class _WorkbookCanvas(Recording, Canvas):
                     )
                     for left in PAGE_QR_LEFTS
                 )
+            self._note_page(number)
             Canvas.showPage(self)
         self.page_count = len(self.held)
         Canvas.save(self)

@@ -31,6 +31,7 @@ NUMBER_START = re.compile(r"^(\d{2,6}|[0-9A-Z]{4})\b")
 _DRAWN = (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_FORM)
 FEW_LINES = 4  # a page with fewer body lines than this wastes paper...
 LITTLE_USED = 0.3  # ...when it is also this empty (tables and diagrams hold few words)
+WATERMARK_SIZE = 60  # points: the SPECIMEN watermark is not a line of text
 
 
 class Rule(Enum):
@@ -182,8 +183,13 @@ Char = tuple[float, float, float, float, float, str]  # baseline, left, right, t
 
 def _lines(text: pdfium.PdfTextPage) -> list[Line]:
     """The page's characters joined into lines, top to bottom; the watermark left out."""
+    return lines_of(_chars(text))
+
+
+def lines_of(chars: list[Char]) -> list[Line]:
+    """Characters (or runs of them) joined into lines by their baselines, top to bottom."""
     lines: list[list[Char]] = []
-    for char in sorted(_chars(text), key=lambda c: (-round(c[0]), c[1])):
+    for char in sorted(chars, key=lambda c: (-round(c[0]), c[1])):
         if char[5] in "\r\n":
             continue
         if lines and abs(lines[-1][0][0] - char[0]) < 3:
@@ -206,7 +212,7 @@ def _chars(text: pdfium.PdfTextPage) -> list[Char]:
     chars: list[Char] = []
     for n in range(pdfium_c.FPDFText_CountChars(raw)):
         size = font_size(raw, n)
-        if size >= 60:  # the SPECIMEN watermark is not a line of text
+        if size >= WATERMARK_SIZE:
             continue
         if not char_box(raw, n, *box):
             raise pdfium.PdfiumError(f"Failed to get the box of character {n}.")

@@ -73,10 +73,14 @@ def render_page(pdf: Path, index: int, dpi: int = DPI) -> Image.Image:
     """One page of a PDF as a greyscale image, as a copier scans it."""
     document = pdfium.PdfDocument(str(pdf))
     try:
-        image: Image.Image = document[index].render(scale=dpi / 72, grayscale=True).to_pil()
-        return image
+        return _render(document, index, dpi)
     finally:
         document.close()
+
+
+def _render(document: pdfium.PdfDocument, index: int, dpi: int = DPI) -> Image.Image:
+    image: Image.Image = document[index].render(scale=dpi / 72, grayscale=True).to_pil()
+    return image
 
 
 def degraded_pages(
@@ -86,12 +90,16 @@ def degraded_pages(
 
     Pages come from each workbook in turn; the n-th page is degraded with seed n.
     """
-    books = [(pdf, module_pages(pdf, modules)) for pdf in workbooks]
-    for n in range(count):
-        pdf, pages = books[n % len(books)]
-        index, code = pages[(n // len(books)) % len(pages)]
-        image, applied = degrade(render_page(pdf, index), random.Random(n))
-        yield image, code, applied
+    books = [(pdfium.PdfDocument(str(pdf)), module_pages(pdf, modules)) for pdf in workbooks]
+    try:
+        for n in range(count):
+            document, pages = books[n % len(books)]
+            index, code = pages[(n // len(books)) % len(pages)]
+            image, applied = degrade(_render(document, index), random.Random(n))
+            yield image, code, applied
+    finally:
+        for document, _ in books:
+            document.close()
 
 
 def as_200_dpi(image: Image.Image, applied: list[str]) -> Image.Image:

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageDraw
 
-from tests.degrade import DEGRADATIONS, degrade
+from tests.degrade import DEGRADATIONS, degrade, fold_line
 from tests.intake.corpus import (
     as_200_dpi,
     checkins,
@@ -94,6 +94,39 @@ def test_a_degradation_keeps_the_mode_and_is_the_same_for_a_seed(
     assert first.mode == mode
     assert first.tobytes() == again.tobytes()
     assert first.size != page.size or first.tobytes() != page.tobytes(), "it changed nothing"
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_a_fold_drawn_in_its_band_is_the_whole_page_s(
+    mode: str, later_page: tuple[Image.Image, str]
+) -> None:
+    """The crease is drawn in the band it crosses only: the page is as with whole-page layers."""
+    page = later_page[0].reduce(4).convert(mode)
+    for seed in range(12):  # corners and halves, shallow and steep, cracked or not
+        made, rng = fold_line(page, random.Random(seed)), random.Random(seed)
+        assert made.tobytes() == whole_page_fold(page, rng).tobytes(), seed
+
+
+def whole_page_fold(image: Image.Image, rng: random.Random) -> Image.Image:
+    """`degrade.fold_line` as it was first written: its shade and crack the size of the page."""
+    width, height = image.size
+    if rng.random() < 0.35:
+        x, y = rng.uniform(0.78, 0.90) * width, rng.uniform(0.90, 0.97) * height
+    else:
+        x, y = rng.uniform(0.3, 0.7) * width, rng.choice((1 / 3, 1 / 2, 2 / 3)) * height
+    slope = rng.uniform(-0.25, 0.25) if rng.random() < 0.6 else rng.uniform(0.6, 1.6)
+    ends = (0, y - slope * x, width, y + slope * (width - x))
+    shade = Image.new("L", image.size, 255)
+    draw = ImageDraw.Draw(shade)
+    width_px, darkest = rng.randint(2, 5), rng.randint(90, 170)
+    for step in range(4, 0, -1):
+        draw.line(ends, fill=255 - (255 - darkest) // step, width=width_px + 2 * (step - 1))
+    out = ImageChops.multiply(image, shade.convert(image.mode))
+    if rng.random() < 0.4:
+        crack = Image.new("L", image.size, 0)
+        ImageDraw.Draw(crack).line(ends, fill=rng.randint(150, 230), width=rng.randint(1, 3))
+        out = ImageChops.lighter(out, crack.convert(image.mode))
+    return out
 
 
 @pytest.mark.slow  # many seconds: every degradation applied to full pages
