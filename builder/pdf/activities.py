@@ -85,17 +85,20 @@ class ScaleRow(Flowable):
     def __init__(self, activity: ScaleActivity, styles: Styles) -> None:
         super().__init__()
         self.activity, self.styles = activity, styles
+        self.step, self.stacked = 0.0, False
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self.width = avail_width
-        return avail_width, self.styles.box * 1.4 + self.styles.body.leading
+        self.step, self.stacked = scale_spacing(self.activity, self.styles, avail_width)
+        lines = 2 if self.stacked else 1
+        return avail_width, self.styles.box * 1.4 + self.styles.body.leading * lines
 
     def draw(self) -> None:
-        canvas, styles, a = self.canv, self.styles, self.activity
+        canvas, styles, a, step = self.canv, self.styles, self.activity, self.step
         count = a.high - a.low + 1
-        step = min(self.width / count, styles.box * 2.2)
         radius = styles.box * 0.62
-        top = styles.body.leading + radius + 2
+        leading = styles.body.leading
+        top = leading * (2 if self.stacked else 1) + radius + 2
         canvas.setLineWidth(1.4)
         canvas.setStrokeColor(INK)
         canvas.setFillColor(INK)
@@ -105,8 +108,30 @@ class ScaleRow(Flowable):
             canvas.circle(x, top, radius, stroke=1, fill=0)
             canvas.drawCentredString(x, top - styles.body.fontSize * 0.35, str(a.low + n))
         canvas.setFillColor(styles.body.textColor)
-        canvas.drawString(0, 2, a.low_label)
-        canvas.drawRightString(step * count, 2, a.high_label)
+        canvas.drawString(0, 2 + (leading if self.stacked else 0), a.low_label)
+        canvas.drawRightString(max(step * count, self._width(a.high_label)), 2, a.high_label)
+
+    def _width(self, text: str) -> float:
+        return float(stringWidth(text, self.styles.regular, self.styles.body.fontSize))
+
+
+LABEL_GAP = 3  # ems between a scale's end labels on one line
+
+
+def scale_spacing(activity: ScaleActivity, styles: Styles, width: float) -> tuple[float, bool]:
+    """The distance between a scale's numbers, and whether its end labels need a line each.
+
+    The numbers spread out (up to the whole width) until the labels beneath the two ends
+    keep a clear space between them (LABEL_GAP), so they read as two labels, not one
+    phrase; where even the whole width cannot, the labels go on a line each (wide dyslexia
+    fonts, long labels).
+    """
+    count = activity.high - activity.low + 1
+    size = styles.body.fontSize
+    ends = (activity.low_label, activity.high_label)
+    labels = size * LABEL_GAP + sum(stringWidth(text, styles.regular, size) for text in ends)
+    step = min(width / count, max(styles.box * 2.2, labels / count))
+    return step, labels > step * count
 
 
 def activity_flowables(
