@@ -28,7 +28,7 @@ from itertools import cycle
 from pathlib import Path
 
 from tracker.errors import CodeError, TrackerError
-from tracker.keyed_hash import Keyed
+from tracker.keyed_hash import SHORT, Keyed
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 _VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
@@ -301,7 +301,7 @@ def _mac(key: bytes, purpose: bytes, serial: str) -> bytes:
 @functools.lru_cache(maxsize=128)
 def _keyed(key: bytes, purpose: bytes) -> Keyed:
     """An HMAC-SHA256 under `key` that has hashed `purpose|`, for each serial."""
-    return Keyed(key, purpose + b"|")
+    return Keyed(key, purpose + b"|", SHORT)  # a serial is short: the quicker SHA-256 here
 
 
 def _b32(data: bytes) -> str:

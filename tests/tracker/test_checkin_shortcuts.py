@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import given
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from tracker import audit_chain, codes
 from tracker.codes import ALPHABET, CODE_SYMBOLS, Keyring, check_symbol, normalise_code
 from tracker.errors import CodeError
-from tracker.keyed_hash import Keyed
+from tracker.keyed_hash import SHORT, Hash, Keyed
 
 _VALUE = {**{s: v for v, s in enumerate(ALPHABET)}, "O": 0, "I": 1, "L": 1}
 
@@ -174,10 +175,17 @@ def test_a_group_is_chained_as_one_entry_at_a_time(
         prev = digest
 
 
-@given(st.binary(max_size=200), st.binary(max_size=20), st.lists(st.binary(max_size=300)))
-def test_a_keyed_hash_is_hmac_sha256(key: bytes, prefix: bytes, messages: list[bytes]) -> None:
+@given(
+    st.binary(max_size=200),
+    st.binary(max_size=20),
+    st.lists(st.binary(max_size=300)),
+    st.sampled_from([hashlib.sha256, SHORT]),
+)
+def test_a_keyed_hash_is_hmac_sha256(
+    key: bytes, prefix: bytes, messages: list[bytes], sha256: Callable[[bytes], Hash]
+) -> None:
     """Keys of any length (longer than a block too), each message after the same prefix."""
-    keyed = Keyed(key, prefix)
+    keyed = Keyed(key, prefix, sha256)
     for message in messages:
         plain = hmac.new(key, prefix + message, hashlib.sha256)
         assert keyed.digest(message) == plain.digest()
