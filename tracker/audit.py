@@ -5,9 +5,9 @@ in the records), of the entry and the hash before it. So editing, deleting or cu
 entries shows, and so does re-hashing the chain without the key. Each entry also holds a
 copy of every row that decides hours which its change wrote (triggers journal them, see
 migrations.COVERED; a group of check-ins gives copies of its new returns itself, see
-migrations_speed._journal_pause), so `verify` can compare the tables with the chain and
-name a row changed, added or deleted behind the tracker's back. The chain's bytes are
-made in tracker.audit_chain.
+migrations_speed._journal_pause, and they go in its one entry), so `verify` can
+compare the tables with the chain and name a row changed, added or deleted behind the
+tracker's back. The chain's bytes are made in tracker.audit_chain.
 
 A chain begun before keys (schema 2) is carried over by an *anchor*: the first keyed
 entry, which covers the old head and copies every covered row as it stood. Entries
@@ -98,7 +98,7 @@ def record(
     return _append(tx, key, at, actor, action, subject, details)
 
 
-class Entry(NamedTuple):  # not a dataclass: made once a code in bulk, a third of the cost
+class Entry(NamedTuple):
     """One entry to append with `record_many`, and the covered rows its change wrote."""
 
     at: str
@@ -107,9 +107,6 @@ class Entry(NamedTuple):  # not a dataclass: made once a code in bulk, a third o
     subject: str
     details: dict[str, Any]
     rows: tuple[tuple[str, str], ...] = ()  # (table, row key), as the journal names them
-    # Its details as stored, the copies of `rows` in them, made by the caller from the
-    # very copies it passes to `record_many` (see checkin_bulk); "" for DETAILS to make.
-    text: str = ""
 
 
 def record_many(
@@ -127,24 +124,17 @@ def record_many(
     journal = tx.tuples("SELECT tbl, row_key FROM row_changes")
     if journal:
         tx.execute("DELETE FROM row_changes")
-    wanted: dict[str, list[str]] = {}
-    for table, row_key_ in journal:
-        wanted.setdefault(table, []).append(row_key_)
-    images = {t: _images(tx, t, keys) for t, keys in wanted.items() if t in COVERED}
-    given = [(t, k) for t, copies in (written or {}).items() for k in copies]
-    for table, copies in (written or {}).items():
-        known = images.setdefault(table, {})
-        known.update({k: v for k, v in copies.items() if k not in known})  # a read row wins
-    spare = _unnamed([*journal, *given], entries)
+    given = {table: copies for table, copies in (written or {}).items() if copies}
+    if journal or any(entry.rows for entry in entries):
+        images, spare = _gathered(tx, journal, given, entries)
+        first = _copies(images, [*entries[0].rows, *spare])
+    else:  # only the caller's copies, named by no entry: all go with the first, as above,
+        images, first = {}, given  # without a step a row (a group of check-ins gives 1,000)
     head = tx.one("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
     assert head is not None, "the initial migration writes the head row"
     unlinked = []
-    made = not journal  # every copy is one the caller gave: its own text says the same
     for n, entry in enumerate(entries):
-        if entry.text and made and not (n == 0 and spare):
-            unlinked.append((entry.at, entry.actor, entry.action, entry.subject, entry.text))
-            continue
-        rows = _copies(images, [*entry.rows, *spare] if n == 0 else entry.rows)
+        rows = first if n == 0 else _copies(images, entry.rows)
         details = {**entry.details, "rows": rows} if rows else entry.details
         unlinked.append((entry.at, entry.actor, entry.action, entry.subject, _DETAILS(details)))
     out = link_many(key, str(head["last_hash"]), int(head["last_id"]) + 1, unlinked)
@@ -153,6 +143,21 @@ def record_many(
     last_id, *_, last_hash = out[-1]
     head_sql = "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1"
     tx.execute(head_sql, (last_id, last_hash))
+
+
+def _gathered(
+    tx: Transaction, journal: list[tuple[Any, ...]], given: Images, entries: Sequence[Entry]
+) -> tuple[Images, list[tuple[str, str]]]:
+    """Copies of the journalled rows and of those `given`; the rows that no entry names."""
+    wanted: dict[str, list[str]] = {}
+    for table, row_key_ in journal:
+        wanted.setdefault(table, []).append(row_key_)
+    images = {t: _images(tx, t, keys) for t, keys in wanted.items() if t in COVERED}
+    for table, copies in given.items():
+        known = images.setdefault(table, {})
+        known.update({k: v for k, v in copies.items() if k not in known})  # a read row wins
+    named = [(t, k) for t, copies in given.items() for k in copies]
+    return images, _unnamed([*journal, *named], entries)
 
 
 def _unnamed(rows: list[tuple[str, str]], entries: Sequence[Entry]) -> list[tuple[str, str]]:

@@ -4,9 +4,11 @@ Each code of a group is decided by the very rules one code at a time follows
 (`checkins.decide`), asked of the records the group touches: read in a few queries
 (IN lists in chunks) and kept up to date in memory as each code is recorded, so a code
 repeated in the group, or another copy of the same module, is seen exactly as the
-records would show it. Then the returns are written with one statement, and the audit
-entries, one a code as one at a time writes them, are chained in Python and written
-with another. The caller's transaction makes the group durable whole or not at all.
+records would show it. Then the returns are written with one statement, and the group
+gets one audit entry (GROUP): in order, a line a code with what one at a time writes in
+that code's own entry (`each_code` reads them back), and the copies of its returns, so
+`verify` checks them as it checks any entry's. The caller's transaction makes the group
+durable whole or not at all.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from typing import Any
 
 from tracker import audit
 from tracker.access import keeps
-from tracker.audit_chain import DETAILS, QUOTE
 from tracker.bulk_sql import insert_rows
 from tracker.checkins import (
+    CODES,
+    GROUP,
     LONGEST_CODE,
+    RECORD,
     RECORDED,
+    REFUSE,
     REFUSED_CODE,
     TOKEN_COLUMNS,
     TOKEN_OWN_ROWS,
@@ -43,6 +48,10 @@ from tracker.tracker import Tracker
 from tracker.validate import problem as text_problem
 from tracker.validate import show
 
+# A group's entry holds, under CODES, a line a code in order: its action and subject as
+# one at a time has them, then its details' values in these columns (a recorded code's
+# arrived_by is the group's own). Lines, not objects: a fifth of the bytes to hash.
+COLUMNS = {RECORD: ("workbook", "module", "client", "attempt"), REFUSE: ("reason", "status")}
 PRINTED = CODE_SYMBOLS + 2  # XXXX-XXXX-XXXX
 CHUNK = 500  # ids in one IN list: under SQLite's oldest limit of 999 parameters
 
@@ -80,7 +89,7 @@ class GroupRecords:
             found = self.by_serial if column == "serial" else self.by_code
             for row in rows:
                 if row[1] in joined:  # always, as the joins' foreign keys hold
-                    token = dict(zip(TOKEN_COLUMNS, (*row, *joined[row[1]]), strict=True))
+                    token = dict(zip(TOKEN_COLUMNS, row + joined[row[1]], strict=True))
                     found[token[column]] = token
         orders = {r["order_id"] for r in [*self.by_serial.values(), *self.by_code.values()]}
         for chunk, marks in _chunks(orders):
@@ -162,33 +171,35 @@ def record_group(
     serials |= {why.serial for _, _, why in read if isinstance(why, SignatureMismatch)}
     records.load(tx, serials, {f.code for _, f, _ in read if f and f.code})
     now, next_id = t.now(), _next_return_id(tx)
-    results, entries, returns = [], [], []
+    results, returns = [], []
+    logged: list[tuple[Any, ...]] = []
     shown: dict[str, bool] = {}  # office -> its clients are shown (as _shown_client says)
     for text, found, why in read:
         if found is None:
             reason = _why(why, records)
             results.append(CheckinResult(show(text), REFUSED_CODE, reason))
-            entries.append(_refusal(now, actor, text, reason, REFUSED_CODE))
+            logged.append(_refusal(text, reason, REFUSED_CODE))
             continue
         row = records.token(found)
         refusal = decide(t.keyring, found, row, client, records)  # the rules, in one place
         if refusal is not None:
             status, reason = refusal.status, refusal.reason
             results.append(_result(t, show(text), status, reason, None, row))
-            entries.append(_refusal(now, actor, text, reason, status))
+            logged.append(_refusal(text, reason, status))
             continue
         assert row is not None  # decide refuses a code with no token
         attempt = records.record(row, next_id, now)
         returns.append((next_id, row["id"], attempt, arrived_by, now, actor))
-        entries.append(_recorded(now, actor, next_id, row, arrived_by, attempt))
+        number, module, reference = row["number"], row["module_id"], row["reference"]
+        logged.append((RECORD, f"R{next_id}", number, module, reference, attempt))
         office = row["office"]
         if office not in shown:
             shown[office] = keeps(t, office)
-        whose = str(row["reference"]) if shown[office] else ""
-        number, module = row["number"], row["module_id"]
+        whose = str(reference) if shown[office] else ""
         results.append(CheckinResult(text, RECORDED, "", next_id, whose, number, module))
         next_id += 1
-    _write(t, tx, returns, entries)
+    details = {"arrived_by": arrived_by, "columns": COLUMNS, CODES: logged}
+    _write(t, tx, returns, audit.Entry(now, actor, GROUP, f"{len(texts)} codes", details))
     return results
 
 
@@ -234,52 +245,22 @@ def _result(
     )
 
 
-def _refusal(at: str, actor: str, text: str, reason: str, status: str) -> audit.Entry:
-    details = {"reason": reason, "status": status}
-    return audit.Entry(at, actor, "return.refuse", show(text, 80), details)
+def each_code(details: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Each code's action, subject and details, as one at a time writes them, from a group's.
 
-
-def _recorded(
-    at: str, actor: str, return_id: int, row: Row, arrived_by: str, attempt: int
-) -> audit.Entry:
-    details = {
-        "workbook": row["number"],
-        "module": row["module_id"],
-        "client": row["reference"],
-        "arrived_by": arrived_by,
-        "attempt": attempt,
-    }
-    rows = (("returns", str(return_id)),)
-    copy = [row["id"], attempt, arrived_by, at, actor]  # as _write copies the return
-    text = recorded_text(details, return_id, copy)
-    return audit.Entry(at, actor, "return.record", f"R{return_id}", details, rows, text)
-
-
-def recorded_text(details: dict[str, Any], return_id: int, copy: list[Any]) -> str:
-    """DETAILS of `details` with the return's copy under "rows", written out directly.
-
-    The general encoder sorted and walked the nested dicts once an entry; here the keys'
-    order is fixed, only the values are quoted. Anything but the usual types: DETAILS.
+    `details` are a group entry's (GROUP) as stored; the returns' copies are the group's.
     """
-    token_id, attempt, *words = copy
-    strings: list[Any] = [details.get(k) for k in ("arrived_by", "client", "module", "workbook")]
-    if not (
-        details.keys() == _RECORDED_KEYS
-        and type(token_id) is type(attempt) is type(details["attempt"]) is type(return_id) is int
-        and {*map(type, strings), *map(type, words)} == _STR
-    ):
-        return DETAILS({**details, "rows": {"returns": {str(return_id): copy}}})
-    arrived, client, module, workbook = map(QUOTE, strings)
-    copied = ",".join([str(token_id), str(attempt), *map(QUOTE, words)])
-    return (
-        f'{{"arrived_by":{arrived},"attempt":{details["attempt"]},"client":{client},'
-        f'"module":{module},"rows":{{"returns":{{"{return_id}":[{copied}]}}}},'
-        f'"workbook":{workbook}}}'
-    )
+    columns, shared = details["columns"], {"arrived_by": details["arrived_by"]}
+    out = []
+    for action, subject, *values in details[CODES]:
+        own = dict(zip(columns[action], values, strict=True))
+        out.append((action, subject, {**own, **shared} if action == RECORD else own))
+    return out
 
 
-_STR = {str}
-_RECORDED_KEYS = {"workbook", "module", "client", "arrived_by", "attempt"}
+def _refusal(text: str, reason: str, status: str) -> tuple[str, ...]:
+    """A refused code's line in its group's entry (see COLUMNS)."""
+    return (REFUSE, show(text, 80), reason, status)
 
 
 def _next_return_id(tx: Transaction) -> int:
@@ -299,13 +280,12 @@ _INSERTED = ("id", "token_id", "attempt", "arrived_by", "received_at", "recorded
 _COPIED = [_INSERTED.index(column) for column in COVERED["returns"]]
 
 
-def _write(
-    t: Tracker, tx: Transaction, returns: list[tuple[Any, ...]], entries: list[audit.Entry]
-) -> None:
-    """Write the group's returns, move the id sequence past them, and chain its entries.
+def _write(t: Tracker, tx: Transaction, returns: list[tuple[Any, ...]], entry: audit.Entry) -> None:
+    """Write the group's returns, move the id sequence past them, and chain its entry.
 
     The returns' journal is paused while they are written (migration 11): each row's
-    copy for the chain is made here from the very values inserted.
+    copy for the chain is made here from the very values inserted, and goes into the
+    group's entry.
     """
     copies: audit.Images = {}
     if returns:
@@ -317,7 +297,7 @@ def _write(
                 "SELECT setval(pg_get_serial_sequence('returns', 'id'), ?)", (returns[-1][0],)
             )
         copies["returns"] = {str(r[0]): [r[i] for i in _COPIED] for r in returns}
-    audit.record_many(tx, t.audit_key, entries, copies)
+    audit.record_many(tx, t.audit_key, [entry], copies)
 
 
 def _chunks(values: Iterable[Any]) -> Iterable[tuple[list[Any], str]]:

@@ -28,6 +28,9 @@ from tracker.validate import show
 RECORDED, DUPLICATE, REFUSED_CODE = "recorded", "duplicate", "refused"
 ARRIVALS = ("typed", "scanner", "scan", "answers")
 LONGEST_CODE = 300  # a QR payload with a base address; a typed code is 14 characters
+# The audit chain's actions: a code recorded or refused alone, and a group of codes, whose
+# one entry holds under CODES each code's entry (action, subject, details) in order.
+RECORD, REFUSE, GROUP, CODES = "return.record", "return.refuse", "return.group", "codes"
 
 
 class CheckinResult(NamedTuple):  # not a dataclass: made once a code in bulk, 4x quicker
@@ -364,7 +367,7 @@ def new_return(
     t.audit(
         tx,
         actor,
-        "return.record",
+        RECORD,
         f"R{return_id}",
         workbook=row["number"],
         module=row["module_id"],
@@ -384,7 +387,7 @@ def _refuse(
     status: str = REFUSED_CODE,
     row: Row | None = None,
 ) -> CheckinResult:
-    t.audit(tx, actor, "return.refuse", show(text, 80), reason=reason, status=status)
+    t.audit(tx, actor, REFUSE, show(text, 80), reason=reason, status=status)
     if row is None:
         return CheckinResult(show(text), status, reason)
     return CheckinResult(

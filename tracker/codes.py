@@ -28,7 +28,7 @@ from itertools import cycle
 from pathlib import Path
 
 from tracker.errors import CodeError, TrackerError
-from tracker.keyed_hash import Keyed
+from tracker.keyed_hash import SHORT, Keyed
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 _VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
@@ -155,6 +155,7 @@ class Keyring:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._keys: dict[str, bytes] = {}
+        self._code_signers: dict[str, Keyed] = {}  # a batch checks a code a line
         if folder.is_dir():
             for path in sorted(folder.glob("*.key")):
                 if KEY_ID.fullmatch(path.stem):
@@ -219,8 +220,14 @@ class Keyring:
         """Whether typed `symbols` (from `normalise_code`) are the code of this token."""
         # normalise_code checked the last symbol against the others, and a token's own
         # check symbol is made from its others the same way: only those need comparing.
-        body = _code_body(self._key(key_id), key_id, serial)
+        signer = self._code_signers.get(key_id) or self._code_signer(key_id)
+        body = _code_symbols(signer.digest(serial.encode()), key_id)
         return len(symbols) == CODE_SYMBOLS and hmac.compare_digest(body, symbols[:-1])
+
+    def _code_signer(self, key_id: str) -> Keyed:
+        """The HMAC a code's signature is made with under key `key_id`, made once a key."""
+        signer = self._code_signers[key_id] = _keyed(self._key(key_id), b"code")
+        return signer
 
     def _key(self, key_id: str) -> bytes:
         try:
@@ -276,9 +283,14 @@ def _code(key: bytes, key_id: str, serial: str) -> str:
 
 def _code_body(key: bytes, key_id: str, serial: str) -> str:
     """A token's typed code without its check symbol."""
+    return _code_symbols(_mac(key, b"code", serial), key_id)
+
+
+def _code_symbols(signature: bytes, key_id: str) -> str:
+    """The key id's symbol and the first 10 symbols of a code's `signature`."""
     # The first 10 base32 symbols of the signature: its first 50 bits, 5 bits a symbol,
     # looked up two symbols (10 bits) at a time.
-    bits = int.from_bytes(_mac(key, b"code", serial)[:7]) >> 6
+    bits = int.from_bytes(signature[:7]) >> 6
     pairs = _PAIRS
     return (
         key_id[1].upper()
@@ -301,7 +313,7 @@ def _mac(key: bytes, purpose: bytes, serial: str) -> bytes:
 @functools.lru_cache(maxsize=128)
 def _keyed(key: bytes, purpose: bytes) -> Keyed:
     """An HMAC-SHA256 under `key` that has hashed `purpose|`, for each serial."""
-    return Keyed(key, purpose + b"|")
+    return Keyed(key, purpose + b"|", SHORT)  # a serial is short: the quicker SHA-256 here
 
 
 def _b32(data: bytes) -> str:

@@ -22,7 +22,7 @@ from tests.tracker.pgserver import PostgresServer
 from tests.tracker.test_audit_trust import all_tried, drop_guards
 from tracker.audit import Fingerprint, fingerprint, verify
 from tracker.audit_since import verify_since
-from tracker.checkins import checkin
+from tracker.checkins import checkin, checkin_groups
 from tracker.errors import TrackerError
 from tracker.issuing import issue
 from tracker.marking import mark
@@ -37,7 +37,11 @@ KINDS = ("edit an entry", "remove an entry", "cut the newest", "change a row", "
 
 
 def work(t: Tracker, out: Path) -> Fingerprint:
-    """C-1 credited for WB1, then a fingerprint, then work on old and new rows; the print."""
+    """C-1 credited for WB1, then a fingerprint, then work on old and new rows; the print.
+
+    After the print, C-2's two modules and a stray line are checked in as one group: its
+    one entry holds both returns and the refusal.
+    """
     make_order(t)
     first = issue(t, "C-1", "ana", module_ids=["WB1", "WB2"], out_root=out)
     one, two = checkin(t, [m.code for m in first.modules], "fay")
@@ -46,9 +50,11 @@ def work(t: Tracker, out: Path) -> Fingerprint:
     with t.db.read() as tx:
         printed = fingerprint(tx)
     make_order(t, "C-2", office="south")
-    second = issue(t, "C-2", "ana", module_ids=["WB3"], out_root=out)
-    (three,) = checkin(t, [second.modules[0].code], "fay")
-    assert three.return_id
+    second = issue(t, "C-2", "ana", module_ids=["WB3", "WB1"], out_root=out)
+    codes = {m.module_id: m.code for m in second.modules}
+    lines = [codes["WB3"], codes["WB1"], "0000-0000-0000"]
+    three, four, stray = checkin_groups(t, [lines], "fay")
+    assert three.return_id and four.return_id and not stray.recorded
     mark(t, three.return_id, "accept", "fay", all_tried(t, "WB3"), 60)
     mark(t, two.return_id, "accept", "fay", all_tried(t, "WB2"), 30)  # on an old return
     update_client(t, "C-1", "ana", extra_time=True)  # an old row changed

@@ -19,7 +19,8 @@ import pytest
 from tests.tracker.conftest import make_order, shipped_course
 from tracker import audit
 from tracker.audit import Fingerprint, verify
-from tracker.checkins import checkin
+from tracker.audit_since import verify_since
+from tracker.checkins import GROUP, checkin, checkin_groups
 from tracker.config import load
 from tracker.errors import TrackerError
 from tracker.issuing import issue
@@ -229,6 +230,63 @@ def more_minutes(row: dict[str, Any]) -> None:
     for image in details.get("rows", {}).get("credits", {}).values():
         image[3] = 9000
     row["details"] = json.dumps(details, sort_keys=True, separators=(",", ":"))
+
+
+def grouped_case(t: Tracker, tmp_path: Path) -> Fingerprint:
+    """C-1's WB1 and WB2 checked in as one group with a stray line: one entry holds all three.
+
+    The fingerprint of the chain just before the group's entry.
+    """
+    make_order(t)
+    issued = issue(t, "C-1", "ana", module_ids=["WB1", "WB2"], out_root=tmp_path / "issues")
+    lines = [m.code for m in issued.modules] + ["0000-0000-0000"]
+    with t.db.read() as tx:
+        before = audit.fingerprint(tx)
+    assert [r.status for r in checkin_groups(t, [lines], "fay")] == ["recorded"] * 2 + ["refused"]
+    return before
+
+
+GROUP_EDITS: dict[str, tuple[list[str], str]] = {
+    "delete a grouped return": (["DELETE FROM returns WHERE id = 2"], "returns row 2 was deleted"),
+    "change who took it in": (
+        ["UPDATE returns SET recorded_by = 'eve' WHERE id = 1"],
+        "returns row 1 was changed outside cpo: recorded_by is 'eve' but the chain says 'tester'",
+    ),
+    "add a return": (
+        [
+            "INSERT INTO returns (token_id, attempt, arrived_by, received_at, recorded_by) "
+            "SELECT token_id, 2, arrived_by, received_at, recorded_by FROM returns WHERE id = 1"
+        ],
+        "returns row 3 is not in the audit chain: added outside cpo",
+    ),
+    "hide a refusal": (
+        ["UPDATE audit_log SET details = replace(details, 'not a code', 'a code') WHERE id = {n}"],
+        "entry {n} (return.group, 2026-11-23T10:00:00+00:00) was changed after it was written",
+    ),
+    "remove the group's entry": (
+        ["DELETE FROM audit_log WHERE id = {n}"],
+        "entry {after} does not follow the one before it",
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", list(GROUP_EDITS))
+def test_a_group_entrys_returns_and_refusals_are_checked_as_one_codes(
+    tracker: Tracker, tmp_path: Path, edit: str
+) -> None:
+    """A return or refusal in a group's one entry, changed or removed, is found by both checks."""
+    since = grouped_case(tracker, tmp_path)
+    where = {"n": since.entry + 1, "after": since.entry + 2}
+    with tracker.db.read() as tx:
+        assert tx.scalar("SELECT action FROM audit_log WHERE id = ?", (where["n"],)) == GROUP
+    make_order(tracker, "C-2")  # an entry after the group's
+    assert verify(tracker.db, tracker.audit_key).ok
+    statements, expected = GROUP_EDITS[edit]
+    tamper(tracker, *(sql.format(**where) for sql in statements))
+    expected = expected.format(**where)
+    assert expected in problems(tracker)
+    found = verify_since(tracker.db, since, tracker.audit_key).problems
+    assert expected in "\n".join(found)
 
 
 @pytest.mark.parametrize("guess", [None, b"k" * 32])

@@ -5,12 +5,14 @@ forged and foreign codes, revoked workbooks, another office's codes, junk) throu
 grouped path and through the one-at-a-time path, each from the same records: each run
 happens in a write transaction that is rolled back afterwards, which leaves the tracker
 as a fresh copy of itself for the next run (on PostgreSQL the returns' id sequence is
-put back too, as a copy would have it). Results, returns and audit entries must match
-to the last byte of the chain's hashes.
+put back too, as a copy would have it). Results and returns must match to the last byte;
+a group's one audit entry must hold each code's entry as one at a time writes it (time,
+account, action, subject, details) and the same copies of the returns.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +25,10 @@ from hypothesis import strategies as st
 from tests.tracker.conftest import make_order, staff_account
 from tracker import audit
 from tracker.accounts import Role, actor_for
-from tracker.checkin_bulk import record_group
+from tracker.checkin_bulk import each_code, record_group
 from tracker.checkins import (
     DUPLICATE,
+    GROUP,
     RECORDED,
     REFUSED_CODE,
     CheckinResult,
@@ -150,7 +153,8 @@ def rolled_back(t: Tracker, run: Run, groups: list[list[str]]) -> dict[str, Any]
                 for r in run(t, tx, lines)
             ]
             seen["returns"] = tx.all("SELECT * FROM returns WHERE id > ? ORDER BY id", (returns,))
-            seen["audit"] = tx.all("SELECT * FROM audit_log WHERE id > ? ORDER BY id", (entries,))
+            logged = tx.all("SELECT * FROM audit_log WHERE id > ? ORDER BY id", (entries,))
+            seen["audit"], seen["copies"] = each_entry(logged)
             seen["journal"] = tx.scalar("SELECT COUNT(*) FROM row_changes")
             raise Undo
     except Undo:
@@ -162,6 +166,22 @@ def rolled_back(t: Tracker, run: Run, groups: list[list[str]]) -> dict[str, Any]
                 " MAX(id) IS NOT NULL) FROM returns"
             )
     return seen
+
+
+def each_entry(logged: list[dict[str, Any]]) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """Each code's entry (a group's opened up), and the copies of rows they hold."""
+    codes: list[tuple[Any, ...]] = []
+    copies: dict[str, Any] = {}
+    for entry in logged:
+        details = json.loads(entry["details"])
+        for table, rows in details.pop("rows", {}).items():
+            copies.setdefault(table, {}).update(rows)
+        head = (entry["at"], entry["actor"])
+        if entry["action"] == GROUP:
+            codes += [(*head, *code) for code in each_code(details)]
+        else:
+            codes.append((*head, entry["action"], entry["subject"], details))
+    return codes, copies
 
 
 def test_groups_decide_and_record_as_one_at_a_time(tracker: Tracker, world: World) -> None:
@@ -203,22 +223,32 @@ def test_every_kind_of_code_in_one_group(tracker: Tracker, world: World) -> None
 
 
 def test_a_grouped_batch_keeps_the_chain_whole(tracker: Tracker, world: World) -> None:
-    """Stored in groups, every return is in the audit chain with its account, and it verifies."""
+    """One entry a group names every code: each return, each refusal with its reason, by whom."""
     lines = [*world.texts, "junk"]
+    with tracker.db.read() as tx:
+        before = int(tx.scalar("SELECT last_id FROM audit_head WHERE id = 1"))
     results = list(checkin_groups(tracker, [lines[:7], lines[7:]], "tester"))
     recorded = {f"R{r.return_id}" for r in results if r.recorded}
     assert len(recorded) > 5
     with tracker.db.read() as tx:
-        entries = tx.all("SELECT actor, subject FROM audit_log WHERE action = 'return.record'")
-        refusals = tx.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'return.refuse'")
-    assert {e["subject"] for e in entries} >= recorded
-    assert {e["actor"] for e in entries if e["subject"] in recorded} == {"tester"}
-    assert refusals >= len(results) - len(recorded)
+        logged = tx.all("SELECT * FROM audit_log WHERE id > ? ORDER BY id", (before,))
+    assert [e["action"] for e in logged] == [GROUP, GROUP]
+    codes, copies = each_entry(logged)
+    assert {c[0] for c in codes} == {tracker.now()} and {c[1] for c in codes} == {"tester"}
+    assert [c[3] for c in codes if c[2] == "return.record"] == sorted(recorded, key=_number)
+    assert set(copies["returns"]) == {r[1:] for r in recorded}
+    refused = [(r.text, r.reason, r.status) for r in results if not r.recorded]
+    said = [(c[3], c[4]["reason"], c[4]["status"]) for c in codes if c[2] == "return.refuse"]
+    assert said == refused and len(codes) == len(results)
     verdict = audit.verify(tracker.db)
     assert verdict.ok, verdict.problems
     again = list(checkin_groups(tracker, [lines], "tester"))  # run again: nothing twice
     assert not any(r.recorded for r in again)
     assert audit.verify(tracker.db).ok
+
+
+def _number(subject: str) -> int:
+    return int(subject[1:])
 
 
 def test_a_group_comes_back_whole_once_it_is_stored(tracker: Tracker, world: World) -> None:

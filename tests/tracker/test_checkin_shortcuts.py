@@ -11,16 +11,16 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tracker import audit_chain, codes
-from tracker.checkin_bulk import recorded_text
 from tracker.codes import ALPHABET, CODE_SYMBOLS, Keyring, check_symbol, normalise_code
 from tracker.errors import CodeError
-from tracker.keyed_hash import Keyed
+from tracker.keyed_hash import SHORT, Hash, Keyed
 
 _VALUE = {**{s: v for v, s in enumerate(ALPHABET)}, "O": 0, "I": 1, "L": 1}
 
@@ -175,35 +175,18 @@ def test_a_group_is_chained_as_one_entry_at_a_time(
         prev = digest
 
 
-@given(st.binary(max_size=200), st.binary(max_size=20), st.lists(st.binary(max_size=300)))
-def test_a_keyed_hash_is_hmac_sha256(key: bytes, prefix: bytes, messages: list[bytes]) -> None:
+@given(
+    st.binary(max_size=200),
+    st.binary(max_size=20),
+    st.lists(st.binary(max_size=300)),
+    st.sampled_from([hashlib.sha256, SHORT]),
+)
+def test_a_keyed_hash_is_hmac_sha256(
+    key: bytes, prefix: bytes, messages: list[bytes], sha256: Callable[[bytes], Hash]
+) -> None:
     """Keys of any length (longer than a block too), each message after the same prefix."""
-    keyed = Keyed(key, prefix)
+    keyed = Keyed(key, prefix, sha256)
     for message in messages:
         plain = hmac.new(key, prefix + message, hashlib.sha256)
         assert keyed.digest(message) == plain.digest()
         assert keyed.hexdigest(message) == plain.hexdigest()
-
-
-plain_or_odd = st.one_of(st.text(max_size=12), st.integers(), st.booleans(), st.none())
-
-
-@given(
-    st.fixed_dictionaries(
-        {k: st.text(max_size=12) for k in ("arrived_by", "client", "module", "workbook")}
-        | {"attempt": st.integers(1, 10**6) | st.booleans()},
-        optional={"x": plain_or_odd},
-    ),
-    st.integers(1, 10**12),
-    st.one_of(
-        st.tuples(st.integers(), st.integers(), words, words, words).map(list),
-        st.lists(plain_or_odd, min_size=5, max_size=5),
-    ),
-)
-def test_a_recorded_entrys_details_are_the_encoders_text(
-    details: dict[str, object], return_id: int, copy: list[object]
-) -> None:
-    """A check-in's details written out directly are DETAILS' text, the return's copy in it."""
-    expected = dict(details, rows={"returns": {str(return_id): copy}})
-    plain = json.dumps(expected, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert recorded_text(details, return_id, copy) == plain

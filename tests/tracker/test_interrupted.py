@@ -20,7 +20,8 @@ from tests.conftest import REPO, SHIPPED_COURSE
 from tests.tracker.conftest import make_order, staff_account
 from tracker import audit
 from tracker.accounts import Role
-from tracker.checkins import DUPLICATE, RECORDED
+from tracker.checkin_bulk import each_code
+from tracker.checkins import DUPLICATE, GROUP, RECORD, RECORDED
 from tracker.issuing import issue
 from tracker.tracker import Tracker
 
@@ -58,15 +59,22 @@ def cpo_env(tracker: Tracker) -> dict[str, str]:
 
 
 def returns(tracker: Tracker) -> list[dict[str, object]]:
-    """Every return with its token's code and its audit entry, oldest first."""
+    """Every return with its token's code and its audit entry (its own or its group's)."""
     with tracker.db.read() as tx:
-        return tx.all(
+        found = tx.all(
             "SELECT r.*, k.code, a.id AS logged FROM returns r"
             " JOIN tokens k ON k.id = r.token_id"
             " LEFT JOIN audit_log a ON a.action = 'return.record'"
             " AND a.subject = 'R' || CAST(r.id AS TEXT)"
             " ORDER BY r.id"
         )
+        grouped = {
+            subject
+            for entry in tx.all("SELECT details FROM audit_log WHERE action = ?", (GROUP,))
+            for action, subject, _ in each_code(json.loads(entry["details"]))
+            if action == RECORD
+        }
+    return [{**r, "logged": r["logged"] or f"R{r['id']}" in grouped} for r in found]
 
 
 @pytest.mark.slow  # a large corpus, or real cpo processes killed
