@@ -8,7 +8,6 @@ size, the way a page too large to be a scan is, and the batch goes on.
 
 from __future__ import annotations
 
-import ctypes
 from typing import Any, cast
 
 from PIL import Image
@@ -20,14 +19,6 @@ MAX_PIXELS = 100_000_000  # a 300-dpi A3 scan is 17 MP and a phone photo 12 to 5
 # 16 MB): without them every page's pixels are asked of the system again, a page fault
 # each 4 KB, about 2 ms of a page's CPU (issue 19).
 KEPT_BLOCKS = 8
-# The same for the page's bytes (its JPEG, 0.3 to 1.2 MB, copied out of its PDF, stripped,
-# spooled, stored): glibc gives a block this big its own fresh pages, a page fault each
-# 4 KB (a 1.2 MB copy cost 2 ms, not 0.3), and hands freed memory back to the system at
-# once. Blocks up to MMAP_BYTES come from the heap instead, and up to TRIM_BYTES of freed
-# heap is kept for the next page (glibc's mallopt; round six of issue 19).
-MMAP_BYTES = 32 << 20
-TRIM_BYTES = 128 << 20
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # malloc.h
 
 
 def check_pixels(width: int, height: int, name: str, what: str = "the image") -> None:
@@ -66,21 +57,9 @@ def _wide_to_grey(image: Image.Image) -> Image.Image:
 
 
 def keep_image_memory() -> None:
-    """Let Pillow and the C library keep freed memory for the next page in this process."""
+    """Let Pillow keep freed image memory for the next page in this process."""
     # Image.core is Pillow's C core (what PILLOW_BLOCKS_MAX sets); a Pillow without the
     # allocator's settings only costs the speed.
     core: Any = getattr(Image, "core", None)
     if hasattr(core, "set_blocks_max") and core.get_blocks_max() < KEPT_BLOCKS:
         core.set_blocks_max(KEPT_BLOCKS)
-    global _kept  # once a process: the settings are the process's own
-    if not _kept:
-        _kept = True
-        try:
-            libc = ctypes.CDLL(None)
-            libc.mallopt(_M_MMAP_THRESHOLD, MMAP_BYTES)
-            libc.mallopt(_M_TRIM_THRESHOLD, TRIM_BYTES)
-        except (OSError, AttributeError):  # not glibc: only the speed is lost
-            pass
-
-
-_kept = False

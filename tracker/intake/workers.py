@@ -59,8 +59,8 @@ class ReaderPool:
 
     def read(self, tasks: list[PageTask]) -> Iterator[PageRead]:
         """Each task's reading, in order. A page that brings a worker down is refused alone."""
-        keep_image_memory()  # here too: the pages' evidence passes through this process
         if self.workers <= 1:
+            keep_image_memory()
             yield from map(read_page, tasks)
             return
         if self.spool is not None and self.spool.folder:
