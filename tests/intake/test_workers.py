@@ -11,7 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PIL import Image
+
 from tests.conftest import REPO
+from tracker.intake.pages import PageTask
+from tracker.intake.sources import JPEG, PDF, PNG
+from tracker.intake.spool import ROOT, Spool, clear_orphans, leave, take
+from tracker.intake.workers import ReaderPool
 
 SCRIPT = """
 import sys
@@ -110,3 +116,76 @@ def test_a_page_that_stops_its_worker_is_refused_alone(tmp_path: Path) -> None:
     order, broke = done.stdout.strip().splitlines()
     assert order == str(list(range(20)))
     assert broke == "[5, 6, 13]"
+
+
+def noise_pages(folder: Path) -> list[PageTask]:
+    """A phone photo with EXIF (stripped as kept), a scanner's PDF of two pages, a PNG: no codes."""
+    grey = [Image.effect_noise((400, 560), 60 + 20 * n) for n in range(4)]
+    photo, scan, png = folder / "photo.jpg", folder / "scan.pdf", folder / "page.png"
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # metadata the kept page leaves out
+    grey[0].save(photo, "JPEG", quality=80, exif=exif)
+    grey[1].save(scan, "PDF", save_all=True, append_images=[grey[2]], resolution=50, quality=80)
+    grey[3].save(png, "PNG")
+    return [
+        PageTask(0, photo, JPEG, 0),
+        PageTask(1, scan, PDF, 0),
+        PageTask(1, scan, PDF, 1),
+        PageTask(2, png, PNG, 0),
+    ]
+
+
+def test_workers_leave_the_evidence_in_the_spool_and_it_is_what_one_process_keeps(
+    tmp_path: Path,
+) -> None:
+    """Only a file's name crosses back from a worker; its bytes are the page as kept.
+
+    The spool is in the data folder, owner-only, and gone with its files once the pool is.
+    """
+    tasks = noise_pages(tmp_path)
+    with ReaderPool(1, len(tasks), tmp_path) as pool:
+        here = list(pool.read(tasks))
+    assert not (tmp_path / ROOT).exists()  # one process: nothing spooled
+
+    with ReaderPool(2, len(tasks), tmp_path) as pool:
+        assert pool.spool is not None and pool.spool.folder
+        spool = Path(pool.spool.folder)
+        read = list(pool.read(tasks))
+        sheets = [sheet for page in read for sheet in page.sheets]
+        assert all(s.spooled and not s.evidence for s in sheets)
+        assert {Path(s.spooled).parent for s in sheets} == {spool}
+        assert [Path(s.spooled).stat().st_mode & 0o777 for s in sheets] == [0o600] * 4
+        assert spool.stat().st_mode & 0o777 == 0o700
+        kept = [s.image() for s in sheets]
+
+    assert kept == [sheet.evidence for page in here for sheet in page.sheets]
+    assert b"PhoneMaker" not in kept[0] and all(kept)
+    assert not spool.exists() and list((tmp_path / ROOT).iterdir()) == []
+
+
+def test_a_spool_left_by_a_killed_intake_is_cleared_and_a_running_ones_is_not(
+    tmp_path: Path,
+) -> None:
+    """A spool folder's lock ends with its intake: the next intake deletes a folder so freed."""
+    (tmp_path / ROOT).mkdir()
+    left = tmp_path / ROOT / "12345-killed"
+    left.mkdir()
+    (left / "0-0-0.jpg").write_bytes(b"a page of a scan never recorded")
+    with Spool(tmp_path) as running, Spool(tmp_path) as other:
+        assert running.folder and other.folder and running.folder != other.folder
+        assert not left.exists()
+        assert Path(running.folder).is_dir() and Path(other.folder).is_dir()
+        leave(running.folder, "0-0-0.jpg", b"evidence")
+        clear_orphans(tmp_path / ROOT)  # as a third intake starting now would
+        assert take(str(Path(running.folder) / "0-0-0.jpg")) == b"evidence"
+    assert list((tmp_path / ROOT).iterdir()) == []
+
+
+def test_without_a_spool_the_evidence_comes_back_through_the_pipe(tmp_path: Path) -> None:
+    """A data folder the spool cannot be made in (read-only, say) costs only the speed."""
+    tasks = noise_pages(tmp_path)
+    (tmp_path / ROOT).write_text("not a folder")  # the spool cannot be made here
+    with ReaderPool(2, len(tasks), tmp_path) as pool:
+        assert pool.spool is not None and not pool.spool.folder
+        read = list(pool.read(tasks))
+    assert all(s.evidence and not s.spooled for page in read for s in page.sheets)

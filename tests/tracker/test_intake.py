@@ -25,7 +25,7 @@ from PIL import Image
 
 from builder.answers import checksum_of
 from builder.editions import page_payload
-from tests.conftest import REPO
+from tests.conftest import REPO, fast_first
 from tests.degrade import degrade
 from tests.intake.files import png_bomb
 from tests.tracker.conftest import make_order, snapshot, staff_account
@@ -36,6 +36,7 @@ from tracker.errors import CodeError, TrackerError
 from tracker.intake.evidence import prune, return_evidence
 from tracker.intake.records import code_page
 from tracker.intake.run import ALREADY, DRY_RUN, REFUSED, TAKEN, FileOutcome, plan_intake, take_in
+from tracker.intake.spool import ROOT as SPOOL
 from tracker.issuing import Issued, issue, revoke
 from tracker.marking import mark
 from tracker.tracker import Tracker
@@ -274,6 +275,7 @@ def test_a_dry_run_sorts_every_page_and_changes_nothing(tracker: Tracker, tmp_pa
         assert tx.scalar("SELECT COUNT(*) FROM intake_files") == 0
     with tracker.db.read() as tx:
         assert tx.scalar("SELECT COUNT(*) FROM evidence_images") == 0
+    assert list((tracker.config.data_dir / SPOOL).iterdir()) == []  # the workers' spool too
     assert run(tracker, [scan])[0].status == TAKEN  # and the real run still goes through
 
 
@@ -466,16 +468,20 @@ def test_phone_photos_turn_by_exif_and_tiff_scans_give_every_page(
 
 
 @pytest.mark.slow  # a large corpus, or real cpo processes killed
+@pytest.mark.parametrize("workers", fast_first(["1", "2"], "1"))
 def test_an_intake_killed_part_way_is_finished_by_running_it_again(
-    tracker: Tracker, tmp_path: Path
+    tracker: Tracker, tmp_path: Path, workers: str
 ) -> None:
-    """SIGKILL mid-batch: every file is in whole or not at all; a re-run takes in the rest."""
+    """SIGKILL mid-batch: every file is in whole or not at all; a re-run takes in the rest.
+
+    With workers, the pages' images waiting in the spool are deleted by the re-run.
+    """
     first, _ = issue_two(tracker, tmp_path)
     pages = module_pages(first, dpi=150)
     files = [as_pdf([page.image], tmp_path / f"scan-{n:02d}.pdf") for n, page in enumerate(pages)]
     staff_account(tracker, "fac", Role.ADMIN, [])  # the command line acts as this account
     env = {**os.environ, "CPO_DATA": str(tracker.config.data_dir), "CPO_USER": "fac"}
-    command = [str(CPO), "intake", "--workers", "1", *map(str, files)]
+    command = [str(CPO), "intake", "--workers", workers, *map(str, files)]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -503,6 +509,8 @@ def test_an_intake_killed_part_way_is_finished_by_running_it_again(
         assert tx.scalar("SELECT COUNT(*) FROM returns") == len(MODULES)
         assert tx.scalar("SELECT COUNT(*) FROM credits") == 0
     assert audit.verify(tracker.db).ok
+    spool = tracker.config.data_dir / SPOOL
+    assert not spool.exists() or list(spool.iterdir()) == []
 
 
 def test_a_page_code_scanned_at_the_desk_checks_its_module_in(

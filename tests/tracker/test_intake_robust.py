@@ -19,14 +19,17 @@ from PIL import Image, ImageDraw
 
 from tests.intake.files import pdf_bomb, png_bomb, tiff_bomb
 from tests.intake.marks import side_by_side
-from tests.tracker.conftest import staff_account
+from tests.tracker.conftest import snapshot, staff_account
 from tests.tracker.test_intake import CPO, Page, as_pdf, issue_two, module_pages, run
 from tracker.accounts import Role
 from tracker.intake import sources
 from tracker.intake.evidence import return_evidence
-from tracker.intake.pages import PageTask, parse, read_page
+from tracker.intake.filing import REFUSED
+from tracker.intake.pages import PageRead, PageTask, Sheet, parse, read_page
 from tracker.intake.reader import find_codes, read_codes
 from tracker.intake.records import PAGE_UNKNOWN
+from tracker.intake.scans import LOST, record_scan
+from tracker.intake.sources import PDF, Source
 from tracker.tracker import Tracker
 
 READS_PDFS = True  # issued workbooks are rendered, printed and read back
@@ -185,3 +188,28 @@ def test_a_page_with_only_anothers_code_is_not_read_at_full_size(
     assert foreign.sheets[0].codes == ("midterm1-v2-test-7-2",)
     assert nothing.sheets[0].codes == ()
     assert full_sized == ["none.jpg"]
+
+
+def test_a_page_image_lost_from_the_spool_refuses_its_file_and_records_nothing(
+    tracker: Tracker, tmp_path: Path
+) -> None:
+    """A reader's spooled image gone before its file is recorded: the file is refused whole.
+
+    Nothing is recorded, so taking the file in again reads it again from the scan.
+    """
+    kept = tmp_path / "0-0-0.jpg"
+    kept.write_bytes(b"\xff\xd8 a page as a reader left it")
+    source = Source(tmp_path / "scan.pdf", PDF, "ab" * 32, 1000, 2)
+    reads = [
+        PageRead(0, 1, (Sheet(("not ours",), b"", spooled=str(kept)),)),
+        PageRead(0, 2, (Sheet((), b"", spooled=str(tmp_path / "0-1-0.jpg")),)),  # gone
+    ]
+    before = snapshot(tracker)
+
+    outcome = record_scan(tracker, source, reads, "fac", False)
+
+    assert outcome.status == REFUSED and outcome.reason.startswith(LOST)
+    assert snapshot(tracker) == before
+    with tracker.db.read() as tx:
+        assert tx.scalar("SELECT COUNT(*) FROM intake_files") == 0
+        assert tx.scalar("SELECT COUNT(*) FROM evidence_images") == 0

@@ -31,13 +31,13 @@ def without_metadata(data: bytes) -> bytes | None:
     """
     if data[:2] != b"\xff\xd8":
         return None
-    out, i = [b"\xff\xd8"], 2
+    out, i, dropped = [b"\xff\xd8"], 2, False
     while i + 4 <= len(data):
         if data[i] != 0xFF:
             return None
         marker = data[i + 1]
         if marker == 0xFF:  # a fill byte before a marker
-            i += 1
+            i, dropped = i + 1, True
             continue
         if marker in (_START, _TEMP) or 0xD0 <= marker <= 0xD7 or marker == 0xD9:
             return None  # no standalone marker belongs before the scan
@@ -46,9 +46,13 @@ def without_metadata(data: bytes) -> bytes | None:
         if length < 2 or end > len(data):
             return None
         if marker == _START_OF_SCAN:
+            if not dropped:  # a scanner's page, most often: not copied (1 MB or more)
+                return data
             out.append(data[i:])  # the compressed picture and all after it, as it came
             return b"".join(out)
-        if not _dropped(marker):
+        if _dropped(marker):
+            dropped = True
+        else:
             out.append(data[i:end])
         i = end
     return None

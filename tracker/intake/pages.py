@@ -8,7 +8,7 @@ is consulted.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,6 +25,7 @@ from tracker.intake.sources import (
     page_image,
     page_pixels,
 )
+from tracker.intake.spool import leave, take
 
 OURS, SPECIMEN, FOREIGN = "ours", "specimen", "foreign"
 WIDE = 1.15  # an image this much wider than high may hold two pages side by side
@@ -94,6 +95,7 @@ class PageTask(NamedTuple):
     path: Path
     kind: str
     page: int  # from 0
+    spool: str = ""  # a folder to leave the page's evidence in (a reader process: `spool`)
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,13 @@ class Sheet:
     """One sheet of paper seen on a page image: its codes, and its part of the image as kept."""
 
     codes: tuple[str, ...]
-    evidence: bytes
+    evidence: bytes  # empty once left in the spool
     blank: bool = False  # nothing on it at all: the empty back of a duplex sheet, say
+    spooled: str = ""  # where a reader process left `evidence` (tracker.intake.spool)
+
+    def image(self) -> bytes:
+        """The sheet's evidence, from the spool if a reader process left it there (OSError)."""
+        return take(self.spooled) if self.spooled else self.evidence
 
 
 @dataclass(frozen=True)
@@ -119,11 +126,27 @@ def read_page(task: PageTask) -> PageRead:
     """Read a page image's codes; whatever goes wrong is this page's failure, not the batch's."""
     position = task.page + 1
     try:
-        return PageRead(task.file_index, position, _read_sheets(task))
+        sheets = _read_sheets(task)
+        return PageRead(task.file_index, position, _spooled(task, sheets) if task.spool else sheets)
     except IntakeError as err:
         return PageRead(task.file_index, position, error=err.reason)
     except Exception as err:
         return PageRead(task.file_index, position, error=_failure(err))
+
+
+def _spooled(task: PageTask, sheets: tuple[Sheet, ...]) -> tuple[Sheet, ...]:
+    """The sheets with their evidence left in the spool folder: only names cross back."""
+    try:
+        return tuple(
+            replace(
+                sheet,
+                evidence=b"",
+                spooled=leave(task.spool, f"{task.file_index}-{task.page}-{n}.jpg", sheet.evidence),
+            )
+            for n, sheet in enumerate(sheets)
+        )
+    except OSError:  # a full disk, say: the evidence goes back through the pipe as before
+        return sheets
 
 
 def _failure(err: BaseException) -> str:

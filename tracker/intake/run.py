@@ -28,6 +28,7 @@ from tracker.intake.filing import (
 from tracker.intake.kinds import KINDS, inspect_all
 from tracker.intake.pages import PageTask
 from tracker.intake.sources import Source
+from tracker.intake.spool import discard
 from tracker.intake.workers import ReaderPool, warm_up
 from tracker.tracker import Tracker
 
@@ -107,7 +108,7 @@ def take_in(
         if isinstance(f, Source) and _by_workers(f)
         for page in range(f.pages)
     ]
-    with ReaderPool(workers, len(tasks)) as pool:
+    with ReaderPool(workers, len(tasks), t.config.data_dir) as pool:
         results = pool.read(tasks)
         for entry in plan.files:
             if isinstance(entry, FileOutcome):
@@ -118,7 +119,10 @@ def take_in(
                     reads.append(next(results))
                     if on_page:
                         on_page()
-                outcome = KINDS[entry.kind].record(t, entry, reads, actor, dry_run)
+                try:
+                    outcome = KINDS[entry.kind].record(t, entry, reads, actor, dry_run)
+                finally:  # its transaction is over: kept or not, the scan holds the pages
+                    discard(s.spooled for read in reads for s in read.sheets if s.spooled)
             if outcome.status in (REFUSED, ALREADY) and not dry_run:
                 audit_refusal(t, actor, outcome)
             yield outcome

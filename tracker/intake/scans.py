@@ -26,7 +26,10 @@ def record_scan(
     """Take in one scanned or photographed file: every sheet on every page image."""
     if all(read.error for read in reads):
         return refused(source, reads[0].error)
-    items = list(_items(reads))
+    try:
+        items = list(_items(reads))
+    except OSError as err:  # a reader's spooled image gone: nothing recorded, so try again
+        return refused(source, f"{LOST} ({err.strerror or err})")
 
     def record(tx: Transaction, file_id: int, written: list[str]) -> list[Sorted]:
         pages = []
@@ -49,5 +52,11 @@ def _items(reads: list[PageRead]) -> list[tuple[Item, bytes]]:
             items.append((Item(len(items) + 1, (), read.error), b""))
             continue
         for sheet in read.sheets:
-            items.append((Item(len(items) + 1, sheet.codes, blank=sheet.blank), sheet.evidence))
+            items.append((Item(len(items) + 1, sheet.codes, blank=sheet.blank), sheet.image()))
     return items
+
+
+LOST = (
+    "a page's image was lost on its way from the reader to the records, so nothing of the "
+    "file was taken in: take it in again"
+)

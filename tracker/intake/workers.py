@@ -28,10 +28,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import forkserver
+from pathlib import Path
 from typing import Any
 
 from tracker.intake.images import keep_image_memory
 from tracker.intake.pages import PageRead, PageTask, read_page
+from tracker.intake.spool import Spool
 
 _PR_SET_PDEATHSIG = 1
 
@@ -39,15 +41,21 @@ _PR_SET_PDEATHSIG = 1
 class ReaderPool:
     """Maps `read_page` over the tasks: in worker processes, or here for a page or two."""
 
-    def __init__(self, workers: int | None, pages: int) -> None:
+    def __init__(self, workers: int | None, pages: int, data_dir: Path | None = None) -> None:
         self.workers = min(workers or os.cpu_count() or 1, max(pages, 1))
         self.pool: ProcessPoolExecutor | None = None
+        # Where the workers leave the pages' evidence (only its name crosses the pipe).
+        self.spool = Spool(data_dir) if data_dir is not None and self.workers > 1 else None
 
     def __enter__(self) -> ReaderPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop()
+        try:
+            self._stop()
+        finally:
+            if self.spool is not None:
+                self.spool.close()  # after the workers: none is writing into it
 
     def read(self, tasks: list[PageTask]) -> Iterator[PageRead]:
         """Each task's reading, in order. A page that brings a worker down is refused alone."""
@@ -55,6 +63,8 @@ class ReaderPool:
             keep_image_memory()
             yield from map(read_page, tasks)
             return
+        if self.spool is not None and self.spool.folder:
+            tasks = [task._replace(spool=self.spool.folder) for task in tasks]
         done, broke_at = 0, -1
         while done < len(tasks):
             try:
