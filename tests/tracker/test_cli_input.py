@@ -22,7 +22,7 @@ from cpo.cli import cli
 from tests.conftest import SHIPPED_COURSE
 from tests.tracker.conftest import ADMIN_PASSWORD, shipped_course, snapshot
 from tracker.config import load
-from tracker.tracker import open_tracker
+from tracker.tracker import Tracker, open_tracker
 
 X = "\0X\0"  # where the arbitrary value goes
 TEMPLATES: list[list[str]] = [
@@ -130,13 +130,24 @@ class Desk:
     folder: Path
     runner: CliRunner
     spare_code: str
+    reader: Tracker | None = None
 
     def run(self, args: list[str], stdin: bytes | None = None) -> Result:
         return self.runner.invoke(cli, args, input=stdin)
 
     def records(self) -> dict[str, list[dict[str, object]]]:
-        with open_tracker(load(self.folder), course_loader=shipped_course) as t:
-            return snapshot(t)
+        """Every record, read on one connection kept for the desk's examples.
+
+        Each read is a transaction of its own, so it sees what the last command committed;
+        a connection a read was the server's CPU of two examples on PostgreSQL.
+        """
+        if self.reader is None:
+            self.reader = open_tracker(load(self.folder), course_loader=shipped_course)
+        return snapshot(self.reader)
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
 
 
 @pytest.fixture
@@ -171,7 +182,9 @@ def desk(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
         assert result.exit_code == 0, result.output
     codes = re.findall(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b", result.output)
     assert runner.invoke(cli, ["checkin", codes[0]]).exit_code == 0  # R1
-    yield Desk(tmp_path / "data", runner, codes[1])
+    desk = Desk(tmp_path / "data", runner, codes[1])
+    yield desk
+    desk.close()
 
 
 def arbitrary() -> st.SearchStrategy[str]:

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.tracker.conftest import Clock, act_as_admin, make_order, shipped_course, snapshot
+from tests.tracker.conftest import (
+    Clock,
+    act_as_admin,
+    as_in_a_test,
+    make_order,
+    shipped_course,
+    snapshot,
+)
 from tracker.checkins import REFUSED_CODE, checkin_one, identify
 from tracker.codes import ALPHABET, Keyring, check_symbol, normalise_code, show_code
 from tracker.config import initialise
@@ -160,9 +167,23 @@ def test_random_damage_never_turns_a_code_into_another(tracker: Tracker, tmp_pat
 # -- (c) each way a code goes wrong -------------------------------------------------------------
 
 
-@pytest.fixture
-def bad_codes(tracker: Tracker, tmp_path: Path) -> Iterator[dict[str, tuple[str, str | None]]]:
-    """Codes that must be refused: what is typed or scanned, and the client filter."""
+@pytest.fixture(scope="module")
+def bad_codes(
+    shared_tracker: Tracker, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, tuple[str, str | None]]]:
+    """Codes that must be refused: what is typed or scanned, and the client filter.
+
+    Made once an engine: each case shows its refusal changed no record (so the next case
+    meets the records as made here).
+    """
+    tracker, tmp_path = shared_tracker, tmp_path_factory.mktemp("bad-codes")
+    with pytest.MonkeyPatch.context() as patch:  # the patches tests get are not made yet
+        as_in_a_test(patch)
+        yield made_bad_codes(tracker, tmp_path)
+
+
+def made_bad_codes(tracker: Tracker, tmp_path: Path) -> dict[str, tuple[str, str | None]]:
+    """Issue, revoke and forge the codes `bad_codes` names, in `tracker` and another one."""
     make_order(tracker, "C-1")
     make_order(tracker, "C-2")
     mine = issue(tracker, "C-1", "ana", module_ids=["WB1", "WB2"], out_root=tmp_path / "out")
@@ -179,7 +200,7 @@ def bad_codes(tracker: Tracker, tmp_path: Path) -> Iterator[dict[str, tuple[str,
     symbols = wb1.code.replace("-", "")
     forged = symbols[:5] + ("X" if symbols[5] != "X" else "Y") + symbols[6:11]
     key, serial, mac = wb1.payload.split(".")
-    yield {
+    return {
         "payload with its signature changed": (
             f"{key}.{serial}.{mac[:-1]}{'a' if mac[-1] != 'a' else 'b'}",
             None,
@@ -224,10 +245,10 @@ REASONS = {
 
 @pytest.mark.parametrize("case", sorted(REASONS))
 def test_a_bad_code_is_refused_with_the_reason(
-    case: str, tracker: Tracker, bad_codes: dict[str, tuple[str, str | None]]
+    case: str, shared_tracker: Tracker, bad_codes: dict[str, tuple[str, str | None]]
 ) -> None:
     """Tampered, truncated, other-key, other-client and revoked codes: refused, and why."""
-    text, client = bad_codes[case]
+    text, client, tracker = *bad_codes[case], shared_tracker
     before = snapshot(tracker)
     result = checkin_one(tracker, text, "fay", client=client)
     assert result.status == REFUSED_CODE
