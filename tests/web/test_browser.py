@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from cpo.web.security import is_public
-from tests.web.axe import WIDTHS, serve_axe, violations
+from tests.web.axe import WIDTHS, at_width, at_widths, serve_axe
 from tests.web.conftest import PASSWORD, PICTURES_WANTED, World, picture
 from tests.web.routes import routes, url_for_rule
 from tests.web.test_pages import ROLES, allowed
@@ -67,13 +67,6 @@ def html_pages(app: Flask, world: World, role: Any) -> list[str]:
     ]
 
 
-def at_width(page: Page, width: int) -> None:
-    """Make the window `width` px wide, unless it is already."""
-    size = page.viewport_size
-    if size is None or size["width"] != width:
-        page.set_viewport_size({"width": width, "height": 900})
-
-
 @SQLITE
 def test_every_page_in_every_role_passes_axe_at_both_widths(
     app: Flask, world: World, live: str, browser: Browser, axe_source: str
@@ -92,13 +85,8 @@ def test_every_page_in_every_role_passes_axe_at_both_widths(
             # page opens at. A load a page, not one a width.
             opened = page.viewport_size["width"] if page.viewport_size else WIDTHS[0]
             page.goto(live + path)
-            for width in sorted(WIDTHS, key=lambda w: w != opened):
-                at_width(page, width)
-                found += [
-                    {**v, "page": path, "who": login, "width": width} for v in violations(page)
-                ]
-                wide = page.evaluate("document.documentElement.scrollWidth")
-                assert wide <= width, (login, path, width, wide)  # no sideways scrolling
+            widths = sorted(WIDTHS, key=lambda w: w != opened)
+            found += [{**v, "page": path, "who": login} for v in at_widths(page, widths)]
         if PICTURES_WANTED:
             for width in WIDTHS if login == "ana" else WIDTHS[1:]:
                 at_width(page, width)

@@ -18,7 +18,7 @@ from flask import Flask
 from tests.conftest import REPO
 from tests.tracker.conftest import make_order
 from tests.tracker.scans import scan_pdf
-from tests.web.axe import WIDTHS, serve_axe, violations
+from tests.web.axe import WIDTHS, at_widths, serve_axe
 from tests.web.conftest import PASSWORD, picture
 from tracker.issuing import Issued, issue
 from tracker.tracker import Tracker
@@ -89,11 +89,7 @@ def test_the_facilitator_s_pages_pass_axe_at_both_widths_and_work_by_keyboard(
     widths = sorted(WIDTHS, reverse=True)  # the tab is 1280 px wide now
     for name, url in urls.items():
         page.goto(url)
-        for width in widths:
-            page.set_viewport_size({"width": width, "height": 900})
-            found[f"{name} at {width} px"] = violations(page)
-            scrolls = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-            found[f"{name} at {width} px"] += [{"rule": "reflow"}] if scrolls else []
+        found[name] = at_widths(page, widths)
         widths.reverse()
     bad = {k: v for k, v in found.items() if v}
     assert not bad, json.dumps(bad, indent=1)
