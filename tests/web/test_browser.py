@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 
 from cpo.web.security import is_public
+from tests.web.axe import WIDTHS, at_width, at_widths, serve_axe
 from tests.web.conftest import PASSWORD, PICTURES_WANTED, World, picture
 from tests.web.routes import routes, url_for_rule
 from tests.web.test_pages import ROLES, allowed
@@ -20,8 +21,6 @@ from tests.web.test_pages import ROLES, allowed
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-WIDTHS = (320, 1280)
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FILES = {"issuing.download", "reports.weekly_file", "reports.overdue_csv", "reports.client_pdf"}
 FILES |= {"marking.image", "intake.progress"}  # a page's image; an upload's progress (JSON)
@@ -29,10 +28,12 @@ SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def live(app: Flask, world: World) -> Iterator[str]:
-    """The app served by waitress on a free loopback port, as `cpo serve` serves it."""
+def live(app: Flask, world: World, axe_source: str) -> Iterator[str]:
+    """The app served by waitress on a free loopback port, as `cpo serve` serves it
+    (and axe's script beside it)."""
     from waitress import create_server
 
+    serve_axe(app, axe_source)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -42,6 +43,11 @@ def live(app: Flask, world: World) -> Iterator[str]:
 
 
 def sign_in(page: Page, base: str, login: str) -> None:
+    if page.url.startswith(base) and page.locator("text=Sign out").count():
+        # By the page's own button: one tab for every role (a new context starts a
+        # renderer process and fetches the frontend's files again, about a second of CPU).
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(f"{base}/sign-in")
     page.goto(f"{base}/sign-in")
     page.fill("#login", login)
     page.fill("#password", PASSWORD)
@@ -61,63 +67,32 @@ def html_pages(app: Flask, world: World, role: Any) -> list[str]:
     ]
 
 
-def check(page: Page) -> list[dict[str, Any]]:
-    """axe-core's violations on the page as it is shown now."""
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']}).then(r => r.violations)",  # only what is read
-        TAGS,
-    )
-    return [
-        {
-            "page": page.url,
-            "rule": v["id"],
-            "help": v["help"],
-            "where": [n["target"] for n in v["nodes"][:3]],
-        }
-        for v in result
-    ]
-
-
-def at_width(page: Page, width: int) -> None:
-    """Make the window `width` px wide, unless it is already."""
-    size = page.viewport_size
-    if size is None or size["width"] != width:
-        page.set_viewport_size({"width": width, "height": 900})
-
-
 @SQLITE
 def test_every_page_in_every_role_passes_axe_at_both_widths(
     app: Flask, world: World, live: str, browser: Browser, axe_source: str
 ) -> None:
     found: list[dict[str, Any]] = []
     console: list[str] = []
+    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
+    page = context.new_page()
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     for login, role in ROLES.items():
-        # One tab a role: a new context starts a renderer process and signs in again
-        # (about a second of CPU).
-        context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
-        context.add_init_script(axe_source)
-        page = context.new_page()
-        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
         sign_in(page, live, login)
         for path in html_pages(app, world, role):
             # Each page is opened once and checked at both widths: at the width it opened
             # at, then made narrower or wider, as a reader zooming in or out does (WCAG's
             # reflow is 1280 px zoomed to 400 %). The widths take turns being the one a
-            # page opens at. A load and a copy of axe a page, not one a width.
+            # page opens at. A load a page, not one a width.
             opened = page.viewport_size["width"] if page.viewport_size else WIDTHS[0]
             page.goto(live + path)
-            for width in sorted(WIDTHS, key=lambda w: w != opened):
-                at_width(page, width)
-                found += [{**v, "who": login, "width": width} for v in check(page)]
-                wide = page.evaluate("document.documentElement.scrollWidth")
-                assert wide <= width, (login, path, width, wide)  # no sideways scrolling
+            widths = sorted(WIDTHS, key=lambda w: w != opened)
+            found += [{**v, "page": path, "who": login} for v in at_widths(page, widths)]
         if PICTURES_WANTED:
             for width in WIDTHS if login == "ana" else WIDTHS[1:]:
                 at_width(page, width)
                 page.goto(f"{live}/")
                 name = f"web-home-{ROLES[login].value}{'' if width == 1280 else '-320'}.png"
                 picture(page, DOCS / name, full_page=width == 320)
-        context.close()
+    context.close()
     assert found == []
     assert console == []

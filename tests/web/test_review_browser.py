@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from flask import Flask
 
 from tests.conftest import REPO
 from tests.tracker.conftest import make_order
 from tests.tracker.scans import scan_pdf
+from tests.web.axe import WIDTHS, at_widths, serve_axe
 from tests.web.conftest import PASSWORD, picture
 from tracker.issuing import Issued, issue
 from tracker.tracker import Tracker
@@ -24,8 +26,6 @@ from tracker.tracker import Tracker
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-WIDTHS = (320, 1280)
 PICTURES = REPO / "docs" / "web"
 
 
@@ -43,19 +43,6 @@ def sign_in(page: Page, base: str, login: str) -> None:
     page.wait_for_url(base + "/")
 
 
-def axe(page: Page) -> list[dict[str, Any]]:
-    """What axe-core finds wrong on the page (WCAG 2.2 A and AA)."""
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']}).then(r => r.violations)",  # only what is read
-        TAGS,
-    )
-    return [
-        {"rule": v["id"], "help": v["help"], "where": [n["target"] for n in v["nodes"][:5]]}
-        for v in result
-    ]
-
-
 def tab_to(page: Page, selector: str, most: int = 120) -> None:
     """Press Tab until the element `selector` has the focus, as a keyboard user would."""
     for _ in range(most):
@@ -69,6 +56,7 @@ def tab_to(page: Page, selector: str, most: int = 120) -> None:
 def test_the_facilitator_s_pages_pass_axe_at_both_widths_and_work_by_keyboard(
     browser: Browser,
     axe_source: str,
+    app: Flask,
     live: str,
     issued: Issued,
     records: Tracker,
@@ -77,8 +65,8 @@ def test_the_facilitator_s_pages_pass_axe_at_both_widths_and_work_by_keyboard(
 ) -> None:
     scan = scan_pdf(issued, "WB1", [1, 2, 0, 4], 4, tmp_path / "envelope.pdf")
     found: dict[str, list[dict[str, Any]]] = {}
+    serve_axe(app, axe_source)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_init_script(axe_source)  # run outside the page's CSP
     page = context.new_page()
     sign_in(page, live, "fay")
 
@@ -101,11 +89,7 @@ def test_the_facilitator_s_pages_pass_axe_at_both_widths_and_work_by_keyboard(
     widths = sorted(WIDTHS, reverse=True)  # the tab is 1280 px wide now
     for name, url in urls.items():
         page.goto(url)
-        for width in widths:
-            page.set_viewport_size({"width": width, "height": 900})
-            found[f"{name} at {width} px"] = axe(page)
-            scrolls = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-            found[f"{name} at {width} px"] += [{"rule": "reflow"}] if scrolls else []
+        found[name] = at_widths(page, widths)
         widths.reverse()
     bad = {k: v for k, v in found.items() if v}
     assert not bad, json.dumps(bad, indent=1)

@@ -1,0 +1,150 @@
+"""axe-core in the staff app's pages: served beside the app, run on the page as it is shown,
+at each width of WIDTHS.
+
+axe's script is served by the test's server at AXE_PATH, from the same origin as the
+pages (the pages' CSP allows the origin's own scripts), with a day's caching. Chromium then
+keeps its compiled code between pages: a page's first `axe.run` took about twice its
+second when the script was injected afresh into every page (`add_init_script`). The
+script element is removed once it has run, so axe checks the page's own DOM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from playwright.sync_api import Page
+
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+WIDTHS = (320, 1280)
+# The rules of TAGS whose finding can change with the window's width alone, on the same
+# elements shown the same way: those that measure the layout (where a control sits and how
+# big it is, what is behind a text, what overflows) or read styles a media query may change.
+# The others read the DOM, the accessibility tree and what is hidden, which `at_widths`
+# compares between widths instead. (css-orientation-lock reads the stylesheets' orientation
+# queries, not the width; run alone, it took half as long as a whole run of every rule.)
+BY_WIDTH = ["color-contrast", "target-size", "scrollable-region-focusable", "link-in-text-block"]
+AXE_PATH = "/__test/axe-core.js"  # no route of the app's: the wrapper answers before Flask
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+
+def serve_axe(app: Flask, source: str) -> None:
+    """Answer AXE_PATH with axe's script in front of `app`; every other request goes on."""
+    body = source.encode("utf-8")
+    inner = app.wsgi_app
+
+    def wsgi(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != AXE_PATH:
+            return inner(environ, start_response)  # type: ignore[no-any-return]
+        headers = [
+            ("Content-Type", "text/javascript; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "max-age=86400"),
+        ]
+        start_response("200 OK", headers)
+        return [body]
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
+
+
+_LOAD = """path => window.axe ? true : new Promise((done, failed) => {
+  const script = document.createElement('script');
+  script.src = path;
+  script.onload = () => { script.remove(); done(true); };
+  script.onerror = () => failed(new Error('axe-core did not load from ' + path));
+  document.head.append(script);
+})"""
+
+_RUN = """([tags, rules]) => axe.run(document, {
+  runOnly: rules ? {type: 'rule', values: rules} : {type: 'tag', values: tags},
+  resultTypes: ['violations'],
+}).then(r => r.violations)"""  # only the violations are read
+
+
+def violations(page: Page) -> list[dict[str, Any]]:
+    """What axe-core finds wrong on the page as it is shown now (WCAG 2.2 A and AA)."""
+    page.evaluate(_LOAD, AXE_PATH)
+    return _described(page.evaluate(_RUN, [TAGS, None]))
+
+
+def _described(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"rule": v["id"], "help": v["help"], "where": [n["target"] for n in v["nodes"][:5]]}
+        for v in found
+    ]
+
+
+def at_width(page: Page, width: int) -> None:
+    """Make the window `width` px wide, and let the page's scripts answer the change."""
+    size = page.viewport_size
+    if size is None or size["width"] != width:
+        page.set_viewport_size({"width": width, "height": 900})
+        # Media query listeners (the service navigation's menu button) run before the next
+        # frame's callbacks; a task after that frame sees what they did.
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => setTimeout(done)))")
+
+
+# Each element as axe sees it apart from layout: its tag, attributes, own text, and whether
+# it is shown (display, visibility, content-visibility; `hidden` is display: none).
+_RENDERED = """() => Array.from(document.querySelectorAll('*'), e => JSON.stringify([
+  e.tagName, e.getAttributeNames().map(n => [n, e.getAttribute(n)]),
+  Array.from(e.childNodes, c => c.nodeType === 3 ? c.data : '').join(''),
+  e.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true}),
+]))"""
+
+# At another width: the BY_WIDTH rules on the whole page, and every rule on the parts shown
+# differently from the first width (each with its parent, so a list or table that gains or
+# loses a member is checked whole). A whole run instead if the elements are not the same ones
+# or if anything outside those parts refers by id to something inside them (a label's `for`,
+# an aria-labelledby): its finding could change with what it refers to.
+_AGAIN = """async ([tags, byWidth, before]) => {
+  const els = Array.from(document.querySelectorAll('*'));
+  const now = (RENDERED)();
+  const run = (context, only) => axe.run(context, {runOnly: only, resultTypes: ['violations']})
+    .then(r => r.violations);
+  const whole = () => run(document, {type: 'tag', values: tags});
+  if (now.length !== before.length) return whole();
+  const differ = new Set(els.filter((e, i) => now[i] !== before[i]));
+  const parts = [...new Set([...differ].filter(e => !differ.has(e.parentElement))
+    .map(e => e.parentElement))];
+  if (parts.some(p => !p || p === document.body || p === document.documentElement)) {
+    return whole();
+  }
+  const inside = e => parts.some(p => p.contains(e));
+  const ids = new Set(els.filter(inside).map(e => e.id).filter(Boolean));
+  const refers = e => e.getAttributeNames().some(n =>
+    e.getAttribute(n).split(/\\s+/).some(t => ids.has(t.replace(/^#/, ''))));
+  if (els.some(e => !inside(e) && refers(e))) return whole();
+  const found = await run(document, {type: 'rule', values: byWidth});
+  return parts.length ? found.concat(await run({include: parts}, {type: 'tag', values: tags}))
+    : found;
+}""".replace("RENDERED", _RENDERED)
+
+
+def at_widths(page: Page, widths: Sequence[int]) -> list[dict[str, Any]]:
+    """axe-core's findings on the page at each width, and sideways scrolling ("reflow").
+
+    Every rule at the first width; at the others, the rules that can change with the width
+    alone (BY_WIDTH), and every rule on what is shown differently (see _AGAIN). Where the
+    same elements are shown the same way, the other rules read the same input, so give the
+    same finding. Each finding is marked with its width.
+    """
+    at_width(page, widths[0])
+    found = violations(page)
+    before = page.evaluate(_RENDERED)
+    found = [{**v, "width": widths[0]} for v in found + _reflow(page)]
+    for width in widths[1:]:
+        at_width(page, width)
+        again = _described(page.evaluate(_AGAIN, [TAGS, BY_WIDTH, before]))
+        found += [{**v, "width": width} for v in again + _reflow(page)]
+    return found
+
+
+def _reflow(page: Page) -> list[dict[str, Any]]:
+    """Sideways scrolling, as a finding (WCAG 1.4.10 Reflow: none at 320 px)."""
+    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    return [{"rule": "reflow", "help": f"scrolls sideways by {wide} px", "where": []}] * (wide > 0)
