@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
@@ -398,9 +400,35 @@ def _resolve_module(data: RegionData, region: Region, module: Module) -> Module:
 
 
 def regional_course(course: Course, region: Region) -> Course:
-    """The course as a client in `region` reads it; its version names the region."""
+    """The course as a client in `region` reads it; its version names the region.
+
+    Kept for the last few courses asked about: a course is frozen, so its edition for a
+    region never changes, and issuing asks for it inside its write transaction (about
+    10 ms of resolving every text of every module, each workbook). Kept by the course
+    object itself (the entry holds it, so its id cannot be reused while kept).
+    """
     if course.region is not None:
         raise BuildError(f"the course is already resolved for {course.region.label}")
+    key = (id(course), region)
+    with _EDITIONS_LOCK:
+        kept = _EDITIONS.get(key)
+        if kept is not None and kept[0] is course:
+            _EDITIONS.move_to_end(key)
+            return kept[1]
+    edition = _resolve_course(course, region)
+    with _EDITIONS_LOCK:
+        _EDITIONS[key] = (course, edition)
+        while len(_EDITIONS) > KEPT_EDITIONS:
+            _EDITIONS.popitem(last=False)
+    return edition
+
+
+KEPT_EDITIONS = 8  # a few courses (a server's one, a test's own) in each region
+_EDITIONS: OrderedDict[tuple[int, Region], tuple[Course, Course]] = OrderedDict()
+_EDITIONS_LOCK = threading.Lock()
+
+
+def _resolve_course(course: Course, region: Region) -> Course:
     data = course.regions
     themes = tuple(
         replace(t, modules=tuple(_resolve_module(data, region, m) for m in t.modules))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from hypothesis import strategies as st
 
 from builder import ContentError, load_course
 from builder.check import check_course
-from builder.course import CountsAs
+from builder.course import CountsAs, Course
 from builder.regions import (
+    KEPT_EDITIONS,
     Region,
     RegionData,
     Service,
@@ -235,3 +237,43 @@ def test_an_offline_bundle_names_the_help_of_its_region(tmp_path: Path) -> None:
     folder, _ = render_specimen_bundle(course, ["WB1", "SW7"], tmp_path / "html")
     page = (folder / next(p.name for p in folder.glob("*SW7*.html"))).read_text(encoding="utf-8")
     assert "Careers Wales" in page and "[[" not in page
+
+
+def test_each_course_gets_its_own_edition_however_many_are_kept(
+    copy_course: Callable[[Path], Path],
+) -> None:
+    """An edition is kept for the course object it was made from, never for a look-alike.
+
+    Issuing asks for the same course's edition for every workbook, so it is kept; a course
+    read again, or changed with `replace` (same version), must get an edition of its own.
+    """
+    course = load_course(course_with(copy_course, "- [[careers]]"))
+    first = regional_course(course, Region.WALES)
+    assert regional_course(course, Region.WALES) is first  # kept
+    assert regional_course(course, Region.ENGLAND).version != first.version
+
+    module = course.module("BB1")
+    panel = next(b for b in module.blocks if type(b).__name__ == "HelpPanel")
+    changed_panel = replace(panel, markdown=panel.markdown + "\n- [[welsh-only]]")
+    changed_module = replace(
+        module, blocks=tuple(changed_panel if b is panel else b for b in module.blocks)
+    )
+    changed = replace(
+        course,
+        themes=tuple(
+            replace(t, modules=tuple(changed_module if m is module else m for m in t.modules))
+            for t in course.themes
+        ),
+    )
+    assert changed.version == course.version  # a look-alike by its version
+
+    def welsh_help(c: Course) -> bool:
+        edition = regional_course(c, Region.WALES).module("BB1")
+        return any(
+            "Careers Wales" in b.markdown for b in edition.blocks if type(b).__name__ == "HelpPanel"
+        )
+
+    assert (welsh_help(course), welsh_help(changed)) == (False, True)
+    for _ in range(2 * KEPT_EDITIONS):  # other courses asked about in between
+        regional_course(load_course(GOOD_COURSE), Region.WALES)
+    assert (welsh_help(course), welsh_help(changed)) == (False, True)
