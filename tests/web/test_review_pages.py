@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,9 @@ def issued(records: Tracker, tmp_path: Path) -> Issued:
     return issue(records, "N-1", "x", module_ids=["WB1", "WB2", "HC2"], out_root=tmp_path)
 
 
+WAIT = 60.0  # seconds a batch may take before the test fails rather than hangs
+
+
 @pytest.fixture
 def intake_app(app: Flask) -> Flask:
     app.config["CPO_INTAKE_WORKERS"] = 1  # read pages in the batch's thread: no processes
@@ -52,10 +55,10 @@ def upload(client: FlaskClient, files: dict[str, bytes]) -> str:
     assert response.status_code == 302, response.get_data(as_text=True)
     status = response.location
     progress = status.replace("/intake/batch?", "/intake/batch/progress?")
-    for _ in range(600):  # the batch runs on its own thread; wait for it, without a clock
-        if client.get(progress).get_json()["done"]:
-            break
-        time.sleep(0.1)
+    for thread in threading.enumerate():  # the batch runs on a thread of its own: its end
+        if thread.name.startswith("intake-"):
+            thread.join(WAIT)
+    assert client.get(progress).get_json()["done"]
     page = client.get(status)
     assert page.status_code == 200
     return page.get_data(as_text=True)
