@@ -18,7 +18,7 @@ from typing import Any
 
 from tracker import audit
 from tracker.access import keeps
-from tracker.bulk_sql import insert_rows
+from tracker.bulk_sql import insert_shared
 from tracker.checkins import (
     CODES,
     GROUP,
@@ -27,8 +27,6 @@ from tracker.checkins import (
     RECORDED,
     REFUSE,
     REFUSED_CODE,
-    TOKEN_COLUMNS,
-    TOKEN_OWN_ROWS,
     WORKBOOK_ROWS,
     CheckinResult,
     Identified,
@@ -54,6 +52,8 @@ from tracker.validate import show
 COLUMNS = {RECORD: ("workbook", "module", "client", "attempt"), REFUSE: ("reason", "status")}
 PRINTED = CODE_SYMBOLS + 2  # XXXX-XXXX-XXXX
 CHUNK = 500  # ids in one IN list: under SQLite's oldest limit of 999 parameters
+# A group's tokens: TOKEN_ROWS's own columns that deciding and recording read.
+_TOKENS = "SELECT k.id, k.workbook_id, k.key_id, k.serial, k.code FROM tokens k "
 
 
 class GroupRecords:
@@ -70,12 +70,13 @@ class GroupRecords:
 
     def load(self, tx: Transaction, serials: set[str], codes: set[str]) -> None:
         """Read the tokens named, then their orders' states, credits and returns."""
-        # As TOKEN_ROWS reads them, its joins made once a workbook, not once a token.
+        # As TOKEN_ROWS reads them, its joins made once a workbook, not once a token, and
+        # a token's module taken from its order's states (a column read costs ~0.5 us).
         own = {
             column: [
                 row
                 for chunk, marks in _chunks(values)
-                for row in tx.tuples(TOKEN_OWN_ROWS + f"WHERE k.{column} IN ({marks})", chunk)
+                for row in tx.tuples(_TOKENS + f"WHERE k.{column} IN ({marks})", chunk)
             ]
             for column, values in (("serial", serials), ("code", codes))
         }
@@ -85,15 +86,31 @@ class GroupRecords:
             for chunk, marks in _chunks(workbooks)
             for row in tx.tuples(WORKBOOK_ROWS + f"WHERE w.id IN ({marks})", chunk)
         }
-        for column, rows in own.items():
-            found = self.by_serial if column == "serial" else self.by_code
-            for row in rows:
-                if row[1] in joined:  # always, as the joins' foreign keys hold
-                    token = dict(zip(TOKEN_COLUMNS, row + joined[row[1]], strict=True))
-                    found[token[column]] = token
-        orders = {r["order_id"] for r in [*self.by_serial.values(), *self.by_code.values()]}
-        for chunk, marks in _chunks(orders):
+        for chunk, marks in _chunks({workbook[1] for workbook in joined.values()}):
             self._load_orders(tx, chunk, marks)
+        states = self.tokens
+        for column, rows in own.items():
+            found, by = (self.by_serial, 3) if column == "serial" else (self.by_code, 4)
+            for row in rows:
+                token_id, workbook_id, key_id, serial, code = row
+                workbook = joined.get(workbook_id)
+                if workbook is None:  # never, as the joins' foreign keys hold
+                    continue
+                number, order_id, revoked_at, revoked_reason, reference, office = workbook
+                found[row[by]] = {
+                    "id": token_id,
+                    "workbook_id": workbook_id,
+                    "module_id": states[token_id][1],  # its order's states hold every token
+                    "key_id": key_id,
+                    "serial": serial,
+                    "code": code,
+                    "number": number,
+                    "order_id": order_id,
+                    "revoked_at": revoked_at,
+                    "revoked_reason": revoked_reason,
+                    "reference": reference,
+                    "office": office,
+                }
 
     def _load_orders(self, tx: Transaction, orders: list[Any], marks: str) -> None:
         where = f"WHERE w.order_id IN ({marks}) "
@@ -140,20 +157,21 @@ class GroupRecords:
     def record(self, row: Row, return_id: int, at: str) -> int:
         """Note a new return of token `row` as the records will hold it; its attempt number."""
         token_id = row["id"]
-        old = self.tokens[token_id]
-        self.tokens[token_id] = (*old[:4], return_id, None, None, None, None, None)
-        self._returned(row["order_id"], row["module_id"], token_id, return_id, at)
-        return self.attempts[token_id]
+        tokens = self.tokens
+        tokens[token_id] = (*tokens[token_id][:4], return_id, None, None, None, None, None)
+        return self._returned(row["order_id"], row["module_id"], token_id, return_id, at)
 
     def _returned(
         self, order_id: int, module_id: str, token_id: int, return_id: int, at: str
-    ) -> None:
-        self.attempts[token_id] = self.attempts.get(token_id, 0) + 1
+    ) -> int:
+        """Note a return of `token_id` as the latest of its module; the token's attempt number."""
+        attempt = self.attempts[token_id] = self.attempts.get(token_id, 0) + 1
         self.latest[(order_id, module_id)] = {
             "id": return_id,
             "received_at": at,
             "token_id": token_id,
         }
+        return attempt
 
 
 def record_group(
@@ -171,35 +189,41 @@ def record_group(
     serials |= {why.serial for _, _, why in read if isinstance(why, SignatureMismatch)}
     records.load(tx, serials, {f.code for _, f, _ in read if f and f.code})
     now, next_id = t.now(), _next_return_id(tx)
-    results, returns = [], []
+    results: list[CheckinResult] = []
+    returns: list[tuple[int, int, int]] = []  # id, token, attempt: the rest is the group's
     logged: list[tuple[Any, ...]] = []
     shown: dict[str, bool] = {}  # office -> its clients are shown (as _shown_client says)
+    # Bound once: this loop runs once a code.
+    result, log, returned = results.append, logged.append, returns.append
+    token, record, keyring = records.token, records.record, t.keyring
     for text, found, why in read:
         if found is None:
             reason = _why(why, records)
-            results.append(CheckinResult(show(text), REFUSED_CODE, reason))
-            logged.append(_refusal(text, reason, REFUSED_CODE))
+            result(CheckinResult(show(text), REFUSED_CODE, reason))
+            log(_refusal(text, reason, REFUSED_CODE))
             continue
-        row = records.token(found)
-        refusal = decide(t.keyring, found, row, client, records)  # the rules, in one place
+        row = token(found)
+        refusal = decide(keyring, found, row, client, records)  # the rules, in one place
         if refusal is not None:
             status, reason = refusal.status, refusal.reason
-            results.append(_result(t, show(text), status, reason, None, row))
-            logged.append(_refusal(text, reason, status))
+            result(_result(t, show(text), status, reason, None, row))
+            log(_refusal(text, reason, status))
             continue
         assert row is not None  # decide refuses a code with no token
-        attempt = records.record(row, next_id, now)
-        returns.append((next_id, row["id"], attempt, arrived_by, now, actor))
+        attempt = record(row, next_id, now)
+        returned((next_id, row["id"], attempt))
         number, module, reference = row["number"], row["module_id"], row["reference"]
-        logged.append((RECORD, f"R{next_id}", number, module, reference, attempt))
+        log((RECORD, f"R{next_id}", number, module, reference, attempt))
         office = row["office"]
         if office not in shown:
             shown[office] = keeps(t, office)
         whose = str(reference) if shown[office] else ""
-        results.append(CheckinResult(text, RECORDED, "", next_id, whose, number, module))
+        result(CheckinResult(text, RECORDED, "", next_id, whose, number, module))
         next_id += 1
     details = {"arrived_by": arrived_by, "columns": COLUMNS, CODES: logged}
-    _write(t, tx, returns, audit.Entry(now, actor, GROUP, f"{len(texts)} codes", details))
+    shared = {"arrived_by": arrived_by, "received_at": now, "recorded_by": actor}
+    entry = audit.Entry(now, actor, GROUP, f"{len(texts)} codes", details)
+    _write(t, tx, returns, shared, entry)
     return results
 
 
@@ -275,12 +299,21 @@ def _next_return_id(tx: Transaction) -> int:
     return max(int(used or 0), int(highest or 0)) + 1
 
 
-# The covered columns of a return, as record_group's rows hold them: id first.
-_INSERTED = ("id", "token_id", "attempt", "arrived_by", "received_at", "recorded_by")
-_COPIED = [_INSERTED.index(column) for column in COVERED["returns"]]
+# A return as record_group writes it: its own values, then the group's (shared by all).
+_OWN_VALUES = ("id", "token_id", "attempt")
+_SHARED = ("arrived_by", "received_at", "recorded_by")
+# Its copy for the chain is made from those values in COVERED's order, written out below.
+if COVERED["returns"] != ("token_id", "attempt", *_SHARED):  # pragma: no cover
+    raise AssertionError("checkin_bulk._write's copies must follow COVERED['returns']")
 
 
-def _write(t: Tracker, tx: Transaction, returns: list[tuple[Any, ...]], entry: audit.Entry) -> None:
+def _write(
+    t: Tracker,
+    tx: Transaction,
+    returns: list[tuple[int, int, int]],
+    shared: dict[str, str],
+    entry: audit.Entry,
+) -> None:
     """Write the group's returns, move the id sequence past them, and chain its entry.
 
     The returns' journal is paused while they are written (migration 11): each row's
@@ -290,13 +323,14 @@ def _write(t: Tracker, tx: Transaction, returns: list[tuple[Any, ...]], entry: a
     copies: audit.Images = {}
     if returns:
         tx.execute(f"INSERT INTO {PAUSED} (tbl) VALUES ('returns')")
-        insert_rows(tx, f"INSERT INTO returns ({', '.join(_INSERTED)}) VALUES", returns)
+        insert_shared(tx, "returns", _OWN_VALUES, returns, shared)
         tx.execute(f"DELETE FROM {PAUSED}")
         if tx.engine == "postgresql":  # explicit ids leave the identity's sequence behind
             tx.scalar(
                 "SELECT setval(pg_get_serial_sequence('returns', 'id'), ?)", (returns[-1][0],)
             )
-        copies["returns"] = {str(r[0]): [r[i] for i in _COPIED] for r in returns}
+        tail = [shared[column] for column in _SHARED]
+        copies["returns"] = {str(i): [token, attempt, *tail] for i, token, attempt in returns}
     audit.record_many(tx, t.audit_key, [entry], copies)
 
 
