@@ -38,7 +38,7 @@ from tracker.codes import ALPHABET, CODE_SYMBOLS, SignatureMismatch, check_symbo
 from tracker.errors import CodeError
 
 # The same rules as ledger.module_states and token_states, applied to rows read in bulk.
-from tracker.ledger import STATE_ORDER, STATE_ROWS, _outcome, _states
+from tracker.ledger import STATE_ORDER, _outcome, _states
 from tracker.migrations import COVERED
 from tracker.migrations_speed import PAUSED
 from tracker.store import Row, Transaction
@@ -53,6 +53,16 @@ COLUMNS = {RECORD: ("workbook", "module", "client", "attempt"), REFUSE: ("reason
 PRINTED = CODE_SYMBOLS + 2  # XXXX-XXXX-XXXX
 CHUNK = 500  # ids in one IN list: under SQLite's oldest limit of 999 parameters
 # A group's tokens: TOKEN_ROWS's own columns that deciding and recording read.
+# Their orders' tokens as ledger.STATE_ROWS reads them, in two parts: each token with its
+# latest return's id, then the marks of those returns (a mark per return at most). Joining
+# the returns and marks for every token cost twice as much, most tokens having neither.
+_TOKEN_STATES = (
+    "SELECT w.order_id, k.module_id, k.id, w.revoked_at,"
+    " (SELECT MAX(id) FROM returns WHERE token_id = k.id) "
+    "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
+)
+_MARKS = "SELECT return_id, decision, credited_minutes, credit_note, feedback, reason FROM marks "
+_UNMARKED = (None, None, None, None, None)  # STATE_ROWS's mark columns for no mark
 _TOKENS = "SELECT k.id, k.workbook_id, k.key_id, k.serial, k.code FROM tokens k "
 
 
@@ -114,9 +124,16 @@ class GroupRecords:
 
     def _load_orders(self, tx: Transaction, orders: list[Any], marks: str) -> None:
         where = f"WHERE w.order_id IN ({marks}) "
-        for row in tx.tuples(STATE_ROWS + where + STATE_ORDER, orders):
-            self.tokens[row[2]] = row
-            self.modules.setdefault((row[0], row[1]), []).append(row[2])
+        rows = tx.tuples(_TOKEN_STATES + where + STATE_ORDER, orders)
+        marked = {
+            mark[0]: mark[1:]
+            for chunk, places in _chunks(row[4] for row in rows if row[4] is not None)
+            for mark in tx.tuples(_MARKS + f"WHERE return_id IN ({places})", chunk)
+        }
+        tokens, modules = self.tokens, self.modules
+        for row in rows:  # as STATE_ROWS has it: the latest return's mark, if any, joined
+            tokens[row[2]] = row + marked.get(row[4], _UNMARKED)
+            modules.setdefault((row[0], row[1]), []).append(row[2])
         for order_id, module_id, minutes in tx.tuples(
             "SELECT order_id, module_id, COALESCE(SUM(minutes), 0) FROM credits "
             f"WHERE order_id IN ({marks}) GROUP BY order_id, module_id",
