@@ -177,7 +177,11 @@ class GroupRecords:
         token_id = row["id"]
         tokens = self.tokens
         tokens[token_id] = (*tokens[token_id][:4], return_id, None, None, None, None, None)
-        return self._returned(row["order_id"], row["module_id"], token_id, return_id, at)
+        # As _returned notes it, written out: this runs once a code.
+        attempt = self.attempts[token_id] = self.attempts.get(token_id, 0) + 1
+        latest = {"id": return_id, "received_at": at, "token_id": token_id}
+        self.latest[(row["order_id"], row["module_id"])] = latest
+        return attempt
 
     def _returned(
         self, order_id: int, module_id: str, token_id: int, return_id: int, at: str
@@ -236,7 +240,7 @@ def record_group(
         if office not in shown:
             shown[office] = keeps(t, office)
         whose = str(reference) if shown[office] else ""
-        result(CheckinResult(text, RECORDED, "", next_id, whose, number, module))
+        result(_made(CheckinResult, (text, RECORDED, "", next_id, whose, number, module)))
         next_id += 1
     details = {"arrived_by": arrived_by, "columns": COLUMNS, CODES: logged}
     shared = {"arrived_by": arrived_by, "received_at": now, "recorded_by": actor}
@@ -246,8 +250,9 @@ def record_group(
 
 
 _TYPED = frozenset(ALPHABET + "-")  # a code as printed: nothing to strip, map or escape
-# What Identified(...) runs, without its Python-level __new__ (a NamedTuple's): made a code.
-_identified = tuple.__new__
+# What a NamedTuple's __new__ runs, without its Python-level call: Identified and
+# CheckinResult are made once a code in a group, all their fields given.
+_made = tuple.__new__
 
 
 def _read(t: Tracker, text: str) -> tuple[str, Identified | None, str | CodeError]:
@@ -255,7 +260,7 @@ def _read(t: Tracker, text: str) -> tuple[str, Identified | None, str | CodeErro
     if len(text) <= PRINTED and _TYPED.issuperset(text):  # as printed (most are): no dots
         code = text.replace("-", "")
         if len(code) == CODE_SYMBOLS and check_symbol(code[:-1]) == code[-1]:
-            return text, _identified(Identified, (None, code)), ""  # as identify() reads it
+            return text, _made(Identified, (None, code)), ""  # as identify() reads it
     return _read_any(t, text)
 
 
