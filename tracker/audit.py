@@ -46,7 +46,8 @@ GENESIS = "genesis"
 ANCHOR = "audit.anchor"
 KEY_FILE = "audit.key"
 KEY_BYTES = 32
-Images = dict[str, dict[str, list[Any] | None]]  # table -> row key -> columns (None: gone)
+# table -> row key -> columns (None: gone); a copy made to be written may be a tuple.
+Images = dict[str, dict[str, Sequence[Any] | None]]
 
 
 class AuditKeyError(TrackerError):
@@ -381,7 +382,7 @@ def _compare_rows(expected: Images, actual: Images) -> list[str]:
     return out
 
 
-def _credited(credits: dict[str, list[Any] | None]) -> dict[str, int]:
+def _credited(credits: dict[str, Sequence[Any] | None]) -> dict[str, int]:
     """Net minutes per order id from credit rows (order_id first, minutes fourth)."""
     out: dict[str, int] = {}
     for image in credits.values():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from tracker.store import Transaction
@@ -24,4 +25,32 @@ def insert_rows(tx: Transaction, head: str, rows: Sequence[Sequence[Any]]) -> No
     for start in range(0, len(rows), per):
         part = rows[start : start + per]
         values = ", ".join([one] * len(part))
-        tx.execute(f"{head} {values}", [value for row in part for value in row])
+        tx.execute(f"{head} {values}", (*chain.from_iterable(part),))
+
+
+def insert_shared(
+    tx: Transaction,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    shared: dict[str, Any],
+) -> None:
+    """INSERT `rows` (values of `columns`) into `table`, each with the same `shared` values.
+
+    The shared values are bound once a statement, not once a row: a group of check-ins
+    gives its 1,000 returns the same time, account and arrival. Both engines name a
+    VALUES list's columns column1, column2, ...
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    per = max(1, (PARAMETERS - len(shared)) // width)
+    names = ", ".join([*columns, *shared])
+    picked = ", ".join([f"column{n}" for n in range(1, width + 1)] + ["?"] * len(shared))
+    head = f"INSERT INTO {table} ({names}) SELECT {picked} FROM (VALUES "
+    one = "(" + ", ".join("?" * width) + ")"
+    constants = list(shared.values())
+    for start in range(0, len(rows), per):
+        part = rows[start : start + per]
+        values = ", ".join([one] * len(part))
+        tx.execute(f"{head}{values}) AS v", (*constants, *chain.from_iterable(part)))

@@ -14,11 +14,12 @@ durable whole or not at all.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 from tracker import audit
 from tracker.access import keeps
-from tracker.bulk_sql import insert_rows
+from tracker.bulk_sql import insert_shared
 from tracker.checkins import (
     CODES,
     GROUP,
@@ -27,8 +28,6 @@ from tracker.checkins import (
     RECORDED,
     REFUSE,
     REFUSED_CODE,
-    TOKEN_COLUMNS,
-    TOKEN_OWN_ROWS,
     WORKBOOK_ROWS,
     CheckinResult,
     Identified,
@@ -40,7 +39,7 @@ from tracker.codes import ALPHABET, CODE_SYMBOLS, SignatureMismatch, check_symbo
 from tracker.errors import CodeError
 
 # The same rules as ledger.module_states and token_states, applied to rows read in bulk.
-from tracker.ledger import STATE_ORDER, STATE_ROWS, _outcome, _states
+from tracker.ledger import STATE_ORDER, _outcome, _states
 from tracker.migrations import COVERED
 from tracker.migrations_speed import PAUSED
 from tracker.store import Row, Transaction
@@ -54,6 +53,18 @@ from tracker.validate import show
 COLUMNS = {RECORD: ("workbook", "module", "client", "attempt"), REFUSE: ("reason", "status")}
 PRINTED = CODE_SYMBOLS + 2  # XXXX-XXXX-XXXX
 CHUNK = 500  # ids in one IN list: under SQLite's oldest limit of 999 parameters
+# A group's tokens: TOKEN_ROWS's own columns that deciding and recording read.
+# Their orders' tokens as ledger.STATE_ROWS reads them, in two parts: each token with its
+# latest return's id, then the marks of those returns (a mark per return at most). Joining
+# the returns and marks for every token cost twice as much, most tokens having neither.
+_TOKEN_STATES = (
+    "SELECT w.order_id, k.module_id, k.id, w.revoked_at,"
+    " (SELECT MAX(id) FROM returns WHERE token_id = k.id) "
+    "FROM tokens k JOIN workbooks w ON w.id = k.workbook_id "
+)
+_MARKS = "SELECT return_id, decision, credited_minutes, credit_note, feedback, reason FROM marks "
+_UNMARKED = (None, None, None, None, None)  # STATE_ROWS's mark columns for no mark
+_TOKENS = "SELECT k.id, k.workbook_id, k.key_id, k.serial, k.code FROM tokens k "
 
 
 class GroupRecords:
@@ -70,12 +81,13 @@ class GroupRecords:
 
     def load(self, tx: Transaction, serials: set[str], codes: set[str]) -> None:
         """Read the tokens named, then their orders' states, credits and returns."""
-        # As TOKEN_ROWS reads them, its joins made once a workbook, not once a token.
+        # As TOKEN_ROWS reads them, its joins made once a workbook, not once a token, and
+        # a token's module taken from its order's states (a column read costs ~0.5 us).
         own = {
             column: [
                 row
                 for chunk, marks in _chunks(values)
-                for row in tx.tuples(TOKEN_OWN_ROWS + f"WHERE k.{column} IN ({marks})", chunk)
+                for row in tx.tuples(_TOKENS + f"WHERE k.{column} IN ({marks})", chunk)
             ]
             for column, values in (("serial", serials), ("code", codes))
         }
@@ -85,21 +97,44 @@ class GroupRecords:
             for chunk, marks in _chunks(workbooks)
             for row in tx.tuples(WORKBOOK_ROWS + f"WHERE w.id IN ({marks})", chunk)
         }
-        for column, rows in own.items():
-            found = self.by_serial if column == "serial" else self.by_code
-            for row in rows:
-                if row[1] in joined:  # always, as the joins' foreign keys hold
-                    token = dict(zip(TOKEN_COLUMNS, row + joined[row[1]], strict=True))
-                    found[token[column]] = token
-        orders = {r["order_id"] for r in [*self.by_serial.values(), *self.by_code.values()]}
-        for chunk, marks in _chunks(orders):
+        for chunk, marks in _chunks({workbook[1] for workbook in joined.values()}):
             self._load_orders(tx, chunk, marks)
+        states = self.tokens
+        for column, rows in own.items():
+            found, by = (self.by_serial, 3) if column == "serial" else (self.by_code, 4)
+            for row in rows:
+                token_id, workbook_id, key_id, serial, code = row
+                workbook = joined.get(workbook_id)
+                if workbook is None:  # never, as the joins' foreign keys hold
+                    continue
+                number, order_id, revoked_at, revoked_reason, reference, office = workbook
+                found[row[by]] = {
+                    "id": token_id,
+                    "workbook_id": workbook_id,
+                    "module_id": states[token_id][1],  # its order's states hold every token
+                    "key_id": key_id,
+                    "serial": serial,
+                    "code": code,
+                    "number": number,
+                    "order_id": order_id,
+                    "revoked_at": revoked_at,
+                    "revoked_reason": revoked_reason,
+                    "reference": reference,
+                    "office": office,
+                }
 
     def _load_orders(self, tx: Transaction, orders: list[Any], marks: str) -> None:
         where = f"WHERE w.order_id IN ({marks}) "
-        for row in tx.tuples(STATE_ROWS + where + STATE_ORDER, orders):
-            self.tokens[row[2]] = row
-            self.modules.setdefault((row[0], row[1]), []).append(row[2])
+        rows = tx.tuples(_TOKEN_STATES + where + STATE_ORDER, orders)
+        marked = {
+            mark[0]: mark[1:]
+            for chunk, places in _chunks(row[4] for row in rows if row[4] is not None)
+            for mark in tx.tuples(_MARKS + f"WHERE return_id IN ({places})", chunk)
+        }
+        tokens, modules = self.tokens, self.modules
+        for row in rows:  # as STATE_ROWS has it: the latest return's mark, if any, joined
+            tokens[row[2]] = row + marked.get(row[4], _UNMARKED)
+            modules.setdefault((row[0], row[1]), []).append(row[2])
         for order_id, module_id, minutes in tx.tuples(
             "SELECT order_id, module_id, COALESCE(SUM(minutes), 0) FROM credits "
             f"WHERE order_id IN ({marks}) GROUP BY order_id, module_id",
@@ -140,20 +175,25 @@ class GroupRecords:
     def record(self, row: Row, return_id: int, at: str) -> int:
         """Note a new return of token `row` as the records will hold it; its attempt number."""
         token_id = row["id"]
-        old = self.tokens[token_id]
-        self.tokens[token_id] = (*old[:4], return_id, None, None, None, None, None)
-        self._returned(row["order_id"], row["module_id"], token_id, return_id, at)
-        return self.attempts[token_id]
+        tokens = self.tokens
+        tokens[token_id] = (*tokens[token_id][:4], return_id, None, None, None, None, None)
+        # As _returned notes it, written out: this runs once a code.
+        attempt = self.attempts[token_id] = self.attempts.get(token_id, 0) + 1
+        latest = {"id": return_id, "received_at": at, "token_id": token_id}
+        self.latest[(row["order_id"], row["module_id"])] = latest
+        return attempt
 
     def _returned(
         self, order_id: int, module_id: str, token_id: int, return_id: int, at: str
-    ) -> None:
-        self.attempts[token_id] = self.attempts.get(token_id, 0) + 1
+    ) -> int:
+        """Note a return of `token_id` as the latest of its module; the token's attempt number."""
+        attempt = self.attempts[token_id] = self.attempts.get(token_id, 0) + 1
         self.latest[(order_id, module_id)] = {
             "id": return_id,
             "received_at": at,
             "token_id": token_id,
         }
+        return attempt
 
 
 def record_group(
@@ -171,39 +211,48 @@ def record_group(
     serials |= {why.serial for _, _, why in read if isinstance(why, SignatureMismatch)}
     records.load(tx, serials, {f.code for _, f, _ in read if f and f.code})
     now, next_id = t.now(), _next_return_id(tx)
-    results, returns = [], []
+    results: list[CheckinResult] = []
+    returns: list[tuple[int, int, int]] = []  # id, token, attempt: the rest is the group's
     logged: list[tuple[Any, ...]] = []
     shown: dict[str, bool] = {}  # office -> its clients are shown (as _shown_client says)
+    # Bound once: this loop runs once a code.
+    result, log, returned = results.append, logged.append, returns.append
+    token, record, keyring = records.token, records.record, t.keyring
     for text, found, why in read:
         if found is None:
             reason = _why(why, records)
-            results.append(CheckinResult(show(text), REFUSED_CODE, reason))
-            logged.append(_refusal(text, reason, REFUSED_CODE))
+            result(CheckinResult(show(text), REFUSED_CODE, reason))
+            log(_refusal(text, reason, REFUSED_CODE))
             continue
-        row = records.token(found)
-        refusal = decide(t.keyring, found, row, client, records)  # the rules, in one place
+        row = token(found)
+        refusal = decide(keyring, found, row, client, records)  # the rules, in one place
         if refusal is not None:
             status, reason = refusal.status, refusal.reason
-            results.append(_result(t, show(text), status, reason, None, row))
-            logged.append(_refusal(text, reason, status))
+            result(_result(t, show(text), status, reason, None, row))
+            log(_refusal(text, reason, status))
             continue
         assert row is not None  # decide refuses a code with no token
-        attempt = records.record(row, next_id, now)
-        returns.append((next_id, row["id"], attempt, arrived_by, now, actor))
+        attempt = record(row, next_id, now)
+        returned((next_id, row["id"], attempt))
         number, module, reference = row["number"], row["module_id"], row["reference"]
-        logged.append((RECORD, f"R{next_id}", number, module, reference, attempt))
+        log((RECORD, f"R{next_id}", number, module, reference, attempt))
         office = row["office"]
         if office not in shown:
             shown[office] = keeps(t, office)
         whose = str(reference) if shown[office] else ""
-        results.append(CheckinResult(text, RECORDED, "", next_id, whose, number, module))
+        result(_made(CheckinResult, (text, RECORDED, "", next_id, whose, number, module)))
         next_id += 1
     details = {"arrived_by": arrived_by, "columns": COLUMNS, CODES: logged}
-    _write(t, tx, returns, audit.Entry(now, actor, GROUP, f"{len(texts)} codes", details))
+    shared = {"arrived_by": arrived_by, "received_at": now, "recorded_by": actor}
+    entry = audit.Entry(now, actor, GROUP, f"{len(texts)} codes", details)
+    _write(t, tx, returns, shared, entry)
     return results
 
 
 _TYPED = frozenset(ALPHABET + "-")  # a code as printed: nothing to strip, map or escape
+# What a NamedTuple's __new__ runs, without its Python-level call: Identified and
+# CheckinResult are made once a code in a group, all their fields given.
+_made = tuple.__new__
 
 
 def _read(t: Tracker, text: str) -> tuple[str, Identified | None, str | CodeError]:
@@ -211,7 +260,7 @@ def _read(t: Tracker, text: str) -> tuple[str, Identified | None, str | CodeErro
     if len(text) <= PRINTED and _TYPED.issuperset(text):  # as printed (most are): no dots
         code = text.replace("-", "")
         if len(code) == CODE_SYMBOLS and check_symbol(code[:-1]) == code[-1]:
-            return text, Identified(None, code), ""  # as identify() reads it
+            return text, _made(Identified, (None, code)), ""  # as identify() reads it
     return _read_any(t, text)
 
 
@@ -275,12 +324,21 @@ def _next_return_id(tx: Transaction) -> int:
     return max(int(used or 0), int(highest or 0)) + 1
 
 
-# The covered columns of a return, as record_group's rows hold them: id first.
-_INSERTED = ("id", "token_id", "attempt", "arrived_by", "received_at", "recorded_by")
-_COPIED = [_INSERTED.index(column) for column in COVERED["returns"]]
+# A return as record_group writes it: its own values, then the group's (shared by all).
+_OWN_VALUES = ("id", "token_id", "attempt")
+_SHARED = ("arrived_by", "received_at", "recorded_by")
+# Its copy for the chain is made from those values in COVERED's order, written out below.
+if COVERED["returns"] != ("token_id", "attempt", *_SHARED):  # pragma: no cover
+    raise AssertionError("checkin_bulk._write's copies must follow COVERED['returns']")
 
 
-def _write(t: Tracker, tx: Transaction, returns: list[tuple[Any, ...]], entry: audit.Entry) -> None:
+def _write(
+    t: Tracker,
+    tx: Transaction,
+    returns: list[tuple[int, int, int]],
+    shared: dict[str, str],
+    entry: audit.Entry,
+) -> None:
     """Write the group's returns, move the id sequence past them, and chain its entry.
 
     The returns' journal is paused while they are written (migration 11): each row's
@@ -290,13 +348,17 @@ def _write(t: Tracker, tx: Transaction, returns: list[tuple[Any, ...]], entry: a
     copies: audit.Images = {}
     if returns:
         tx.execute(f"INSERT INTO {PAUSED} (tbl) VALUES ('returns')")
-        insert_rows(tx, f"INSERT INTO returns ({', '.join(_INSERTED)}) VALUES", returns)
+        insert_shared(tx, "returns", _OWN_VALUES, returns, shared)
         tx.execute(f"DELETE FROM {PAUSED}")
         if tx.engine == "postgresql":  # explicit ids leave the identity's sequence behind
             tx.scalar(
                 "SELECT setval(pg_get_serial_sequence('returns', 'id'), ?)", (returns[-1][0],)
             )
-        copies["returns"] = {str(r[0]): [r[i] for i in _COPIED] for r in returns}
+        # Each copy a tuple (JSON writes it as a list), all made in C: 1,000 a group.
+        ids, tokens, attempts = zip(*returns, strict=True)
+        tail = [repeat(shared[column]) for column in _SHARED]
+        own = zip(tokens, attempts, *tail, strict=False)  # the tail repeats without end
+        copies["returns"] = dict(zip(map(str, ids), own, strict=True))
     audit.record_many(tx, t.audit_key, [entry], copies)
 
 

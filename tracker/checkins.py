@@ -134,7 +134,7 @@ def stored_groups(
     """As `checkin_groups`, a stored group's results together: reported with one write."""
     _check_arrival(arrived_by)
     for group in groups:
-        texts = [text.strip() for text in group if text.strip()]
+        texts = [text for text in map(str.strip, group) if text]  # each stripped once
         if len(texts) == 1:
             yield [checkin_one(t, texts[0], actor, arrived_by, client)]
         elif texts:

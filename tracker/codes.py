@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import stat
+import struct
 from dataclasses import dataclass
 from itertools import cycle
 from pathlib import Path
@@ -289,19 +290,18 @@ def _code_body(key: bytes, key_id: str, serial: str) -> str:
 def _code_symbols(signature: bytes, key_id: str) -> str:
     """The key id's symbol and the first 10 symbols of a code's `signature`."""
     # The first 10 base32 symbols of the signature: its first 50 bits, 5 bits a symbol,
-    # looked up two symbols (10 bits) at a time.
-    bits = int.from_bytes(signature[:7]) >> 6
+    # looked up two symbols (10 bits) at a time, and joined in one step (a check-in
+    # makes one a code).
+    (bits,) = _FIRST_64_BITS(signature)
+    bits >>= 14
     pairs = _PAIRS
     return (
-        key_id[1].upper()
-        + pairs[bits >> 40]
-        + pairs[(bits >> 30) & 1023]
-        + pairs[(bits >> 20) & 1023]
-        + pairs[(bits >> 10) & 1023]
-        + pairs[bits & 1023]
+        f"{key_id[1].upper()}{pairs[bits >> 40]}{pairs[(bits >> 30) & 1023]}"
+        f"{pairs[(bits >> 20) & 1023]}{pairs[(bits >> 10) & 1023]}{pairs[bits & 1023]}"
     )
 
 
+_FIRST_64_BITS = struct.Struct(">Q").unpack_from
 _PAIRS = [ALPHABET[n >> 5] + ALPHABET[n & 31] for n in range(1024)]
 
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from tests.tracker.conftest import make_order, staff_account
 from tracker import audit
 from tracker.accounts import Role, actor_for
-from tracker.checkin_bulk import each_code, record_group
+from tracker.checkin_bulk import GroupRecords, each_code, record_group
 from tracker.checkins import (
     DUPLICATE,
     GROUP,
@@ -38,6 +38,7 @@ from tracker.checkins import (
 )
 from tracker.codes import ALPHABET, check_symbol, show_code
 from tracker.issuing import issue, revoke
+from tracker.ledger import STATE_ORDER, STATE_ROWS
 from tracker.marking import mark
 from tracker.store import Database, Transaction
 from tracker.tracker import Tracker
@@ -264,3 +265,22 @@ def test_a_group_comes_back_whole_once_it_is_stored(tracker: Tracker, world: Wor
             assert recorded <= stored  # durable before it is reported
             seen.append(len(results))
     assert seen == [7, 2, len(lines) - 9] and len(recorded) > 5  # a blank group says nothing
+
+
+def test_a_groups_state_rows_are_the_ledgers(tracker: Tracker, world: World) -> None:
+    """A group reads every token's state row as ledger.STATE_ROWS has it, in its order.
+
+    Before and after checking every code in again: then a sent-back module has a second
+    return, the newest unmarked, and the refused and accepted ones keep their marks.
+    """
+    for _ in range(2):
+        with tracker.db.read() as tx:
+            orders = [row[0] for row in tx.tuples("SELECT id FROM orders ORDER BY id")]
+            marks = ", ".join("?" * len(orders))
+            records = GroupRecords()
+            records._load_orders(tx, orders, marks)
+            where = f"WHERE w.order_id IN ({marks}) "
+            expected = tx.tuples(STATE_ROWS + where + STATE_ORDER, orders)
+        assert any(row[5] for row in expected)  # marks are there to be read
+        assert list(records.tokens.values()) == expected
+        list(checkin_groups(tracker, [list(world.texts)], "tester"))

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tests.tracker.conftest import Clock, act_as_admin, make_order, shipped_course
 from tracker import store
 from tracker.audit import verify
-from tracker.bulk_sql import insert_rows
+from tracker.bulk_sql import insert_rows, insert_shared
 from tracker.checkins import GROUP, RECORD, checkin_groups
 from tracker.config import Config, initialise
 from tracker.errors import TrackerError
@@ -134,3 +134,25 @@ def test_rows_inserted_in_chunks_are_every_row_in_order(
     conn.execute(f"CREATE TABLE t (n INTEGER PRIMARY KEY, {columns})")
     insert_rows(Transaction(conn, "sqlite"), f"INSERT INTO t ({columns}) VALUES", rows)
     assert conn.execute(f"SELECT {columns} FROM t ORDER BY n").fetchall() == rows
+
+
+@given(
+    st.integers(1, 5),
+    st.integers(0, 700),
+    st.lists(values, min_size=1, max_size=30),
+    st.lists(values, min_size=0, max_size=4),
+)
+def test_rows_with_shared_values_are_every_row_in_order(
+    width: int, count: int, pool: list[object], shared: list[object]
+) -> None:
+    """insert_shared gives every row the shared values, across statements, in order."""
+    cells = iter(pool * (width * count // len(pool) + 1))
+    rows = [tuple(next(cells) for _ in range(width)) for _ in range(count)]
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    own = [f"c{n}" for n in range(width)]
+    common = {f"s{n}": value for n, value in enumerate(shared)}
+    columns = ", ".join([*own, *common])
+    conn.execute(f"CREATE TABLE t (n INTEGER PRIMARY KEY, {columns})")
+    insert_shared(Transaction(conn, "sqlite"), "t", own, rows, common)
+    wanted = [(*row, *shared) for row in rows]
+    assert conn.execute(f"SELECT {columns} FROM t ORDER BY n").fetchall() == wanted
