@@ -107,31 +107,15 @@ _RENDERED = """() => Array.from(document.querySelectorAll('*'), e => JSON.string
   e.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true}),
 ]))"""
 
-# At another width: the BY_WIDTH rules on the whole page, and every rule on the parts shown
-# differently from the first width (each with its parent, so a list or table that gains or
-# loses a member is checked whole). A whole run instead if the elements are not the same ones
-# or if anything outside those parts refers by id to something inside them (a label's `for`,
-# an aria-labelledby): its finding could change with what it refers to.
+# At another width: the BY_WIDTH rules on the whole page if every element is shown as at the
+# first width; if anything is shown differently, every rule on the whole page again. (Every
+# rule on just the parts shown differently, beside BY_WIDTH on the whole page, cost more than
+# one whole run: most of a run is color-contrast, one of BY_WIDTH, and each run pays for
+# setting up every rule whatever the size of what it looks at.)
 _AGAIN = """async ([tags, byWidth, before]) => {
-  const els = Array.from(document.querySelectorAll('*'));
   const now = ($RENDERED$)();
-  const run = (context, only) => ($RUN$)([context, only]);
-  const whole = () => run(document, {type: 'tag', values: tags});
-  if (now.length !== before.length) return whole();
-  const differ = new Set(els.filter((e, i) => now[i] !== before[i]));
-  const parts = [...new Set([...differ].filter(e => !differ.has(e.parentElement))
-    .map(e => e.parentElement))];
-  if (parts.some(p => !p || p === document.body || p === document.documentElement)) {
-    return whole();
-  }
-  const inside = e => parts.some(p => p.contains(e));
-  const ids = new Set(els.filter(inside).map(e => e.id).filter(Boolean));
-  const refers = e => e.getAttributeNames().some(n =>
-    e.getAttribute(n).split(/\\s+/).some(t => ids.has(t.replace(/^#/, ''))));
-  if (els.some(e => !inside(e) && refers(e))) return whole();
-  const found = await run(document, {type: 'rule', values: byWidth});
-  return parts.length ? found.concat(await run({include: parts}, {type: 'tag', values: tags}))
-    : found;
+  const same = now.length === before.length && now.every((e, i) => e === before[i]);
+  return ($RUN$)([document, same ? {type: 'rule', values: byWidth} : {type: 'tag', values: tags}]);
 }"""
 
 # One call to the page a width (a call is a round trip through Playwright's driver): wait
@@ -174,9 +158,9 @@ def at_widths(page: Page, widths: Sequence[int]) -> list[dict[str, Any]]:
     """axe-core's findings on the page at each width, and sideways scrolling ("reflow").
 
     Every rule at the first width; at the others, the rules that can change with the width
-    alone (BY_WIDTH), and every rule on what is shown differently (see _AGAIN). Where the
-    same elements are shown the same way, the other rules read the same input, so give the
-    same finding. Each finding is marked with its width.
+    alone (BY_WIDTH) where every element is shown as at the first width, and every rule if
+    any is not (see _AGAIN). Where the same elements are shown the same way, the other rules
+    read the same input, so give the same finding. Each finding is marked with its width.
     """
     found: list[dict[str, Any]] = []
     for n, width in enumerate(widths):
