@@ -59,16 +59,17 @@ _LOAD = """path => window.axe ? true : new Promise((done, failed) => {
   document.head.append(script);
 })"""
 
-_RUN = """([tags, rules]) => axe.run(document, {
-  runOnly: rules ? {type: 'rule', values: rules} : {type: 'tag', values: tags},
-  resultTypes: ['violations'],
-}).then(r => r.violations)"""  # only the violations are read
+# Only the violations are read. Without CSS selectors first (about a twentieth of a run):
+# where something is found, the same run again with them, to say where.
+_RUN = """async ([context, only]) => {
+  const run = selectors => axe.run(context, {runOnly: only, resultTypes: ['violations'],
+    selectors}).then(r => r.violations);
+  const found = await run(false);
+  return found.length ? run(true) : found;
+}"""
 
-
-def violations(page: Page) -> list[dict[str, Any]]:
-    """What axe-core finds wrong on the page as it is shown now (WCAG 2.2 A and AA)."""
-    page.evaluate(_LOAD, AXE_PATH)
-    return _described(page.evaluate(_RUN, [TAGS, None]))
+_WHOLE = """([tags, rules]) => ($RUN$)([document, rules ? {type: 'rule', values: rules}
+  : {type: 'tag', values: tags}])"""
 
 
 def _described(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -78,14 +79,24 @@ def _described(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+# Media query listeners (the service navigation's menu button) run before the next frame's
+# callbacks; a task after that frame sees what they did.
+_NEXT_FRAME = "new Promise(done => requestAnimationFrame(() => setTimeout(done)))"
+
+
 def at_width(page: Page, width: int) -> None:
     """Make the window `width` px wide, and let the page's scripts answer the change."""
+    if _resize(page, width):
+        page.evaluate(f"() => {_NEXT_FRAME}")
+
+
+def _resize(page: Page, width: int) -> bool:
+    """Make the window `width` px wide; whether it was not already."""
     size = page.viewport_size
-    if size is None or size["width"] != width:
-        page.set_viewport_size({"width": width, "height": 900})
-        # Media query listeners (the service navigation's menu button) run before the next
-        # frame's callbacks; a task after that frame sees what they did.
-        page.evaluate("() => new Promise(done => requestAnimationFrame(() => setTimeout(done)))")
+    if size is not None and size["width"] == width:
+        return False
+    page.set_viewport_size({"width": width, "height": 900})
+    return True
 
 
 # Each element as axe sees it apart from layout: its tag, attributes, own text, and whether
@@ -96,55 +107,72 @@ _RENDERED = """() => Array.from(document.querySelectorAll('*'), e => JSON.string
   e.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true}),
 ]))"""
 
-# At another width: the BY_WIDTH rules on the whole page, and every rule on the parts shown
-# differently from the first width (each with its parent, so a list or table that gains or
-# loses a member is checked whole). A whole run instead if the elements are not the same ones
-# or if anything outside those parts refers by id to something inside them (a label's `for`,
-# an aria-labelledby): its finding could change with what it refers to.
+# At another width: the BY_WIDTH rules on the whole page if every element is shown as at the
+# first width; if anything is shown differently, every rule on the whole page again. (Every
+# rule on just the parts shown differently, beside BY_WIDTH on the whole page, cost more than
+# one whole run: most of a run is color-contrast, one of BY_WIDTH, and each run pays for
+# setting up every rule whatever the size of what it looks at.)
 _AGAIN = """async ([tags, byWidth, before]) => {
-  const els = Array.from(document.querySelectorAll('*'));
-  const now = (RENDERED)();
-  const run = (context, only) => axe.run(context, {runOnly: only, resultTypes: ['violations']})
-    .then(r => r.violations);
-  const whole = () => run(document, {type: 'tag', values: tags});
-  if (now.length !== before.length) return whole();
-  const differ = new Set(els.filter((e, i) => now[i] !== before[i]));
-  const parts = [...new Set([...differ].filter(e => !differ.has(e.parentElement))
-    .map(e => e.parentElement))];
-  if (parts.some(p => !p || p === document.body || p === document.documentElement)) {
-    return whole();
-  }
-  const inside = e => parts.some(p => p.contains(e));
-  const ids = new Set(els.filter(inside).map(e => e.id).filter(Boolean));
-  const refers = e => e.getAttributeNames().some(n =>
-    e.getAttribute(n).split(/\\s+/).some(t => ids.has(t.replace(/^#/, ''))));
-  if (els.some(e => !inside(e) && refers(e))) return whole();
-  const found = await run(document, {type: 'rule', values: byWidth});
-  return parts.length ? found.concat(await run({include: parts}, {type: 'tag', values: tags}))
-    : found;
-}""".replace("RENDERED", _RENDERED)
+  const now = ($RENDERED$)();
+  const same = now.length === before.length && now.every((e, i) => e === before[i]);
+  return ($RUN$)([document, same ? {type: 'rule', values: byWidth} : {type: 'tag', values: tags}]);
+}"""
+
+# One call to the page a width (a call is a round trip through Playwright's driver): wait
+# for the frame after a resize, run axe, and measure sideways scrolling. The first width's
+# rendering is kept in the page for the next width's comparison.
+_WIDE = "document.documentElement.scrollWidth - window.innerWidth"
+_AT_FIRST = """async ([resized, path, tags]) => {
+  if (resized) await $FRAME$;
+  await ($LOAD$)(path);
+  const found = await ($WHOLE$)([tags, null]);
+  window.__cpoRendered = ($RENDERED$)();
+  return [found, $WIDE$];
+}"""
+_AT_NEXT = """async ([resized, tags, byWidth]) => {
+  if (resized) await $FRAME$;
+  const found = await ($AGAIN$)([tags, byWidth, window.__cpoRendered]);
+  return [found, $WIDE$];
+}"""
+
+
+def _script(template: str) -> str:
+    """`template` with its $NAME$ parts filled in from this module's scripts."""
+    for name, part in (
+        ("AGAIN", _AGAIN),
+        ("WHOLE", _WHOLE),
+        ("RUN", _RUN),
+        ("RENDERED", _RENDERED),
+        ("LOAD", _LOAD),
+        ("FRAME", _NEXT_FRAME),
+        ("WIDE", _WIDE),
+    ):
+        template = template.replace(f"${name}$", part)
+    return template
+
+
+AT_FIRST, AT_NEXT = _script(_AT_FIRST), _script(_AT_NEXT)
 
 
 def at_widths(page: Page, widths: Sequence[int]) -> list[dict[str, Any]]:
     """axe-core's findings on the page at each width, and sideways scrolling ("reflow").
 
     Every rule at the first width; at the others, the rules that can change with the width
-    alone (BY_WIDTH), and every rule on what is shown differently (see _AGAIN). Where the
-    same elements are shown the same way, the other rules read the same input, so give the
-    same finding. Each finding is marked with its width.
+    alone (BY_WIDTH) where every element is shown as at the first width, and every rule if
+    any is not (see _AGAIN). Where the same elements are shown the same way, the other rules
+    read the same input, so give the same finding. Each finding is marked with its width.
     """
-    at_width(page, widths[0])
-    found = violations(page)
-    before = page.evaluate(_RENDERED)
-    found = [{**v, "width": widths[0]} for v in found + _reflow(page)]
-    for width in widths[1:]:
-        at_width(page, width)
-        again = _described(page.evaluate(_AGAIN, [TAGS, BY_WIDTH, before]))
-        found += [{**v, "width": width} for v in again + _reflow(page)]
+    found: list[dict[str, Any]] = []
+    for n, width in enumerate(widths):
+        resized = _resize(page, width)
+        if n == 0:
+            violated, wide = page.evaluate(AT_FIRST, [resized, AXE_PATH, TAGS])
+        else:
+            violated, wide = page.evaluate(AT_NEXT, [resized, TAGS, BY_WIDTH])
+        found += [{**v, "width": width} for v in _described(violated) + _reflow(wide)]
     return found
 
 
-def _reflow(page: Page) -> list[dict[str, Any]]:
-    """Sideways scrolling, as a finding (WCAG 1.4.10 Reflow: none at 320 px)."""
-    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+def _reflow(wide: int) -> list[dict[str, Any]]:
+    """Sideways scrolling by `wide` px, as a finding (WCAG 1.4.10 Reflow: none at 320 px)."""
     return [{"rule": "reflow", "help": f"scrolls sideways by {wide} px", "where": []}] * (wide > 0)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
@@ -30,6 +30,9 @@ from tracker.issuing import PrintJob, issue
 from tracker.marking import mark
 from tracker.people import add_office
 from tracker.tracker import Tracker, open_tracker
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 # The tracker's fixtures, shared: each engine's database, the clock, PDFs only where read.
 db_url = tracker_fixtures.db_url
@@ -250,8 +253,12 @@ def picture(page: Any, path: Path, full_page: bool = False) -> None:
         page.screenshot(path=str(path), full_page=full_page)
 
 
+Environ = dict[str, Any]
+WSGI = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
+
+
 @contextmanager
-def served(app: Flask, threads: int = 4) -> Iterator[str]:
+def served(app: WSGI, threads: int = 4) -> Iterator[str]:
     """The app served by waitress on a free loopback port, as `cpo serve` serves it."""
     from waitress.server import create_server
 
@@ -276,9 +283,62 @@ def served(app: Flask, threads: int = 4) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+class Switch:
+    """A WSGI app that hands each request to the running test's app (none between tests)."""
+
+    def __init__(self) -> None:
+        self.app: WSGI | None = None
+
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"no test is running"]
+        return self.app(environ, start_response)
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[tuple[Switch, str]]:
+    """One waitress server a worker, at one address, serving each browser test's app in turn.
+
+    One address for the run lets Chromium keep what it has fetched and compiled (the
+    frontend's CSS and scripts, axe-core) from one test to the next: a new address (a new
+    port) fetched, parsed and compiled them all again, and each test paid that.
+    """
+    switch = Switch()
+    with served(switch) as url:
+        yield switch, url
+
+
+@pytest.fixture(scope="session")
+def staff_tab(browser: Browser) -> Iterator[Page]:
+    """One tab for the staff app's browser tests on this worker (see `tab`)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
-def live(app: Flask) -> Iterator[str]:
-    """The app served by waitress on a free loopback port, as `cpo serve` serves it."""
+def tab(staff_tab: Page) -> Iterator[Page]:
+    """The worker's staff tab, 1280 px wide, with no cookies: signed in as nobody.
+
+    A new context a test started a renderer and fetched the frontend again (about 5 s of
+    CPU with the first page). The app keeps nothing in the browser but its session cookie
+    (no storage, no service worker; its pages are never stored), so a tab whose cookies
+    are cleared (checked here) and whose page is left is as new to the app.
+    """
+    staff_tab.set_viewport_size({"width": 1280, "height": 900})
+    staff_tab.context.clear_cookies()
+    assert staff_tab.context.cookies() == []
+    yield staff_tab
+    staff_tab.goto("about:blank")  # the page's scripts stop before the next test's app
+    staff_tab.context.clear_cookies()
+
+
+@pytest.fixture
+def live(app: Flask, site: tuple[Switch, str]) -> Iterator[str]:
+    """The app served by waitress on loopback, as `cpo serve` serves it (see `site`)."""
     app.config["CPO_INTAKE_WORKERS"] = 1
-    with served(app) as url:
-        yield url
+    switch, url = site
+    switch.app = app
+    yield url
+    switch.app = None

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from flask import Flask
 
 from tests.web.axe import at_widths, serve_axe
-from tests.web.conftest import served
+from tests.web.conftest import Switch
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Page
 
 PAGE = """<!doctype html><html lang="en"><head><title>A form</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{style}</style>
@@ -22,23 +23,26 @@ BIG = "button { width: 48px; height: 48px; margin: 4px } .narrow { display: none
 SMALL_AT_320 = BIG + "@media (max-width: 40em) { button { width: 12px; height: 12px; margin: 0 } }"
 FIELD_AT_320 = BIG + "@media (max-width: 40em) { .narrow { display: block } }"
 STYLES = {"big": BIG, "small": SMALL_AT_320, "field": FIELD_AT_320}
+# The staff browser tests share one worker's server address and tab (tests/web/conftest.py).
+pytestmark = pytest.mark.xdist_group("staff-browser")
 
 
 def test_only_what_is_wrong_at_the_second_width_is_found_there(
-    browser: Browser, axe_source: str
+    tab: Page, site: tuple[Switch, str], axe_source: str
 ) -> None:
     app = Flask(__name__)
     app.add_url_rule("/<name>", "page", lambda name: PAGE.format(style=STYLES[name]))
     serve_axe(app, axe_source)
-    context = browser.new_context()
-    page = context.new_page()
+    switch, url = site
+    switch.app = app
     found: dict[str, set[tuple[str, Any]]] = {}
-    with served(app) as url:
+    try:
         for name in STYLES:  # each opened at 1280 px, then made 320 px wide
-            page.set_viewport_size({"width": 1280, "height": 900})
-            page.goto(f"{url}/{name}")
-            found[name] = {(f["rule"], f["width"]) for f in at_widths(page, [1280, 320])}
-    context.close()
+            tab.set_viewport_size({"width": 1280, "height": 900})
+            tab.goto(f"{url}/{name}")
+            found[name] = {(f["rule"], f["width"]) for f in at_widths(tab, [1280, 320])}
+    finally:
+        switch.app = None
     assert found == {
         "big": set(),
         "small": {("target-size", 320)},

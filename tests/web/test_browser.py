@@ -4,8 +4,6 @@ nothing). The home pages' screenshots for the README are made here, from the rea
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +17,7 @@ from tests.web.routes import routes, url_for_rule
 from tests.web.test_pages import ROLES, allowed
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import ConsoleMessage, Page
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FILES = {"issuing.download", "reports.weekly_file", "reports.overdue_csv", "reports.client_pdf"}
@@ -27,19 +25,8 @@ FILES |= {"marking.image", "intake.progress"}  # a page's image; an upload's pro
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
-@pytest.fixture
-def live(app: Flask, world: World, axe_source: str) -> Iterator[str]:
-    """The app served by waitress on a free loopback port, as `cpo serve` serves it
-    (and axe's script beside it)."""
-    from waitress import create_server
-
-    serve_axe(app, axe_source)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=10)
+# The staff browser tests share one worker's server address and tab (tests/web/conftest.py).
+pytestmark = pytest.mark.xdist_group("staff-browser")
 
 
 def sign_in(page: Page, base: str, login: str) -> None:
@@ -69,13 +56,19 @@ def html_pages(app: Flask, world: World, role: Any) -> list[str]:
 
 @SQLITE
 def test_every_page_in_every_role_passes_axe_at_both_widths(
-    app: Flask, world: World, live: str, browser: Browser, axe_source: str
+    app: Flask, world: World, live: str, tab: Page, axe_source: str
 ) -> None:
     found: list[dict[str, Any]] = []
     console: list[str] = []
-    context = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
-    page = context.new_page()
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    serve_axe(app, axe_source)
+    page = tab
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+
+    def errors(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            console.append(message.text)
+
+    page.on("console", errors)
     for login, role in ROLES.items():
         sign_in(page, live, login)
         for path in html_pages(app, world, role):
@@ -93,6 +86,6 @@ def test_every_page_in_every_role_passes_axe_at_both_widths(
                 page.goto(f"{live}/")
                 name = f"web-home-{ROLES[login].value}{'' if width == 1280 else '-320'}.png"
                 picture(page, DOCS / name, full_page=width == 320)
-    context.close()
+    page.remove_listener("console", errors)
     assert found == []
     assert console == []

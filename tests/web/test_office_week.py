@@ -27,9 +27,11 @@ from tests.web.conftest import PASSWORD
 from tracker.tracker import Tracker
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 QR = zxingcpp.BarcodeFormat.QRCode
+# The staff browser tests share one worker's server address and tab (tests/web/conftest.py).
+pytestmark = pytest.mark.xdist_group("staff-browser")
 
 
 def sign_in(page: Page, base: str, login: str) -> None:
@@ -76,14 +78,13 @@ def scanned(workbook: Path, folder: Path) -> tuple[Path, int]:
 
 @pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 def test_an_office_week_through_the_pages(
-    browser: Browser,
+    tab: Page,
     live: str,
     records: Tracker,
     real_pdfs: None,
     tmp_path: Path,
 ) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
+    page = tab
     today = records.today()
 
     # 1. Ana adds a client and an order, and issues one module.
@@ -151,7 +152,6 @@ def test_an_office_week_through_the_pages(
     sign_in(page, live, "ana")
     page.goto(live + "/reports/")
     assert "C-7" in page.content()
-    context.close()
     with records.db.read() as tx:
         assert tx.scalar("SELECT decision FROM marks") == "send-back"
         assert tx.scalar("SELECT COUNT(*) FROM credits") == 0
