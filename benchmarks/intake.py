@@ -206,14 +206,14 @@ def counting_workers(into: Run) -> Iterator[None]:
     """Note each worker's CPU seconds, sleep and waits (from /proc) before the pool ends it."""
     stop = ReaderPool._stop
 
-    def _stop(pool: ReaderPool, broken: bool = False) -> None:
-        for process in (pool.pool._processes or {}).values() if pool.pool else ():
-            into.worker_cpu.append(process_cpu(process.pid or 0))
-            into.worker_idle.append(asleep(process.pid or 0))
-            into.worker_waits.append(waits(process.pid or 0))
-        stop(pool, broken)
+    def _stop(self: ReaderPool) -> None:
+        for pid in self.worker_pids():
+            into.worker_cpu.append(process_cpu(pid))
+            into.worker_idle.append(asleep(pid))
+            into.worker_waits.append(waits(pid))
+        stop(self)
 
-    ReaderPool._stop = _stop  # type: ignore[method-assign,assignment]
+    ReaderPool._stop = _stop  # type: ignore[method-assign]
     try:
         yield
     finally:
