@@ -153,16 +153,24 @@ class _Dispatch(threading.Thread):
     def _hand_out(self) -> None:
         while not self.stopping:
             for n, worker in enumerate(self.slots):
-                while self.todo and (worker is None or len(worker.sent) < self.AHEAD):
-                    worker = self.slots[n] = worker or _Worker()
-                    index = self.todo.popleft()
-                    worker.sent.append(index)
-                    worker.conn.send(self.tasks[index])
+                self.slots[n] = self._fill(worker)
             busy = {w.conn: w for w in self.slots if w is not None and w.sent}
             if not busy:
                 return  # every page is back
             for conn in connection.wait(list(busy)):
                 self._take(busy[conn])  # type: ignore[index]
+
+    def _fill(self, worker: _Worker | None) -> _Worker | None:
+        """Hand `worker` tasks until it holds `AHEAD`, starting one if there is work for it."""
+        while self.todo and (worker is None or len(worker.sent) < self.AHEAD):
+            worker = worker or _Worker()
+            index = self.todo.popleft()
+            worker.sent.append(index)
+            try:
+                worker.conn.send(self.tasks[index])
+            except OSError:  # it has just died: its pipe's end is read next, and says so
+                break
+        return worker
 
     def _take(self, worker: _Worker) -> None:
         """Take one reading back from `worker`; if it has died, deal with what it held."""
@@ -183,8 +191,8 @@ class _Dispatch(threading.Thread):
         culprit, *behind = worker.sent
         self.todo.extendleft(reversed(behind))
         self.lone = _Worker()
-        self.lone.conn.send(self.tasks[culprit])
         try:
+            self.lone.conn.send(self.tasks[culprit])
             read: PageRead = self.lone.conn.recv()
         except (EOFError, OSError):
             task = self.tasks[culprit]
