@@ -20,34 +20,57 @@ from tracker.intake.spool import ROOT, Spool, clear_orphans, leave, take
 from tracker.intake.workers import ReaderPool
 
 SCRIPT = """
-import sys
+import os, sys, threading
 from pathlib import Path
 if __name__ != "__main__":  # imported again, in a worker
     Path(sys.argv[1]).write_text("imported in a worker")
 from multiprocessing import forkserver
 from tracker.intake.pages import PageTask
 from tracker.intake.workers import ReaderPool, warm_up
-if __name__ == "__main__":
+
+
+def parent(pid):
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def read(tasks):
+    with ReaderPool(2, len(tasks)) as pool:
+        reads = list(pool.read(tasks))
+        parents = {parent(pid) for pid in pool.worker_pids()}
+    assert [r.position for r in reads] == [1, 2, 3, 4] and all(r.error for r in reads)
+    return parents
+
+
+def in_a_thread(tasks, out):
     warm_up(1, 10)
     warm_up(2, 1)
     assert forkserver._forkserver._forkserver_pid is None  # one worker or one page: none
     warm_up(2, 4)  # while the batch is planned: the reader loads in the forkserver
     server = forkserver._forkserver._forkserver_pid
     assert server is not None
+    out.append(read(tasks) == {server})  # the workers came from it
+
+
+if __name__ == "__main__":
     tasks = [PageTask(0, Path("missing.png"), "image", n) for n in range(4)]
-    with ReaderPool(2, len(tasks)) as pool:
-        reads = list(pool.read(tasks))
-    assert [r.position for r in reads] == [1, 2, 3, 4] and all(r.error for r in reads)
-    assert forkserver._forkserver._forkserver_pid == server  # the workers came from it
-    print("read", len(reads), __file__)
+    warm_up(2, 4)  # the command line's main thread: no forkserver, the workers are forked
+    assert forkserver._forkserver._forkserver_pid is None
+    assert read(tasks) == {os.getpid()}
+    out = []
+    thread = threading.Thread(target=in_a_thread, args=(tasks, out))  # as the web app's
+    thread.start()
+    thread.join()
+    print("read", out, __file__)
 """
 
 
 def test_workers_do_not_import_the_main_module(tmp_path: Path) -> None:
     """Two workers read pages; the main module ran once, and is whole again afterwards.
 
-    The forkserver is started ahead (`warm_up`) only for a batch that will have workers,
-    and the workers come from it.
+    On the command line (the main thread, alone) the workers are forked from the intake
+    process and no forkserver starts; in another thread (the web app's) the forkserver
+    is started ahead (`warm_up`) only for a batch that will have workers, and the
+    workers come from it.
     """
     script, marker = tmp_path / "main.py", tmp_path / "imported"
     script.write_text(SCRIPT)
@@ -60,7 +83,7 @@ def test_workers_do_not_import_the_main_module(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"read 4 {script}"
+    assert done.stdout.strip() == f"read [True] {script}"
     assert not marker.exists()
 
 

@@ -1,7 +1,10 @@
 """The processes that read pages: they end with the command, however the command ends.
 
-Workers are forked from a forkserver that has loaded the reader once, started while the
-batch is still planned (`warm_up`). Each worker is
+On the command line (the intake in a process's only thread), workers are forked from the
+intake process itself, which has loaded the reader already. Elsewhere (the web app's
+threads, where a fork could copy a lock another thread holds) they are forked from a
+forkserver that has loaded the reader once, started while the batch is still planned
+(`warm_up`); so is a worker started again after one has died. Each worker is
 bound to the intake process that asked for it: Linux kills it if its parent (the
 forkserver) dies, and a thread in it waits on the intake process itself (a pidfd) and
 ends the worker the moment that process is gone, even by SIGKILL, which no handler sees.
@@ -83,9 +86,10 @@ class ReaderPool:
 class _Worker:
     """One reader process and its end of a pipe: tasks go out, readings come back, in order."""
 
-    def __init__(self) -> None:
-        here, there = _context().Pipe()
-        self.process = _context().Process(target=serve, args=(there, os.getpid()), daemon=True)
+    def __init__(self, forked: bool = False) -> None:
+        context = _fork_here() if forked else _context()
+        here, there = context.Pipe()
+        self.process = context.Process(target=serve, args=(there, os.getpid()), daemon=True)
         with _main_hidden():
             self.process.start()
         there.close()
@@ -122,8 +126,10 @@ class _Dispatch(threading.Thread):
         super().__init__(name="intake-readers", daemon=True)
         self.tasks = tasks
         self.todo: deque[int] = deque(range(len(tasks)))
-        # Started here, in the intake's own thread; one that dies is replaced in `run`'s.
-        self.slots: list[_Worker | None] = [_Worker() for _ in range(workers)]
+        # Started here, in the intake's own thread (forked from it if it is the only
+        # thread); one that dies is replaced from the forkserver, in `run`'s thread.
+        forked = _alone_here()
+        self.slots: list[_Worker | None] = [_Worker(forked) for _ in range(workers)]
         self.lone: _Worker | None = None  # a page read again alone
         self.done: dict[int, PageRead] = {}
         self.failed: BaseException | None = None
@@ -236,12 +242,34 @@ def warm_up(workers: int | None, pages: int) -> None:
 
     The forkserver imports the reader (Pillow, zxing-cpp, PDFium, the tracker's codes)
     once, in a fraction of a second that the first worker would otherwise wait for; begun
-    while the batch is planned, it runs beside the hashing. It is started once a process.
+    while the batch is planned, it runs beside the hashing. It is started once a process,
+    and not at all in a process's main thread (the command line), whose workers are
+    forked from the intake process itself (`_alone_here`).
     """
-    if ReaderPool(workers, pages).workers > 1:
+    if ReaderPool(workers, pages).workers > 1 and not _in_main_thread():
         _context()
         with _main_hidden():
             forkserver.ensure_running()
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _alone_here() -> bool:
+    """Whether workers can be forked from this process: its main thread, and no other."""
+    # A fork copies the locks other threads hold, never to be let go in the copy; the
+    # web app runs intake in a thread of its server, so it takes the forkserver.
+    return (
+        _in_main_thread()
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+def _fork_here() -> multiprocessing.context.ForkContext:
+    """Workers forked from the intake process itself, the reader loaded already."""
+    return multiprocessing.get_context("fork")
 
 
 def _context() -> multiprocessing.context.ForkServerContext:
@@ -276,6 +304,8 @@ BROKE = (
 def watch(intake_pid: int) -> None:
     """In a worker: end when the intake process or the forkserver ends, however it ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the intake process decides when to stop
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # a forked worker has the command's own
+        signal.signal(signum, signal.SIG_DFL)
     keep_image_memory()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
