@@ -157,8 +157,9 @@ def write_envelopes(pages: list[Image.Image], folder: Path) -> list[Path]:
 class Run:
     """One timed intake: wall seconds, and CPU seconds in each process.
 
-    The forkserver's is its own start-up (importing the reader), which `cpo intake`
-    pays once a run; its workers' are counted apart.
+    The forkserver's is its own start-up (importing the reader), paid once a run where
+    one is used (the web app); `cpo intake`, like this benchmark, forks its workers from
+    the intake process and starts none. Workers' are counted apart.
     """
 
     seconds: float
@@ -294,7 +295,7 @@ def scaling(folder: Path, files: list[Path], cores: int, rounds: int = 2) -> Non
     row(
         f"CPU a page, {cores} workers",
         f"{many.cpu * ms:.1f} ms: main process {many.main_cpu * ms:.1f}, workers {workers_ms},"
-        f" forkserver {many.server_cpu * ms:.1f}",
+        f" forkserver {many.server_cpu * ms:.1f}" + ("" if many.server_cpu else " (none)"),
     )
     row("CPU a page, 1 worker (all in one process)", f"{one.cpu * ms:.1f} ms")
     idle = ", ".join(f"{s:.2f}" for s in many.worker_idle)
