@@ -146,6 +146,7 @@ class _Dispatch(threading.Thread):
             raise self.failed or RuntimeError("the page readers stopped")
 
     def pids(self) -> list[int]:
+        """The process ids of the workers reading now."""
         return [w.process.pid or 0 for w in self.slots if w is not None]
 
     def run(self) -> None:
@@ -253,6 +254,7 @@ def warm_up(workers: int | None, pages: int) -> None:
 
 
 def _in_main_thread() -> bool:
+    """Whether this is the process's main thread (the command line's, not the web app's)."""
     return threading.current_thread() is threading.main_thread()
 
 
