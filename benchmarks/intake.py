@@ -157,8 +157,9 @@ def write_envelopes(pages: list[Image.Image], folder: Path) -> list[Path]:
 class Run:
     """One timed intake: wall seconds, and CPU seconds in each process.
 
-    The forkserver's is its own start-up (importing the reader), which `cpo intake`
-    pays once a run; its workers' are counted apart.
+    The forkserver's is its own start-up (importing the reader), paid once a run where
+    one is used (the web app); `cpo intake`, like this benchmark, forks its workers from
+    the intake process and starts none. Workers' are counted apart.
     """
 
     seconds: float
@@ -206,14 +207,14 @@ def counting_workers(into: Run) -> Iterator[None]:
     """Note each worker's CPU seconds, sleep and waits (from /proc) before the pool ends it."""
     stop = ReaderPool._stop
 
-    def _stop(pool: ReaderPool, broken: bool = False) -> None:
-        for process in (pool.pool._processes or {}).values() if pool.pool else ():
-            into.worker_cpu.append(process_cpu(process.pid or 0))
-            into.worker_idle.append(asleep(process.pid or 0))
-            into.worker_waits.append(waits(process.pid or 0))
-        stop(pool, broken)
+    def _stop(self: ReaderPool) -> None:
+        for pid in self.worker_pids():
+            into.worker_cpu.append(process_cpu(pid))
+            into.worker_idle.append(asleep(pid))
+            into.worker_waits.append(waits(pid))
+        stop(self)
 
-    ReaderPool._stop = _stop  # type: ignore[method-assign,assignment]
+    ReaderPool._stop = _stop  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -294,7 +295,7 @@ def scaling(folder: Path, files: list[Path], cores: int, rounds: int = 2) -> Non
     row(
         f"CPU a page, {cores} workers",
         f"{many.cpu * ms:.1f} ms: main process {many.main_cpu * ms:.1f}, workers {workers_ms},"
-        f" forkserver {many.server_cpu * ms:.1f}",
+        f" forkserver {many.server_cpu * ms:.1f}" + ("" if many.server_cpu else " (none)"),
     )
     row("CPU a page, 1 worker (all in one process)", f"{one.cpu * ms:.1f} ms")
     idle = ", ".join(f"{s:.2f}" for s in many.worker_idle)

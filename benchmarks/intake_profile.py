@@ -107,7 +107,7 @@ def breakdown(folder: Path, files: list[Path]) -> None:
     heading("The same on two workers (CPU a page)")
     row("main process", f"{run.main_cpu * ms:6.1f} ms")
     row("workers", ", ".join(f"{cpu * ms:.1f} ms" for cpu in run.worker_cpu))
-    row("forkserver (its start-up: importing the reader)", f"{run.server_cpu * ms:6.1f} ms")
+    row("forkserver (none: the workers are forked from here)", f"{run.server_cpu * ms:6.1f} ms")
 
 
 def _hashing(files: list[Path]) -> float:

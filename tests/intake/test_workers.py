@@ -20,34 +20,57 @@ from tracker.intake.spool import ROOT, Spool, clear_orphans, leave, take
 from tracker.intake.workers import ReaderPool
 
 SCRIPT = """
-import sys
+import os, sys, threading
 from pathlib import Path
 if __name__ != "__main__":  # imported again, in a worker
     Path(sys.argv[1]).write_text("imported in a worker")
 from multiprocessing import forkserver
 from tracker.intake.pages import PageTask
 from tracker.intake.workers import ReaderPool, warm_up
-if __name__ == "__main__":
+
+
+def parent(pid):
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def read(tasks):
+    with ReaderPool(2, len(tasks)) as pool:
+        reads = list(pool.read(tasks))
+        parents = {parent(pid) for pid in pool.worker_pids()}
+    assert [r.position for r in reads] == [1, 2, 3, 4] and all(r.error for r in reads)
+    return parents
+
+
+def in_a_thread(tasks, out):
     warm_up(1, 10)
     warm_up(2, 1)
     assert forkserver._forkserver._forkserver_pid is None  # one worker or one page: none
     warm_up(2, 4)  # while the batch is planned: the reader loads in the forkserver
     server = forkserver._forkserver._forkserver_pid
     assert server is not None
+    out.append(read(tasks) == {server})  # the workers came from it
+
+
+if __name__ == "__main__":
     tasks = [PageTask(0, Path("missing.png"), "image", n) for n in range(4)]
-    with ReaderPool(2, len(tasks)) as pool:
-        reads = list(pool.read(tasks))
-    assert [r.position for r in reads] == [1, 2, 3, 4] and all(r.error for r in reads)
-    assert forkserver._forkserver._forkserver_pid == server  # the workers came from it
-    print("read", len(reads), __file__)
+    warm_up(2, 4)  # the command line's main thread: no forkserver, the workers are forked
+    assert forkserver._forkserver._forkserver_pid is None
+    assert read(tasks) == {os.getpid()}
+    out = []
+    thread = threading.Thread(target=in_a_thread, args=(tasks, out))  # as the web app's
+    thread.start()
+    thread.join()
+    print("read", out, __file__)
 """
 
 
 def test_workers_do_not_import_the_main_module(tmp_path: Path) -> None:
     """Two workers read pages; the main module ran once, and is whole again afterwards.
 
-    The forkserver is started ahead (`warm_up`) only for a batch that will have workers,
-    and the workers come from it.
+    On the command line (the main thread, alone) the workers are forked from the intake
+    process and no forkserver starts; in another thread (the web app's) the forkserver
+    is started ahead (`warm_up`) only for a batch that will have workers, and the
+    workers come from it.
     """
     script, marker = tmp_path / "main.py", tmp_path / "imported"
     script.write_text(SCRIPT)
@@ -60,7 +83,7 @@ def test_workers_do_not_import_the_main_module(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"read 4 {script}"
+    assert done.stdout.strip() == f"read [True] {script}"
     assert not marker.exists()
 
 
@@ -116,6 +139,103 @@ def test_a_page_that_stops_its_worker_is_refused_alone(tmp_path: Path) -> None:
     order, broke = done.stdout.strip().splitlines()
     assert order == str(list(range(20)))
     assert broke == "[5, 6, 13]"
+
+
+ONCE = """
+import functools, os
+from pathlib import Path
+import tracker.intake.pages as pages
+
+read = pages.read_page
+
+
+@functools.wraps(read)
+def read_page(task):
+    marker = Path(os.environ["MARKERS"]) / task.path.name
+    if task.path.name.startswith("once") and not marker.exists():
+        marker.write_text("killed once")
+        os._exit(1)  # as a reader killed from outside is: the page itself is fine
+    return read(task)
+
+
+pages.read_page = read_page
+"""
+
+ONCE_SCRIPT = """
+from pathlib import Path
+from tracker.intake.pages import PageTask
+from tracker.intake.workers import BROKE, ReaderPool
+if __name__ == "__main__":
+    names = ["once-a" if n == 3 else "once-b" if n == 4 else f"missing-{n}" for n in range(12)]
+    tasks = [PageTask(n, Path(f"{name}.png"), "image", 0) for n, name in enumerate(names)]
+    with ReaderPool(2, len(tasks)) as pool:
+        reads = list(pool.read(tasks))
+    print([r.file_index for r in reads])
+    print([n for n, r in enumerate(reads) if r.error == BROKE or not r.error])
+"""
+
+
+def run_with(tmp_path: Path, custom: str, script: str) -> list[str]:
+    """Run `script` with `custom` loaded by every process (the workers too): its lines out."""
+    (tmp_path / "sitecustomize.py").write_text(custom)
+    (tmp_path / "main.py").write_text(script)
+    (tmp_path / "markers").mkdir()
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "main.py")],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}",
+            "MARKERS": str(tmp_path / "markers"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()
+
+
+def test_a_worker_killed_from_outside_loses_no_page(tmp_path: Path) -> None:
+    """A worker killed while reading a page that is fine (by the system, say): the page is
+    read again alone and kept, not refused; each page comes back once, in order."""
+    order, refused = run_with(tmp_path, ONCE, ONCE_SCRIPT)
+    assert order == str(list(range(12)))
+    assert refused == "[]"  # every page read: none refused, none without its own error
+    assert sorted(p.name for p in (tmp_path / "markers").iterdir()) == ["once-a.png", "once-b.png"]
+
+
+PROPERTY_SCRIPT = """
+from pathlib import Path
+from hypothesis import given, settings, strategies as st
+from tracker.intake.pages import PageTask
+from tracker.intake.workers import BROKE, ReaderPool
+
+
+@settings(max_examples=10, deadline=None, database=None)
+@given(st.integers(3, 10), st.sets(st.integers(0, 9), min_size=1, max_size=4))
+def check(count, crashing):
+    names = ["crash" if n in crashing else "missing" for n in range(count)]
+    tasks = [PageTask(n, Path(f"{name}-{n}.png"), "image", 0) for n, name in enumerate(names)]
+    with ReaderPool(2, len(tasks)) as pool:
+        reads = list(pool.read(tasks))
+    assert [r.file_index for r in reads] == list(range(count))
+    assert {n for n, r in enumerate(reads) if r.error == BROKE} == crashing & set(range(count))
+
+
+if __name__ == "__main__":
+    check()
+    print("held")
+"""
+
+
+def test_pages_that_stop_their_worker_are_refused_alone_wherever_they_are(
+    tmp_path: Path,
+) -> None:
+    """Any pages, anywhere in a batch (one after another, first, last): those refused are
+    exactly the pages that stop their reader; the others come back, in order, once."""
+    assert run_with(tmp_path, CRASHING, PROPERTY_SCRIPT) == ["held"]
 
 
 def noise_pages(folder: Path) -> list[PageTask]:
