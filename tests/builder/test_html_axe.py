@@ -10,6 +10,7 @@ import pytest
 
 from builder.html import render_specimen_bundle
 from tests.conftest import AXE, shipped_course
+from tests.web.axe import LOAD_AXE
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -43,15 +44,6 @@ def tab(browser: Browser, axe_source: str) -> Iterator[Page]:
     context.close()
 
 
-_LOAD = """url => window.axe ? true : new Promise((done, failed) => {
-  const script = document.createElement('script');
-  script.src = url;
-  script.onload = () => { script.remove(); done(true); };
-  script.onerror = () => failed(new Error('axe-core did not load from ' + url));
-  document.head.append(script);
-})"""
-
-
 def load(page: Page) -> None:
     """Load axe-core into the page from its file, by a script element the page's CSP allows.
 
@@ -59,7 +51,7 @@ def load(page: Page) -> None:
     new document instead (`add_init_script`), a page's first run of axe cost ~0.15 s more
     of CPU. The element is removed once the script has run: axe checks the page's own DOM.
     """
-    page.evaluate(_LOAD, AXE.as_uri())
+    page.evaluate(LOAD_AXE, AXE.as_uri())
 
 
 def shown(page: Page) -> set[str]:

@@ -51,7 +51,8 @@ def serve_axe(app: Flask, source: str) -> None:
     app.wsgi_app = wsgi  # type: ignore[method-assign]
 
 
-_LOAD = """path => window.axe ? true : new Promise((done, failed) => {
+# axe-core loaded into a page from its file, by a script element the page's CSP allows.
+LOAD_AXE = """path => window.axe ? true : new Promise((done, failed) => {
   const script = document.createElement('script');
   script.src = path;
   script.onload = () => { script.remove(); done(true); };
@@ -143,7 +144,7 @@ def _script(template: str) -> str:
         ("WHOLE", _WHOLE),
         ("RUN", _RUN),
         ("RENDERED", _RENDERED),
-        ("LOAD", _LOAD),
+        ("LOAD", LOAD_AXE),
         ("FRAME", _NEXT_FRAME),
         ("WIDE", _WIDE),
     ):
