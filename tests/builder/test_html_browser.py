@@ -24,7 +24,7 @@ from builder.html import render_bundle
 from tests.conftest import CHROMIUM_ARGS, GOOD_COURSE
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Dialog, Page
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 MODULES = ["AA1", "BB1"]
 PERSONAL = Personal(reference="C-1042", workbook="WB-7H3K", contact="Ana, 0141 000 0000")
@@ -52,54 +52,34 @@ class Client:
     """A person at a browser: pages of their own, every request those pages make recorded.
 
     Their pages open in the module's one browser context (`browsing`), whose storage is
-    emptied before each test: a new context a test cost ~1 s of Chromium's CPU. Their first
-    page is the module's one tab (`Browsing.borrow`), given back as it was lent: a new tab
-    costs a renderer process, ~0.5 s of CPU. What a test sets up for its pages alone (a
-    script run before the page's own, a phone's width) is set on each page it opens, never
-    on the shared context; a page with a script of its own is a new tab (a script added to
-    a tab cannot be taken off it).
+    emptied before each test: a new context a test cost ~1 s of Chromium's CPU. What a
+    test sets up for its pages alone (a script run before the page's own, a phone's
+    width) is set on each page it opens, never on the shared context.
     """
 
     def __init__(
-        self,
-        context: BrowserContext,
-        folder: Path,
-        init_script: str = "",
-        width: int = 1280,
-        lender: Browsing | None = None,
+        self, context: BrowserContext, folder: Path, init_script: str = "", width: int = 1280
     ) -> None:
-        self.context, self.folder, self.lender = context, folder, lender
+        self.context, self.folder = context, folder
         self.init_script, self.width = init_script, width
         self.pages: list[Page] = []
-        self.borrowed: Page | None = None
         self.requests: list[str] = []
         self.errors: list[str] = []
-        # The same three on each page, so those on the module's tab can be taken off it.
-        self.listeners: list[tuple[str, Callable[..., object]]] = [
-            ("request", lambda request: self.requests.append(request.url)),
-            ("pageerror", lambda error: self.errors.append(str(error))),
-            ("console", lambda m: self.errors.append(m.text) if m.type == "error" else None),
-        ]
 
     def open(self, name: str = "index.html") -> Page:
-        page = self._new_tab()
-        for event, listener in self.listeners:
-            page.on(event, listener)  # type: ignore[call-overload]
+        page = self.context.new_page()
+        self.pages.append(page)
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: self.errors.append(message.text) if message.type == "error" else None,
+        )
         if self.width != 1280:  # a phone's: 320 x 640
             page.set_viewport_size({"width": self.width, "height": 640})
         if self.init_script:
             page.add_init_script(self.init_script)
         return self.visit(page, name)
-
-    def _new_tab(self) -> Page:
-        """The module's tab if it is free and nothing is added to it, else a new one."""
-        tab = None
-        if self.lender is not None and not self.init_script and self.borrowed is None:
-            tab = self.borrowed = self.lender.borrow()
-        if tab is None:
-            tab = self.context.new_page()
-            self.pages.append(tab)
-        return tab
 
     def visit(self, page: Page, name: str) -> Page:
         """Open the bundle's page `name` in the tab `page`; its script has started.
@@ -115,60 +95,24 @@ class Client:
     def close(self) -> None:
         for page in self.pages:
             page.close()
-        if self.borrowed is not None and self.lender is not None:
-            for event, listener in self.listeners:
-                self.borrowed.remove_listener(event, listener)
-            self.lender.give_back()
-            self.borrowed = None
 
     def stray_requests(self) -> list[str]:
         inside = self.folder.resolve().as_uri() + "/"
         return [url for url in self.requests if not url.startswith(inside)]
 
 
-VIEWPORT = {"width": 1280, "height": 720}  # Playwright's own window
-
-
 class Browsing:
-    """The module's browser context, and its one tab, on a blank page of the bundle's origin
-    when it is not lent (to empty the context's storage from)."""
+    """The module's browser context, and a blank page of the bundle's origin to empty it."""
 
     def __init__(self, context: BrowserContext, blank: Path) -> None:
-        self.context, self.blank = context, blank.as_uri()
-        self.tab = context.new_page()
-        self.tab.goto(self.blank)
-        self.lent = False
-
-    def borrow(self) -> Page | None:
-        """The tab, if no client has it now."""
-        if self.lent:
-            return None
-        self.lent = True
-        return self.tab
-
-    def give_back(self) -> None:
-        """Take the tab back as a new tab is: on the blank page, a screen, 1280 x 720.
-
-        The page it leaves may ask before it goes (answers not yet saved): leaving is what
-        closing its tab would do, so the question is answered yes.
-        """
-
-        def leave(dialog: Dialog) -> None:
-            (dialog.accept if dialog.type == "beforeunload" else dialog.dismiss)()
-
-        self.tab.on("dialog", leave)
-        self.tab.goto(self.blank)
-        self.tab.remove_listener("dialog", leave)
-        self.tab.emulate_media(media="null")
-        if self.tab.viewport_size != VIEWPORT:
-            self.tab.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
-        self.lent = False
+        self.context = context
+        self.keeper = context.new_page()
+        self.keeper.goto(blank.as_uri())
 
     def forget(self) -> None:
         """Empty the context's storage, as a new context's is (file:// pages share it)."""
-        assert not self.lent
-        self.tab.evaluate("localStorage.clear()")
-        assert self.tab.evaluate("localStorage.length") == 0
+        self.keeper.evaluate("localStorage.clear()")
+        assert self.keeper.evaluate("localStorage.length") == 0
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +120,7 @@ def browsing(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """One browser context for the module's tests, in Playwright's own 1280 x 720 window."""
     blank = tmp_path_factory.mktemp("blank") / "blank.html"
     blank.write_text("<!doctype html><title>blank</title>", encoding="utf-8")
-    context = browser.new_context(accept_downloads=True, viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 720})
     context.set_default_timeout(10_000)
     yield Browsing(context, blank)
     context.close()
@@ -189,7 +133,7 @@ def client(browsing: Browsing, bundle: Path) -> Iterator[Callable[..., Client]]:
     browsing.forget()
 
     def make(init_script: str = "", folder: Path = bundle, width: int = 1280) -> Client:
-        made.append(Client(browsing.context, folder, init_script, width, browsing))
+        made.append(Client(browsing.context, folder, init_script, width))
         return made[-1]
 
     yield make

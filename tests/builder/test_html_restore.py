@@ -63,7 +63,7 @@ def answers_file(browsing: Browsing, bundle: Path) -> tuple[bytes, str]:
     opens or changes the file writes a copy of its own (`saved_file`). What it kept in
     the module's browser context is forgotten before any test uses the context.
     """
-    person = Client(browsing.context, bundle, lender=browsing)
+    person = Client(browsing.context, bundle)
     page = person.open("module-AA1.html")
     fill_every_kind(page)
     data, name = export(page)
@@ -202,13 +202,16 @@ def test_answers_already_here_are_replaced_only_when_the_client_says_yes(
         "key => (localStorage.getItem(key) || '').includes('Typed here')", arg=f"{STORAGE}/AA1"
     )
     index = here.open()
-    with index.expect_event("dialog") as asked:  # the file is read and checked; then this
-        with index.expect_file_chooser() as chooser:
-            index.click("[data-import]")
-        chooser.value.set_files(str(path))
-    question = asked.value
-    question.dismiss()
-    assert "replaced" in question.message
+    asked: list[str] = []
+    index.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    with index.expect_file_chooser() as chooser:
+        index.click("[data-import]")
+    chooser.value.set_files(str(path))
+    for _ in range(100):  # the file is read and checked; then the question
+        if asked:
+            break
+        index.wait_for_timeout(100)
+    assert asked and "replaced" in asked[0]
     assert "Typed here" in (here.open("module-AA1.html").input_value("#a-AA1-1"))
     index.once("dialog", lambda d: d.accept())
     assert open_file(index, path).startswith(BACK)
