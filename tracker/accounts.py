@@ -132,6 +132,7 @@ def add_staff(t: Tracker, login: str, role: Role, offices: list[str], password: 
     elif role is not Role.ADMIN:
         raise AccountError("role", "the first account is an admin, who then adds the others")
     login, password_hash = check_login(login), hash_password(password)
+    offices = list(dict.fromkeys(offices))  # an office named twice is served once
     if role is not Role.ADMIN and not offices:
         raise AccountError("office", f"a {role.value} serves at least one office: give --office")
     with t.db.write() as tx:

@@ -298,6 +298,15 @@ def test_any_new_account_is_made_whole_or_refused_with_its_field(
         assert dump(tracker) == before
     else:
         assert actor_for(tracker, account.login).role is role
+        assert account.offices == tuple(sorted(set(offices)))
+
+
+def test_an_office_named_twice_is_served_once(tracker: Tracker) -> None:
+    """Found on PostgreSQL by the property test above: the office's link was written twice."""
+    add_office(tracker, "north", "North", "x")
+    account = add_staff(tracker, "ana", Role.CASEWORKER, ["north", "north"], "a long password")
+    assert account.offices == ("north",)
+    assert actor_for(tracker, "ana").offices == frozenset({"north"})
 
 
 def test_a_folder_joins_only_with_the_keyring_and_foreign_keys_are_refused(
