@@ -105,6 +105,7 @@ def test_an_office_week_through_the_pages(
     page.get_by_role("button", name="Add order").click()
     page.wait_for_selector("text=Order C-7/1 added")  # back on the client's page
     page.get_by_role("link", name="Issue a workbook").first.click()
+    page.wait_for_selector("input[name=modules]")  # the click starts the page; wait for it
     # Only the first module: tick it, untick the others ticked by default (read in one go:
     # a round trip to the page a box was half this step's CPU).
     boxes = page.locator("input[name=modules]")
