@@ -143,6 +143,7 @@ def test_an_office_week_through_the_pages(
     page.wait_for_selector(f"text=is now page 1 of {first}")
     page.goto(live + "/returns")
     page.get_by_role("link", name="Mark R").first.click()
+    page.wait_for_selector("input[name=decision]")  # the marking page, not the list
     assert "Missing" not in page.content()  # every page of the module came in
     page.check("input[name=decision][value=send-back]")
     page.fill("#feedback", "Please try the first activity again.")
