@@ -67,8 +67,9 @@ class ReaderPool:
         if self.workers <= 1:
             keep_image_memory()
             for task in tasks:
-                yield read_page(task)
-                self._given += 1
+                read = read_page(task)
+                self._given += 1  # before it is handed on: `back_by` asks of the next ones
+                yield read
             return
         if self.spool is not None and self.spool.folder:
             tasks = [task._replace(spool=self.spool.folder) for task in tasks]
@@ -76,8 +77,9 @@ class ReaderPool:
         self._dispatch = _Dispatch(self.workers, tasks)
         self._dispatch.start()
         for index in range(len(tasks)):
-            yield self._dispatch.result(index)
+            read = self._dispatch.result(index)
             self._given += 1
+            yield read
 
     def back_by(self, count: int, deadline: float) -> bool:
         """Whether the next `count` readings are back by `deadline` (`time.monotonic`).
