@@ -42,12 +42,12 @@ STAGES = {
     "evidence (a JPEG page kept as it came; others re-encoded)": [
         ("intake/sources.py", "evidence_jpeg")
     ],
-    "storing evidence (INSERT)": [("intake/evidence.py", "save_evidence")],
+    "storing evidence (INSERT, a group at once)": [("intake/evidence.py", "store_evidence")],
     "audit entries": [("tracker/tracker.py", "audit")],
 }
 WORKER = ("intake/pages.py", "read_page")
 PLAN = ("intake/run.py", "plan_intake")
-RECORD = ("intake/filing.py", "file_whole")
+RECORD = ("intake/run.py", "_record_group")  # its files, their evidence, the commit
 
 
 def prepare(folder: Path) -> list[Path]:
@@ -94,7 +94,7 @@ def breakdown(folder: Path, files: list[Path]) -> None:
     worker = cumulative(stats, WORKER)
     reader = sum(stages[name] for name in list(STAGES)[:3])
     row("other work on a page in the worker", f"{(worker - reader) * ms:6.1f} ms")
-    kept = stages["storing evidence (INSERT)"] + stages["audit entries"]
+    kept = stages["storing evidence (INSERT, a group at once)"] + stages["audit entries"]
     recording = cumulative(stats, RECORD) - kept
     row("recording the pages (sorting, INSERTs, commit)", f"{recording * ms:6.1f} ms")
     hashing = _hashing(files)

@@ -513,6 +513,80 @@ def test_an_intake_killed_part_way_is_finished_by_running_it_again(
     assert not spool.exists() or list(spool.iterdir()) == []
 
 
+# Run as `python -u -c KILLED_IN_A_GROUP WORKERS FILE...`: `cpo intake --json` with groups
+# of two pages, killed (SIGKILL) in its second group, its rows inserted and not committed.
+KILLED_IN_A_GROUP = """
+import os, signal, sys
+from cpo.cli import main
+from tracker.intake import filing, run
+
+run.GROUP_PAGES, run.GROUP_SECONDS = 2, 600.0
+groups = []
+store = filing.store_evidence
+
+def store_then_die(tx, images):
+    store(tx, images)
+    groups.append(len(images))
+    if len(groups) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+filing.store_evidence = store_then_die
+sys.argv = ["cpo", "intake", "--json", "--workers", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.slow  # a large corpus, or real cpo processes killed
+@pytest.mark.parametrize("workers", fast_first(["1", "2"], "2"))
+def test_an_intake_killed_in_a_group_keeps_what_it_reported_and_nothing_else(
+    tracker: Tracker, tmp_path: Path, workers: str
+) -> None:
+    """SIGKILL between a group's inserts and its commit: the files reported are in, whole.
+
+    The group being recorded leaves nothing; running the intake again takes in the rest.
+    """
+    first, _ = issue_two(tracker, tmp_path)
+    pages = module_pages(first, dpi=150)[:6]
+    files = [as_pdf([page.image], tmp_path / f"scan-{n:02d}.pdf") for n, page in enumerate(pages)]
+    staff_account(tracker, "fac", Role.ADMIN, [])  # the command line acts as this account
+    env = {**os.environ, "CPO_DATA": str(tracker.config.data_dir), "CPO_USER": "fac"}
+    python = REPO / ".venv" / "bin" / "python"
+    killed = subprocess.run(
+        [str(python), "-u", "-c", KILLED_IN_A_GROUP, workers, *map(str, files)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,  # a group waiting for readings already back would wait its 600 s
+    )
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    reported = [json.loads(line)["file"] for line in killed.stdout.splitlines()]
+    assert reported == [str(f) for f in files[:2]]  # the first group, and only it
+    with tracker.db.read() as tx:
+        taken = [r["name"] for r in tx.all("SELECT name FROM intake_files ORDER BY id")]
+        assert tx.scalar("SELECT COUNT(*) FROM intake_pages") == 2
+        assert tx.scalar("SELECT COUNT(*) FROM evidence_images") == 2
+    assert taken == [f.name for f in files[:2]]
+
+    again = subprocess.run(
+        [str(CPO), "intake", "--workers", workers, *map(str, files)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert again.stdout.count("Skipped") == 2
+    with tracker.db.read() as tx:
+        assert tx.scalar("SELECT COUNT(*) FROM intake_files") == len(files)
+        assert tx.scalar("SELECT COUNT(*) FROM intake_pages WHERE class = 'ours'") == len(files)
+        assert tx.scalar("SELECT COUNT(*) FROM evidence_images") == len(files)
+        assert tx.scalar("SELECT COUNT(*) FROM credits") == 0
+    assert audit.verify(tracker.db).ok
+    spool = tracker.config.data_dir / SPOOL
+    assert not spool.exists() or list(spool.iterdir()) == []
+
+
 def test_a_page_code_scanned_at_the_desk_checks_its_module_in(
     tracker: Tracker, tmp_path: Path
 ) -> None:

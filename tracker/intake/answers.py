@@ -16,7 +16,8 @@ from typing import Any
 from builder.answers import AnswersError, AnswersFile, ModuleAnswers, canonical_json, read_answers
 from tracker.access import entry
 from tracker.accounts import Action
-from tracker.intake.filing import FileOutcome, file_whole, refused
+from tracker.intake.evidence import PageImage
+from tracker.intake.filing import FileOutcome, Group, file_whole, group_of_files, refused
 from tracker.intake.pages import PageRead
 from tracker.intake.records import DUPLICATE, INVALID, OURS, Item, Sorted, record_item, sort_item
 from tracker.intake.sources import Source
@@ -26,12 +27,21 @@ from tracker.tracker import Tracker
 
 @entry(Action.TAKE_IN)
 def record_answers(
-    t: Tracker, source: Source, reads: list[PageRead], actor: str, dry_run: bool
+    t: Tracker,
+    source: Source,
+    reads: list[PageRead],
+    actor: str,
+    dry_run: bool,
+    group: Group | None = None,
 ) -> FileOutcome:
     """Take in one answers file: a return, with its answers, for each module worked on.
 
     `reads` is empty: an answers file is read here, whole, not by the page readers.
+    In `group`'s transaction, or in one of its own.
     """
+    if group is None:
+        with group_of_files(t) as alone:
+            return record_answers(t, source, reads, actor, dry_run, alone)
     data = source.path.read_bytes()
     try:
         answers = read_answers(data, source.path.name)
@@ -46,7 +56,7 @@ def record_answers(
         return refused(source, "no module in the file has any answers yet: nothing to take in")
     raw = {m["id"]: m for m in json.loads(data)["modules"]}
 
-    def record(tx: Transaction, file_id: int, written: list[str]) -> list[Sorted]:
+    def record(tx: Transaction, file_id: int, images: list[PageImage]) -> list[Sorted]:
         pages = []
         for position, module in enumerate(worked, start=1):
             sorted_, row = sort_item(t, tx, Item(position, (module.checkin,), scanned=False))
@@ -60,7 +70,7 @@ def record_answers(
             pages.append(sorted_)
         return pages
 
-    return file_whole(t, source, len(worked), actor, dry_run, record)
+    return file_whole(t, group, source, len(worked), actor, dry_run, record)
 
 
 def _worked_on(module: ModuleAnswers) -> bool:

@@ -27,11 +27,19 @@ from tracker.tracker import Tracker
 FOLDER = "evidence"
 
 
-def save_evidence(tx: Transaction, sha256: str, position: int, data: bytes) -> str:
-    """Keep a page's image in the records, in the return's own transaction; its name."""
-    name = f"{FOLDER}/{sha256[:2]}/{sha256}-p{position:04d}.jpg"
-    tx.execute("INSERT INTO evidence_images (path, data) VALUES (?, ?)", (name, data))
-    return name
+# A page image to keep: its name (as the page's record gives it) and its JPEG.
+PageImage = tuple[str, bytes]
+
+
+def evidence_name(sha256: str, position: int) -> str:
+    """The name a page's image is kept under: its file's hash and its place in the file."""
+    return f"{FOLDER}/{sha256[:2]}/{sha256}-p{position:04d}.jpg"
+
+
+def store_evidence(tx: Transaction, images: list[PageImage]) -> None:
+    """Keep page images in the records, in their returns' own transaction: one statement."""
+    if images:
+        tx.executemany("INSERT INTO evidence_images (path, data) VALUES (?, ?)", images)
 
 
 def remove_evidence(config: Config, relatives: list[str]) -> None:

@@ -1,20 +1,23 @@
-"""The one transaction a file is taken in by, whatever its kind: whole or not at all.
+"""The transaction files are taken in by, whatever their kind: each file whole or not at all.
 
-A kind (scans, answers) says how its items are sorted and stored; this module opens the
-transaction, refuses a file another intake has just taken in, records the file, keeps
-what the kind wrote (page images) only if the transaction commits, and rolls a dry run
-back. So an intake that is cut short can simply be run again.
+A kind (scans, answers) says how its items are sorted and stored; this module opens a
+group's transaction, refuses a file another intake has just taken in, records each file
+of the group under a savepoint of its own (rolled back alone if the file is refused
+whole, or on a dry run), and stores the group's page images with one statement before
+the group commits. A file is reported only once its group is committed, so an intake
+that is cut short can simply be run again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tracker.access import entry
 from tracker.accounts import Action
-from tracker.intake.evidence import remove_evidence
+from tracker.intake.evidence import PageImage, store_evidence
 from tracker.intake.records import Sorted, tally
 from tracker.intake.sources import Source
 from tracker.store import Transaction
@@ -63,34 +66,62 @@ class Rollback(Exception):
 
 
 # Sorts and stores a file's items in the open transaction, given the file's id; appends
-# to `written` each image it keeps, so they are deleted if the transaction is not kept.
-RecordItems = Callable[[Transaction, int, list[str]], list[Sorted]]
+# to `images` each page image to keep, stored with the group if the file is kept.
+RecordItems = Callable[[Transaction, int, list[PageImage]], list[Sorted]]
+
+
+@dataclass
+class Group:
+    """Files recorded in one transaction: each under its own savepoint, their images at the end."""
+
+    tx: Transaction
+    images: list[PageImage] = field(default_factory=list)  # of the files kept so far
+
+
+@contextmanager
+def group_of_files(t: Tracker) -> Iterator[Group]:
+    """One write transaction for a group of files; their images stored just before it commits."""
+    with t.db.write() as tx:
+        group = Group(tx)
+        yield group
+        store_evidence(tx, group.images)
 
 
 @entry(Action.TAKE_IN)
 def file_whole(
-    t: Tracker, source: Source, items: int, actor: str, dry_run: bool, record: RecordItems
+    t: Tracker,
+    group: Group,
+    source: Source,
+    items: int,
+    actor: str,
+    dry_run: bool,
+    record: RecordItems,
 ) -> FileOutcome:
-    """Take in one file in one transaction: its record, its items, its audit entry."""
-    written: list[str] = []
+    """Take in one file in its group's transaction: its record, its items, its audit entry.
+
+    Under a savepoint, so a file refused whole (or a dry run's) is undone alone. Anything
+    raised ends the whole group's transaction, undone: none of its files was reported.
+    """
+    tx = group.tx
+    images: list[PageImage] = []
+    tx.execute("SAVEPOINT intake_file")
     try:
-        with t.db.write() as tx:
-            taken = taken_reason(tx, source.sha256)  # another intake may have just taken it in
-            if taken:
-                raise Rollback(FileOutcome(source.path, ALREADY, taken, source.kind))
-            file_id = _insert_file(t, tx, source, items, actor)
-            pages = tuple(record(tx, file_id, written))
-            status = DRY_RUN if dry_run else TAKEN
-            outcome = FileOutcome(source.path, status, "", source.kind, file_id, pages)
-            if dry_run:
-                raise Rollback(replace(outcome, file_id=None))
-            _finish_file(t, tx, outcome, source, actor)
+        taken = taken_reason(tx, source.sha256)  # another intake may have just taken it in
+        if taken:
+            raise Rollback(FileOutcome(source.path, ALREADY, taken, source.kind))
+        file_id = _insert_file(t, tx, source, items, actor)
+        pages = tuple(record(tx, file_id, images))
+        status = DRY_RUN if dry_run else TAKEN
+        outcome = FileOutcome(source.path, status, "", source.kind, file_id, pages)
+        if dry_run:
+            raise Rollback(replace(outcome, file_id=None))
+        _finish_file(t, tx, outcome, source, actor)
     except Rollback as stop:
-        remove_evidence(t.config, written)
+        tx.execute("ROLLBACK TO SAVEPOINT intake_file")
+        tx.execute("RELEASE SAVEPOINT intake_file")
         return stop.outcome
-    except BaseException:
-        remove_evidence(t.config, written)
-        raise
+    tx.execute("RELEASE SAVEPOINT intake_file")
+    group.images.extend(images)
     return outcome
 
 
@@ -131,7 +162,6 @@ def _finish_file(
 
 
 @entry(Action.TAKE_IN)
-def audit_refusal(t: Tracker, actor: str, outcome: FileOutcome) -> None:
-    """Write a refused or skipped file to the audit log."""
-    with t.db.write() as tx:
-        t.audit(tx, actor, "intake.refuse", outcome.path.name[:80], reason=outcome.reason)
+def audit_refusal(t: Tracker, group: Group, actor: str, outcome: FileOutcome) -> None:
+    """Write a refused or skipped file to the audit log, in its group's transaction."""
+    t.audit(group.tx, actor, "intake.refuse", outcome.path.name[:80], reason=outcome.reason)

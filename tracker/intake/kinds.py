@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tracker.errors import IntakeError
 from tracker.intake.answers import record_answers
-from tracker.intake.filing import FileOutcome
+from tracker.intake.filing import FileOutcome, Group
 from tracker.intake.pages import PageRead
 from tracker.intake.scans import record_scan
 from tracker.intake.sources import (
@@ -33,7 +33,7 @@ from tracker.intake.sources import (
 )
 from tracker.tracker import Tracker
 
-Record = Callable[[Tracker, Source, list[PageRead], str, bool], FileOutcome]
+Record = Callable[[Tracker, Source, list[PageRead], str, bool, Group], FileOutcome]
 
 
 @dataclass(frozen=True)

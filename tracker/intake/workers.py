@@ -26,6 +26,7 @@ import select
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -46,6 +47,7 @@ class ReaderPool:
     def __init__(self, workers: int | None, pages: int, data_dir: Path | None = None) -> None:
         self.workers = min(workers or os.cpu_count() or 1, max(pages, 1))
         self._dispatch: _Dispatch | None = None
+        self._given = 0  # readings handed on by `read` so far
         # Where the workers leave the pages' evidence (only its name crosses the pipe).
         self.spool = Spool(data_dir) if data_dir is not None and self.workers > 1 else None
 
@@ -61,9 +63,13 @@ class ReaderPool:
 
     def read(self, tasks: list[PageTask]) -> Iterator[PageRead]:
         """Each task's reading, in order. A page that brings a worker down is refused alone."""
+        self._given = 0
         if self.workers <= 1:
             keep_image_memory()
-            yield from map(read_page, tasks)
+            for task in tasks:
+                read = read_page(task)
+                self._given += 1  # before it is handed on: `back_by` asks of the next ones
+                yield read
             return
         if self.spool is not None and self.spool.folder:
             tasks = [task._replace(spool=self.spool.folder) for task in tasks]
@@ -71,7 +77,19 @@ class ReaderPool:
         self._dispatch = _Dispatch(self.workers, tasks)
         self._dispatch.start()
         for index in range(len(tasks)):
-            yield self._dispatch.result(index)
+            read = self._dispatch.result(index)
+            self._given += 1
+            yield read
+
+    def back_by(self, count: int, deadline: float) -> bool:
+        """Whether the next `count` readings are back by `deadline` (`time.monotonic`).
+
+        Waits for them until then. Read here, a page is read when it is asked for, so
+        the answer is whether the deadline is still ahead.
+        """
+        if self._dispatch is None:
+            return time.monotonic() < deadline
+        return self._dispatch.back_by(range(self._given, self._given + count), deadline)
 
     def worker_pids(self) -> list[int]:
         """The worker processes' ids, while they run (for the benchmark's measures)."""
@@ -144,6 +162,15 @@ class _Dispatch(threading.Thread):
             if index in self.done:
                 return self.done.pop(index)
             raise self.failed or RuntimeError("the page readers stopped")
+
+    def back_by(self, indexes: range, deadline: float) -> bool:
+        """Whether the readings of `indexes` are back by `deadline`, waiting until then."""
+        with self.changed:
+            while not all(index in self.done for index in indexes):
+                left = deadline - time.monotonic()
+                if left <= 0 or self.failed is not None or not self.changed.wait(left):
+                    return all(index in self.done for index in indexes)
+            return True
 
     def pids(self) -> list[int]:
         """The process ids of the workers reading now."""
