@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from benchmarks.common import heading, row
 from benchmarks.tracker import seed as seed_codes
 from tests.tracker.seed import seed as seed_report
 from tracker.accounts import act_as_first_admin
-from tracker.checkins import checkin, checkin_groups
+from tracker.checkins import checkin, stored_groups
 from tracker.config import initialise
 from tracker.orders import add_order
 from tracker.people import add_client, add_office
@@ -128,22 +129,24 @@ def _cold_issue(
 
 
 def checkins(folder: Path) -> None:
+    """The check-in row, each way in a process of its own, as a staff member's `cpo checkin`.
+
+    Run in this process after issuing, the row measured the benchmark as much as the
+    check-ins: it held all 100,000 results (`cpo checkin` prints each group and lets it
+    go), which made each of Python's full collections walk them.
+    """
     heading(f"{CHECKINS:,} check-ins, each saved before it is reported, SQLite")
     # BENCH_ONE_EACH=0 skips the alternative (minutes at 100,000) while iterating.
-    for grouped in (True, False)[: 1 if os.environ.get("BENCH_ONE_EACH") == "0" else 2]:
-        config, _ = initialise(folder / ("grouped" if grouped else "one-each"))
-        with open_tracker(config) as t:
-            act_as_first_admin(t, "bench", PASSWORD)
-            codes = seed_codes(t)
-            start, cpu = time.perf_counter(), time.process_time()
-            if grouped:
-                groups = [codes[i : i + GROUP] for i in range(0, len(codes), GROUP)]
-                results = list(checkin_groups(t, groups, "bench"))
-            else:
-                results = list(checkin(t, codes, "bench", arrived_by="scanner"))
-            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        assert all(r.recorded for r in results)
-        if grouped:
+    for way in ("grouped", "one-each")[: 1 if os.environ.get("BENCH_ONE_EACH") == "0" else 2]:
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.speed", CHECKIN_ROW, way, str(folder / way)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seconds, cpu = (float(word) for word in done.stdout.split()[-2:])
+        if way == "grouped":
             first = seconds
             goal(
                 f"in groups of {GROUP:,}",
@@ -157,6 +160,31 @@ def checkins(folder: Path) -> None:
                 "  one transaction each (the alternative)",
                 f"{seconds:.1f} s ({seconds / first:.1f}x)",
             )
+
+
+CHECKIN_ROW = "checkin-row"  # the argument that runs one way of the check-in row, below
+
+
+def checkin_row(way: str, folder: Path) -> None:
+    """Seed records in `folder`, check every code in one `way`; print wall and CPU seconds.
+
+    As `cpo checkin` reads a file: each stored group's results are counted and let go.
+    """
+    config, _ = initialise(folder)
+    with open_tracker(config) as t:
+        act_as_first_admin(t, "bench", PASSWORD)
+        codes = seed_codes(t)
+        os.sync()  # the seeding's writes (and earlier benchmarks') are not this row's to wait on
+        start, cpu = time.perf_counter(), time.process_time()
+        if way == "grouped":
+            groups = (codes[i : i + GROUP] for i in range(0, len(codes), GROUP))
+            stored = stored_groups(t, groups, "bench")
+            recorded = sum(r.recorded for results in stored for r in results)
+        else:
+            recorded = sum(r.recorded for r in checkin(t, codes, "bench", arrived_by="scanner"))
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    assert recorded == len(codes), f"{recorded} of {len(codes)} recorded"
+    print(seconds, cpu)
 
 
 def report(folder: Path) -> None:
@@ -221,6 +249,9 @@ def test_loop() -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == [CHECKIN_ROW]:
+        checkin_row(sys.argv[2], Path(sys.argv[3]))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ.setdefault("CPO_LAYOUT_CACHE", str(folder / "layouts"))

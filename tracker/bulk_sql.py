@@ -38,19 +38,33 @@ def insert_shared(
     """INSERT `rows` (values of `columns`) into `table`, each with the same `shared` values.
 
     The shared values are bound once a statement, not once a row: a group of check-ins
-    gives its 1,000 returns the same time, account and arrival. Both engines name a
-    VALUES list's columns column1, column2, ...
+    gives its 1,000 returns the same time, account and arrival.
     """
-    if not rows:
+    insert_flat(tx, table, columns, list(chain.from_iterable(rows)), shared)
+
+
+def insert_flat(
+    tx: Transaction,
+    table: str,
+    columns: Sequence[str],
+    values: Sequence[Any],
+    shared: dict[str, Any],
+) -> None:
+    """As `insert_shared`, each row's values of `columns` one after another in `values`.
+
+    A caller adding a row at a time keeps one list, not a tuple a row. Both engines
+    name a VALUES list's columns column1, column2, ...
+    """
+    if not values:
         return
-    width = len(rows[0])
+    width = len(columns)
     per = max(1, (PARAMETERS - len(shared)) // width)
     names = ", ".join([*columns, *shared])
     picked = ", ".join([f"column{n}" for n in range(1, width + 1)] + ["?"] * len(shared))
     head = f"INSERT INTO {table} ({names}) SELECT {picked} FROM (VALUES "
     one = "(" + ", ".join("?" * width) + ")"
     constants = list(shared.values())
-    for start in range(0, len(rows), per):
-        part = rows[start : start + per]
-        values = ", ".join([one] * len(part))
-        tx.execute(f"{head}{values}) AS v", (*constants, *chain.from_iterable(part)))
+    for start in range(0, len(values), per * width):
+        part = values[start : start + per * width]
+        rows = ", ".join([one] * (len(part) // width))
+        tx.execute(f"{head}{rows}) AS v", (*constants, *part))

@@ -19,7 +19,7 @@ from typing import Any
 
 from tracker import audit
 from tracker.access import keeps
-from tracker.bulk_sql import insert_shared
+from tracker.bulk_sql import insert_flat
 from tracker.checkins import (
     CODES,
     GROUP,
@@ -68,16 +68,22 @@ _TOKENS = "SELECT k.id, k.workbook_id, k.key_id, k.serial, k.code FROM tokens k 
 
 
 class GroupRecords:
-    """The records a group's codes touch, read in bulk and updated as codes are recorded."""
+    """The records a group's codes touch, read in bulk and updated as codes are recorded.
 
-    def __init__(self) -> None:
+    Kept with few objects a code: each one that lives as long as the group makes
+    Python's cycle collector run more often (it counts them), and walk each one.
+    """
+
+    def __init__(self, now: str = "") -> None:
         self.by_serial: dict[str, Row] = {}
         self.by_code: dict[str, Row] = {}
         self.tokens: dict[int, tuple[Any, ...]] = {}  # token id -> its STATE_ROWS row
-        self.modules: dict[tuple[int, str], list[int]] = {}  # (order, module) -> token ids
+        # (order, module) -> its one token's id, or the ids of its copies in STATE_ORDER
+        self.modules: dict[tuple[int, str], int | list[int]] = {}
         self.credits: dict[tuple[int, str], int] = {}
-        self.latest: dict[tuple[int, str], Row] = {}
-        self.attempts: dict[int, int] = {}
+        self.received: dict[int, str] = {}  # a stored return's id -> when it was received
+        self.attempts: dict[int, int] = {}  # token id -> its returns so far
+        self.now = now  # when the group's own returns are received
 
     def load(self, tx: Transaction, serials: set[str], codes: set[str]) -> None:
         """Read the tokens named, then their orders' states, credits and returns."""
@@ -133,22 +139,29 @@ class GroupRecords:
         }
         tokens, modules = self.tokens, self.modules
         for row in rows:  # as STATE_ROWS has it: the latest return's mark, if any, joined
-            tokens[row[2]] = row + marked.get(row[4], _UNMARKED)
-            modules.setdefault((row[0], row[1]), []).append(row[2])
+            token_id, key = row[2], (row[0], row[1])
+            tokens[token_id] = row + marked.get(row[4], _UNMARKED)
+            held = modules.get(key)
+            if held is None:  # most modules have one copy: its id, no list
+                modules[key] = token_id
+            elif isinstance(held, int):
+                modules[key] = [held, token_id]
+            else:
+                held.append(token_id)
         for order_id, module_id, minutes in tx.tuples(
             "SELECT order_id, module_id, COALESCE(SUM(minutes), 0) FROM credits "
             f"WHERE order_id IN ({marks}) GROUP BY order_id, module_id",
             orders,
         ):
             self.credits[(order_id, module_id)] = int(minutes)
-        for order_id, module_id, return_id, received_at, token_id in tx.tuples(
-            "SELECT w.order_id, k.module_id, r.id, r.received_at, r.token_id FROM returns r "
-            "JOIN tokens k ON k.id = r.token_id JOIN workbooks w ON w.id = k.workbook_id "
-            + where
-            + "ORDER BY r.id",
+        attempts, received = self.attempts, self.received
+        for return_id, received_at, token_id in tx.tuples(
+            "SELECT r.id, r.received_at, r.token_id FROM returns r "
+            "JOIN tokens k ON k.id = r.token_id JOIN workbooks w ON w.id = k.workbook_id " + where,
             orders,
         ):
-            self._returned(order_id, module_id, token_id, return_id, received_at)
+            attempts[token_id] = attempts.get(token_id, 0) + 1
+            received[return_id] = received_at
 
     def token(self, found: Identified) -> Row | None:
         """The token a code names, as checkins.token_row reads it."""
@@ -160,40 +173,41 @@ class GroupRecords:
         return _outcome(self.tokens[token_id])
 
     def module_state(self, order_id: int, module_id: str) -> tuple[str, str]:
-        ids = self.modules.get((order_id, module_id), [])
-        if len(ids) == 1 and self.tokens[ids[0]][3] is None:  # one live copy: as _states has it
-            return _outcome(self.tokens[ids[0]])
-        rows = [self.tokens[k] for k in ids]
+        held = self.modules.get((order_id, module_id))
+        if isinstance(held, int):
+            row = self.tokens[held]
+            if row[3] is None:  # one live copy: its outcome, as _states has it
+                return _outcome(row)
+        rows = [self.tokens[k] for k in _ids(held)]
         return _states(rows).get(order_id, {}).get(module_id, ("", ""))
 
     def module_credit(self, order_id: int, module_id: str) -> int:
         return self.credits.get((order_id, module_id), 0)
 
     def latest_return(self, order_id: int, module_id: str) -> Row | None:
-        return self.latest.get((order_id, module_id))
+        """The module's newest return (the highest id): each token's row holds its own."""
+        held = self.modules.get((order_id, module_id))
+        newest = [(self.tokens[k][4], k) for k in _ids(held) if self.tokens[k][4] is not None]
+        if not newest:
+            return None
+        return_id, token_id = max(newest)
+        received_at = self.received.get(return_id, self.now)  # not stored yet: this group's
+        return {"id": return_id, "received_at": received_at, "token_id": token_id}
 
-    def record(self, row: Row, return_id: int, at: str) -> int:
+    def record(self, row: Row, return_id: int) -> int:
         """Note a new return of token `row` as the records will hold it; its attempt number."""
         token_id = row["id"]
         tokens = self.tokens
         tokens[token_id] = (*tokens[token_id][:4], return_id, None, None, None, None, None)
-        # As _returned notes it, written out: this runs once a code.
         attempt = self.attempts[token_id] = self.attempts.get(token_id, 0) + 1
-        latest = {"id": return_id, "received_at": at, "token_id": token_id}
-        self.latest[(row["order_id"], row["module_id"])] = latest
         return attempt
 
-    def _returned(
-        self, order_id: int, module_id: str, token_id: int, return_id: int, at: str
-    ) -> int:
-        """Note a return of `token_id` as the latest of its module; the token's attempt number."""
-        attempt = self.attempts[token_id] = self.attempts.get(token_id, 0) + 1
-        self.latest[(order_id, module_id)] = {
-            "id": return_id,
-            "received_at": at,
-            "token_id": token_id,
-        }
-        return attempt
+
+def _ids(held: int | list[int] | None) -> list[int]:
+    """The token ids GroupRecords.modules holds for a module."""
+    if held is None:
+        return []
+    return [held] if isinstance(held, int) else held
 
 
 def record_group(
@@ -205,20 +219,26 @@ def record_group(
     client: str | None = None,
 ) -> list[CheckinResult]:
     """Record each of `texts` inside `tx` as `checkins.record_code` would, one after another."""
-    read = [_read(t, text) for text in texts]
+    # Each code as read, and why not where it cannot be: two lists, not a tuple a code.
+    found_all: list[Identified | None] = [_typed(text) for text in texts]
+    whys: list[str | CodeError] = [""] * len(texts)
+    for n, found in enumerate(found_all):
+        if found is None:  # not a typed code as printed: the general reading
+            found_all[n], whys[n] = _read_any(t, texts[n])
     records = GroupRecords()
-    serials = {f.serial for _, f, _ in read if f and f.serial}
-    serials |= {why.serial for _, _, why in read if isinstance(why, SignatureMismatch)}
-    records.load(tx, serials, {f.code for _, f, _ in read if f and f.code})
+    serials = {f.serial for f in found_all if f and f.serial}
+    serials |= {why.serial for why in whys if isinstance(why, SignatureMismatch)}
+    records.load(tx, serials, {f.code for f in found_all if f and f.code})
     now, next_id = t.now(), _next_return_id(tx)
+    records.now = now
     results: list[CheckinResult] = []
-    returns: list[tuple[int, int, int]] = []  # id, token, attempt: the rest is the group's
+    returns: list[int] = []  # id, token, attempt of each return in turn: the rest is shared
     logged: list[tuple[Any, ...]] = []
     shown: dict[str, bool] = {}  # office -> its clients are shown (as _shown_client says)
     # Bound once: this loop runs once a code.
-    result, log, returned = results.append, logged.append, returns.append
+    result, log, returned = results.append, logged.append, returns.extend
     token, record, keyring = records.token, records.record, t.keyring
-    for text, found, why in read:
+    for text, found, why in zip(texts, found_all, whys, strict=True):
         if found is None:
             reason = _why(why, records)
             result(CheckinResult(show(text), REFUSED_CODE, reason))
@@ -232,8 +252,9 @@ def record_group(
             log(_refusal(text, reason, status))
             continue
         assert row is not None  # decide refuses a code with no token
-        attempt = record(row, next_id, now)
-        returned((next_id, row["id"], attempt))
+        token_id = row["id"]
+        attempt = record(row, next_id)
+        returned((next_id, token_id, attempt))
         number, module, reference = row["number"], row["module_id"], row["reference"]
         log((RECORD, f"R{next_id}", number, module, reference, attempt))
         office = row["office"]
@@ -255,26 +276,26 @@ _TYPED = frozenset(ALPHABET + "-")  # a code as printed: nothing to strip, map o
 _made = tuple.__new__
 
 
-def _read(t: Tracker, text: str) -> tuple[str, Identified | None, str | CodeError]:
-    """A code read as far as it can be without the records, or why it cannot be."""
-    if len(text) <= PRINTED and _TYPED.issuperset(text):  # as printed (most are): no dots
+def _typed(text: str) -> Identified | None:
+    """A typed code as printed (most are), read as identify() reads it; None for any other."""
+    if len(text) <= PRINTED and _TYPED.issuperset(text):  # as printed: no dots
         code = text.replace("-", "")
         if len(code) == CODE_SYMBOLS and check_symbol(code[:-1]) == code[-1]:
-            return text, _made(Identified, (None, code)), ""  # as identify() reads it
-    return _read_any(t, text)
+            return _made(Identified, (None, code))
+    return None
 
 
-def _read_any(t: Tracker, text: str) -> tuple[str, Identified | None, str | CodeError]:
+def _read_any(t: Tracker, text: str) -> tuple[Identified | None, str | CodeError]:
     """Any text read as a code as far as it can be without the records, or why not."""
     # Printable ASCII holds no bad bytes, NUL or control character: only length to check.
     plain = text.isascii() and text.isprintable() and len(text) <= LONGEST_CODE
     unusable = "" if plain else text_problem(text, LONGEST_CODE)
     if unusable:  # refused before it can reach the records or a terminal
-        return text, None, f"the code {unusable}"
+        return None, f"the code {unusable}"
     try:
-        return text, identify(t.keyring, text), ""
+        return identify(t.keyring, text), ""
     except CodeError as err:
-        return text, None, err
+        return None, err
 
 
 def _why(why: str | CodeError, records: GroupRecords) -> str:
@@ -335,27 +356,25 @@ if COVERED["returns"] != ("token_id", "attempt", *_SHARED):  # pragma: no cover
 def _write(
     t: Tracker,
     tx: Transaction,
-    returns: list[tuple[int, int, int]],
+    returns: list[int],
     shared: dict[str, str],
     entry: audit.Entry,
 ) -> None:
     """Write the group's returns, move the id sequence past them, and chain its entry.
 
-    The returns' journal is paused while they are written (migration 11): each row's
-    copy for the chain is made here from the very values inserted, and goes into the
-    group's entry.
+    `returns` holds each return's id, token and attempt in turn. The returns' journal is
+    paused while they are written (migration 11): each row's copy for the chain is made
+    here from the very values inserted, and goes into the group's entry.
     """
     copies: audit.Images = {}
     if returns:
         tx.execute(f"INSERT INTO {PAUSED} (tbl) VALUES ('returns')")
-        insert_shared(tx, "returns", _OWN_VALUES, returns, shared)
+        insert_flat(tx, "returns", _OWN_VALUES, returns, shared)
         tx.execute(f"DELETE FROM {PAUSED}")
         if tx.engine == "postgresql":  # explicit ids leave the identity's sequence behind
-            tx.scalar(
-                "SELECT setval(pg_get_serial_sequence('returns', 'id'), ?)", (returns[-1][0],)
-            )
+            tx.scalar("SELECT setval(pg_get_serial_sequence('returns', 'id'), ?)", (returns[-3],))
         # Each copy a tuple (JSON writes it as a list), all made in C: 1,000 a group.
-        ids, tokens, attempts = zip(*returns, strict=True)
+        ids, tokens, attempts = returns[0::3], returns[1::3], returns[2::3]
         tail = [repeat(shared[column]) for column in _SHARED]
         own = zip(tokens, attempts, *tail, strict=False)  # the tail repeats without end
         copies["returns"] = dict(zip(map(str, ids), own, strict=True))

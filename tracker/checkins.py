@@ -16,6 +16,7 @@ from typing import NamedTuple, Protocol
 
 from tracker.access import entry, keeps
 from tracker.accounts import Action
+from tracker.arrivals import ARRIVALS as ARRIVALS  # the one list; named here for callers
 from tracker.codes import PAGE_PAYLOAD, PAYLOAD, Keyring, SignatureMismatch, normalise_code
 from tracker.errors import CodeError, TrackerError
 from tracker.ledger import ACCEPTED, AWAITING, REFUSED, module_states, token_states
@@ -26,7 +27,6 @@ from tracker.validate import problem as text_problem
 from tracker.validate import show
 
 RECORDED, DUPLICATE, REFUSED_CODE = "recorded", "duplicate", "refused"
-ARRIVALS = ("typed", "scanner", "scan", "answers")
 LONGEST_CODE = 300  # a QR payload with a base address; a typed code is 14 characters
 # The audit chain's actions: a code recorded or refused alone, and a group of codes, whose
 # one entry holds under CODES each code's entry (action, subject, details) in order.

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker.errors import TrackerError
-from tracker.migrations import MIGRATIONS, Migration
+from tracker.migrations import MIGRATIONS, REBUILDS, Migration
 
 MIGRATION_LOCK = 72_614_001  # PostgreSQL advisory lock: one process migrates at a time
 Row = dict[str, Any]
@@ -126,14 +126,22 @@ class Database:
         else:  # written for each engine (triggers hold semicolons)
             statements = script[self.engine]
         tx = Transaction(self._conn, self.engine)
+        # A table made again (SQLite's 12-step ALTER) is dropped while others reference
+        # it: foreign keys go off outside the transaction (a no-op inside one), and every
+        # key is checked before the commit.
+        rebuild = self.engine == "sqlite" and number in REBUILDS
         try:
             if self.engine == "sqlite":
+                if rebuild:
+                    self._conn.execute("PRAGMA foreign_keys = OFF")
                 self._conn.execute("BEGIN IMMEDIATE")
             else:
                 tx.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
             if number not in _applied(tx):
                 for statement in statements:
                     self._conn.execute(statement)
+                if rebuild:
+                    _check_references(tx, number)
                 tx.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     (number, _utc_now()),
@@ -142,6 +150,9 @@ class Database:
         except Exception as err:
             self._rollback()
             raise _explain(err) from err
+        finally:
+            if rebuild:
+                self._conn.execute("PRAGMA foreign_keys = ON")
 
 
 class Transaction:
@@ -260,6 +271,17 @@ def _connect_sqlite(url: str, wait_seconds: float, create: bool) -> sqlite3.Conn
     except sqlite3.Error as err:
         raise _explain(err) from err
     return conn
+
+
+def _check_references(tx: Transaction, migration: int) -> None:
+    """Refuse `migration` (TrackerError) if any row points at a row that is not there."""
+    broken = tx.tuples("PRAGMA foreign_key_check")
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise TrackerError(
+            f"migration {migration} was not applied: {table} row {rowid} points at a missing "
+            f"{parent} row ({len(broken)} such rows): restore the records from the backup"
+        )
 
 
 def _owner_only(path: Path) -> None:

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.tracker.conftest import make_order, staff_account
+from tests.tracker.conftest import Clock, make_order, staff_account
 from tracker import audit
 from tracker.accounts import Role, actor_for
 from tracker.checkin_bulk import GroupRecords, each_code, record_group
@@ -32,6 +32,7 @@ from tracker.checkins import (
     RECORDED,
     REFUSED_CODE,
     CheckinResult,
+    LiveRecords,
     checkin_groups,
     record_code,
     stored_groups,
@@ -58,8 +59,13 @@ def _accept_all(t: Tracker, module_id: str) -> dict[str, bool]:
 
 
 @pytest.fixture
-def world(tracker: Tracker, tmp_path: Path) -> World:
-    """Two offices; credited, sent back, waiting, refused, revoked and reissued modules."""
+def world(tracker: Tracker, tmp_path: Path, clock: Clock) -> World:
+    """Two offices; credited, sent back, waiting, refused, revoked and reissued modules.
+
+    One module was sent back and came in again a day later: it waits in its second
+    return, which a repeat must name (its id and day), not the first. Batches come a
+    day after that.
+    """
     out = tmp_path / "issues"
     for ref, office in (("C-1", "north"), ("C-2", "north"), ("C-3", "south")):
         make_order(tracker, ref, office=office)
@@ -70,6 +76,9 @@ def world(tracker: Tracker, tmp_path: Path) -> World:
     done = list(checkin_groups(tracker, [[m.code for m in one[:3]]], "tester"))
     mark(tracker, done[0].return_id, "accept", "tester", _accept_all(tracker, one[0].module_id), 60)
     mark(tracker, done[1].return_id, "send-back", "tester", {}, feedback="Try activity 2")
+    clock.advance(days=1)
+    (redone,) = checkin_groups(tracker, [[one[1].code]], "tester")  # waits in its second
+    assert redone.recorded
     (refused,) = checkin_groups(tracker, [[two[0].code]], "tester")
     mark(tracker, refused.return_id, "refuse", "tester", {}, reason="Not their work")
     revoke(tracker, issue(tracker, "C-2", "tester", out_root=out).number, "Lost", "tester")
@@ -84,6 +93,7 @@ def world(tracker: Tracker, tmp_path: Path) -> World:
             )
         ]
     texts = [t for m in every for t in (m.code, m.payload)] + [show_code(c) for c in revoked]
+    clock.advance(days=1)
     return World(tuple(texts), two[1].code, three[0].code)
 
 
@@ -283,4 +293,37 @@ def test_a_groups_state_rows_are_the_ledgers(tracker: Tracker, world: World) -> 
             expected = tx.tuples(STATE_ROWS + where + STATE_ORDER, orders)
         assert any(row[5] for row in expected)  # marks are there to be read
         assert list(records.tokens.values()) == expected
+        list(checkin_groups(tracker, [list(world.texts)], "tester"))
+
+
+def test_a_groups_latest_returns_and_attempts_are_the_records(
+    tracker: Tracker, world: World, clock: Clock, tmp_path: Path
+) -> None:
+    """Each module's newest return and each token's returns so far, as the records say.
+
+    Read for a group, then after every code is checked in again, a day later. C-9's
+    module came back in a workbook then lost, and again in its new copy: two copies,
+    each with a return.
+    """
+    make_order(tracker, "C-9")
+    lost = issue(tracker, "C-9", "tester", module_ids=["WB1"], out_root=tmp_path)
+    (back,) = checkin_groups(tracker, [[lost.modules[0].code]], "tester")
+    assert back.return_id
+    mark(tracker, back.return_id, "send-back", "tester", {}, feedback="Try activity 2")
+    revoke(tracker, lost.number, "Lost", "tester")
+    new = issue(tracker, "C-9", "tester", module_ids=["WB1"], out_root=tmp_path)
+    assert all(r.recorded for r in checkin_groups(tracker, [[new.modules[0].code]], "tester"))
+    for _ in range(2):
+        with tracker.db.read() as tx:
+            orders = [row[0] for row in tx.tuples("SELECT id FROM orders ORDER BY id")]
+            records = GroupRecords(clock().isoformat())
+            records._load_orders(tx, orders, ", ".join("?" * len(orders)))
+            live = LiveRecords(tx)
+            for order_id, module_id in records.modules:
+                got = records.latest_return(order_id, module_id)
+                assert got == live.latest_return(order_id, module_id), (order_id, module_id)
+            counted = dict(tx.tuples("SELECT token_id, COUNT(*) FROM returns GROUP BY token_id"))
+        assert records.attempts == counted
+        assert any(isinstance(ids, list) for ids in records.modules.values())  # two copies
+        clock.advance(days=1)
         list(checkin_groups(tracker, [list(world.texts)], "tester"))

@@ -155,6 +155,13 @@ def test_an_entrys_details_are_the_encoders_text(details: dict[str, object]) -> 
     assert audit_chain.DETAILS(details) == plain
 
 
+@given(nested)
+def test_an_entrys_details_are_quoted_as_the_encoder_quotes_them(details: object) -> None:
+    """Any details' text, control characters, quotes and backslashes in it, quoted alike."""
+    text = audit_chain.DETAILS({"x": details})
+    assert audit_chain.quote_details(text) == json.dumps(text, ensure_ascii=False)
+
+
 words = st.one_of(st.text(max_size=12), st.sampled_from(["", "2026-11-28T20:00:00+00:00"]))
 heads = st.tuples(words, words, words, words)
 
