@@ -1,6 +1,6 @@
 """Run `cpo` commands as processes of their own, each forked from one that has started.
 
-A new `cpo` process spends ~0.6 s of CPU before its command begins: starting Python,
+A new `cpo` process spends ~0.45 s of CPU before its command begins: starting Python,
 importing `cpo` (tests/cli/test_startup.py keeps that small) and psycopg (for a tracker on
 PostgreSQL). A test that runs dozens of commands as separate processes (two machines on
 one tracker) pays that once here instead: one process imports them and waits, and each
