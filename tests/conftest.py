@@ -96,7 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     Made once, before the workers start: they and the tests' subprocesses share them.
     """
-    from builder.pdf.layout_cache import CACHE_ENV
+    from builder.course_cache import CACHE_ENV  # not builder.pdf's: no reportlab here
 
     temporary_files_in_memory()
     if getattr(config.option, "loadgroup", False):  # set on each xdist worker

@@ -12,6 +12,7 @@ from PIL import Image, ImageChops, ImageDraw
 
 from tests.degrade import DEGRADATIONS, degrade, fold_line
 from tests.intake.corpus import (
+    PROFILES,
     as_200_dpi,
     checkins,
     degraded_pages,
@@ -38,9 +39,10 @@ CORPUS = pytest.mark.xdist_group("reader-corpus")
 
 
 @pytest.fixture(scope="module")
-def workbooks(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+def workbooks(tmp_path_factory: pytest.TempPathFactory, standard: Path) -> list[Path]:
     """Standard, large-print and dyslexia (cream) workbooks of `MODULES`."""
-    return render_workbooks(tmp_path_factory.mktemp("workbooks"), MODULES)
+    others = tuple(p for p in PROFILES if p != "standard")  # the standard one is printed
+    return [standard, *render_workbooks(tmp_path_factory.mktemp("workbooks"), MODULES, others)]
 
 
 @pytest.fixture(scope="module")

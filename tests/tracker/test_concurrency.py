@@ -1,21 +1,22 @@
 """Two programs on the same records at the same moment: each return is recorded and credited once.
 
-The racing programs are separate OS processes (multiprocessing, spawned) that open the
-same SQLite file or the same PostgreSQL schema and wait at a barrier, so their requests
-reach the database together. Each test races several rounds.
+The racing programs are separate OS processes that open the same SQLite file or the same
+PostgreSQL schema and wait at a barrier, so their requests reach the database together.
+Each test races several rounds. Each racer is forked from one process that has imported
+the racers' module (`forked.Starter`): a spawned racer spent ~1 s of CPU importing it.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.tracker.conftest import make_order
-from tests.tracker.racers import race
+from tests.tracker.forked import Starter
 from tracker import audit
 from tracker.checkins import DUPLICATE, RECORDED, checkin, checkin_one
 from tracker.config import load
@@ -30,14 +31,23 @@ MODULES = ["WB1", "WB2", "WB3", "TF1"]
 WAIT = 120.0  # seconds to wait for a racer before calling the test a failure
 
 
-def run_race(tracker: Tracker, tmp_path: Path, amy: Jobs, bob: Jobs) -> list[list[dict]]:
+@pytest.fixture(scope="module")
+def starter() -> Iterator[Starter]:
+    """The process each racer is forked from, its module imported once for the tests here."""
+    started = Starter("tests.tracker.racers")
+    yield started
+    started.close()
+
+
+def run_race(
+    starter: Starter, tracker: Tracker, tmp_path: Path, amy: Jobs, bob: Jobs
+) -> list[list[dict]]:
     """Start two racers on the tracker's records; fire each round's gun; their outcomes."""
     barrier = tmp_path / "barrier"
     barrier.mkdir()
     data = str(tracker.config.data_dir)
-    spawn = multiprocessing.get_context("spawn")
     racers = {
-        name: spawn.Process(target=race, args=(data, str(barrier), name, jobs))
+        name: starter.process("race", data, str(barrier), name, jobs)
         for name, jobs in (("amy", amy), ("bob", bob))
     }
     for process in racers.values():
@@ -76,11 +86,13 @@ def count(tracker: Tracker, sql: str) -> int:
         return int(tx.scalar(sql) or 0)
 
 
-def test_two_programs_marking_one_return_credit_it_once(tracker: Tracker, tmp_path: Path) -> None:
+def test_two_programs_marking_one_return_credit_it_once(
+    starter: Starter, tracker: Tracker, tmp_path: Path
+) -> None:
     """Both accept the same return at once: one credit; the other is told it is marked."""
     returns = returns_for(tracker, tmp_path, "C-1")
     jobs: Jobs = [("mark", r) for r in returns]
-    for amy, bob in run_race(tracker, tmp_path, jobs, jobs):
+    for amy, bob in run_race(starter, tracker, tmp_path, jobs, jobs):
         winner, loser = (amy, bob) if amy["ok"] else (bob, amy)
         assert winner["ok"] and winner["credited"] == 120
         assert not loser["ok"] and "already marked (accept)" in str(loser["error"])
@@ -92,13 +104,15 @@ def test_two_programs_marking_one_return_credit_it_once(tracker: Tracker, tmp_pa
     assert audit.verify(tracker.db).ok
 
 
-def test_two_programs_checking_in_one_code_record_it_once(tracker: Tracker, tmp_path: Path) -> None:
+def test_two_programs_checking_in_one_code_record_it_once(
+    starter: Starter, tracker: Tracker, tmp_path: Path
+) -> None:
     """One scans the QR code while the other types the code: one return, one duplicate."""
     make_order(tracker)
     issued = issue(tracker, "C-1", "ana", module_ids=MODULES, out_root=tmp_path / "out")
     scanned: Jobs = [("checkin", m.payload) for m in issued.modules]
     typed: Jobs = [("checkin", m.code) for m in issued.modules]
-    for pair in run_race(tracker, tmp_path, scanned, typed):
+    for pair in run_race(starter, tracker, tmp_path, scanned, typed):
         assert sorted(str(r["status"]) for r in pair) == [DUPLICATE, RECORDED]
         (late,) = [r for r in pair if r["status"] == DUPLICATE]
         assert "already received" in str(late["reason"])
@@ -108,7 +122,7 @@ def test_two_programs_checking_in_one_code_record_it_once(tracker: Tracker, tmp_
 
 
 def test_two_programs_marking_the_last_of_the_cap_stay_within_it(
-    tracker: Tracker, tmp_path: Path
+    starter: Starter, tracker: Tracker, tmp_path: Path
 ) -> None:
     """Two modules race for the last two hours of a cap: one gets them, the other none."""
     rounds = []
@@ -119,7 +133,7 @@ def test_two_programs_marking_the_last_of_the_cap_stay_within_it(
         rounds.append((third, fourth))
     amy: Jobs = [("mark", third) for third, _ in rounds]
     bob: Jobs = [("mark", fourth) for _, fourth in rounds]
-    for pair in run_race(tracker, tmp_path, amy, bob):
+    for pair in run_race(starter, tracker, tmp_path, amy, bob):
         assert all(r["ok"] for r in pair)
         assert sorted(int(str(r["credited"])) for r in pair) == [0, 120]
     for client in ("C-1", "C-2", "C-3"):

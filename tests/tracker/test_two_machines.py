@@ -1,33 +1,37 @@
-"""Two offices, two machines (two data folders, two processes), one PostgreSQL tracker."""
+"""Two offices, two machines (two data folders, two processes), one PostgreSQL tracker.
+
+Every command is a process of its own, forked from one that has imported `cpo` (forked.py):
+the ~40 commands' start-up was most of this test's CPU.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import psycopg
 import pypdfium2 as pdfium
+import pytest
 
 from tests.conftest import SHIPPED_COURSE, names
+from tests.tracker.forked import Forks
 from tests.tracker.pgserver import PostgresServer
 from tests.tracker.test_intake import answers_file, as_pdf
 from tracker.codes import Keyring
 
-CPO = str(Path(sys.executable).with_name("cpo"))
 PASSWORD = "a long staff password"
 
 
 class Machine:
     """One office's computer: its own data folder; every command a new `cpo` process."""
 
-    def __init__(self, folder: Path, work: Path) -> None:
-        self.folder, self.work = folder, work
+    def __init__(self, folder: Path, work: Path, forks: Forks) -> None:
+        self.folder, self.work, self.forks = folder, work, forks
 
     def cpo(self, login: str, *args: str, ok: bool = True) -> str:
         env = dict(
@@ -40,9 +44,7 @@ class Machine:
             CPO_PASSPHRASE="a long keyring passphrase",
         )
         env.pop("CPO_DATABASE_URL", None)
-        done = subprocess.run(
-            [CPO, *args], env=env, cwd=self.work, capture_output=True, text=True, check=False
-        )
+        done = self.forks.run(list(args), env, self.work)
         out = done.stdout + done.stderr
         assert "Traceback" not in out, out
         assert (done.returncode == 0) == ok, out
@@ -116,12 +118,18 @@ def returns_of(output: str) -> list[str]:
     return re.findall(r"\bR\d+\b", output)
 
 
+@pytest.fixture
+def forks() -> Iterator[Forks]:
+    with Forks() as started:
+        yield started
+
+
 def test_two_offices_share_one_tracker_from_two_machines(
-    postgres: PostgresServer, tmp_path: Path
+    postgres: PostgresServer, tmp_path: Path, forks: Forks
 ) -> None:
     url = postgres.new_schema()
-    glasgow = Machine(tmp_path / "glasgow-pc", tmp_path)
-    leeds = Machine(tmp_path / "leeds-pc", tmp_path)
+    glasgow = Machine(tmp_path / "glasgow-pc", tmp_path, forks)
+    leeds = Machine(tmp_path / "leeds-pc", tmp_path, forks)
     # The first init makes the tracker; the second finds it and joins with the keyring.
     glasgow.cpo("root", "init", "--database", url)
     for office in ("glasgow", "leeds"):
