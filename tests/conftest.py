@@ -254,6 +254,30 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+# The features Playwright (1.65) turns off in every Chromium it starts. Chromium reads only
+# the last `--disable-features`, so ours names them again (`test_chromium_keeps_...` checks).
+PLAYWRIGHT_DISABLED = [
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+]
+# The address bar's pop-ups, which Chromium 156 loads at start-up into a renderer of their
+# own, though headless Chromium has no address bar: about 1.5 s of CPU a launch, nothing else.
+UNSEEN_FEATURES = ["WebUIOmniboxPopup", "WebUIOmniboxAimPopup"]
+
 # Debian's Chromium, started the way this machine allows: no sandbox (tests may run as
 # root), no GPU, and none of Chromium's own background requests to the network.
 CHROMIUM_ARGS = [
@@ -263,6 +287,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-features=" + ",".join(PLAYWRIGHT_DISABLED + UNSEEN_FEATURES),
 ]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -290,6 +315,32 @@ def browser() -> Iterator[Browser]:
         )
         yield chromium
         chromium.close()
+
+
+def chromium_command_lines() -> list[list[str]]:
+    """The arguments of each Chromium browser process Playwright started here (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # gone since the listing
+                continue
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    ours, found = {os.getpid()}, True
+    while found:  # the process tree below this one
+        grown = ours | {pid for pid, parent in parents.items() if parent in ours}
+        ours, found = grown, grown != ours
+    lines = []
+    for pid in ours:
+        try:
+            argv = (Path("/proc") / str(pid) / "cmdline").read_bytes().decode().split("\0")
+        except OSError:
+            continue
+        if "--remote-debugging-pipe" in argv and not any(a.startswith("--type=") for a in argv):
+            lines.append(argv)  # a browser process Playwright started (its child processes
+            # have a --type; the crash reporter has neither)
+    return lines
 
 
 @pytest.fixture(scope="session")

@@ -10,12 +10,11 @@ import pytest
 
 from builder.html import render_specimen_bundle
 from tests.conftest import AXE, shipped_course
-from tests.web.axe import LOAD_AXE
+from tests.web.axe import LOAD_AXE, TAGS, WHOLE, described
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # One worker runs this module (`make test` runs with `--dist loadgroup`): the bundle is
 # made, and its tab opened, once a run rather than on each worker.
 pytestmark = pytest.mark.xdist_group("bundle-axe")
@@ -75,16 +74,8 @@ def switch_to(page: Page, mode: str) -> None:
 
 
 def violations(page: Page) -> list[dict[str, Any]]:
-    """What axe-core finds wrong on the page as it is shown now."""
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']}).then(r => r.violations)",  # only what is read
-        TAGS,
-    )
-    return [
-        {"rule": v["id"], "help": v["help"], "where": [n["target"] for n in v["nodes"][:5]]}
-        for v in result
-    ]
+    """What axe-core finds wrong on the page as it is shown now (every rule of TAGS)."""
+    return described(page.evaluate(WHOLE, [TAGS, None]))
 
 
 @pytest.mark.parametrize("name", PAGES)

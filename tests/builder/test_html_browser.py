@@ -21,7 +21,7 @@ from builder import load_course
 from builder.answers import AnswersFile, Plan, Rating, checksum_of, read_answers
 from builder.editions import CheckIn, Personal
 from builder.html import render_bundle
-from tests.conftest import CHROMIUM_ARGS, GOOD_COURSE
+from tests.conftest import CHROMIUM_ARGS, GOOD_COURSE, UNSEEN_FEATURES, chromium_command_lines
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -327,6 +327,16 @@ def test_the_check_in_square_on_screen_reads_back_to_the_paper_payload(
     image = Image.open(io.BytesIO(page.locator("svg.qr").screenshot()))
     assert [r.text for r in zxingcpp.read_barcodes(image)] == [CHECKINS[0].payload]
     assert "Code: 7QX2-M9K4-PZ3T" in page.text_content(".checkin")
+
+
+def test_chromium_keeps_playwrights_features_off(browser: Browser) -> None:
+    """Chromium reads only the last `--disable-features`: ours (CHROMIUM_ARGS) repeats
+    every feature Playwright turns off, beside the unseen address bar's pop-ups."""
+    lines = chromium_command_lines()
+    assert lines, "no Chromium browser process found under this one"
+    for argv in lines:
+        named = [a.split("=", 1)[1].split(",") for a in argv if a.startswith("--disable-features=")]
+        assert set(named[-1]) >= set().union(*named) | set(UNSEEN_FEATURES)
 
 
 # -- bad input ---------------------------------------------------------------------------

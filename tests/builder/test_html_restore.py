@@ -202,16 +202,12 @@ def test_answers_already_here_are_replaced_only_when_the_client_says_yes(
         "key => (localStorage.getItem(key) || '').includes('Typed here')", arg=f"{STORAGE}/AA1"
     )
     index = here.open()
-    asked: list[str] = []
-    index.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     with index.expect_file_chooser() as chooser:
         index.click("[data-import]")
-    chooser.value.set_files(str(path))
-    for _ in range(100):  # the file is read and checked; then the question
-        if asked:
-            break
-        index.wait_for_timeout(100)
-    assert asked and "replaced" in asked[0]
+    with index.expect_event("dialog") as question:  # once the file is read and checked
+        chooser.value.set_files(str(path))
+    assert "replaced" in question.value.message
+    question.value.dismiss()
     assert "Typed here" in (here.open("module-AA1.html").input_value("#a-AA1-1"))
     index.once("dialog", lambda d: d.accept())
     assert open_file(index, path).startswith(BACK)

@@ -25,7 +25,7 @@ from tests.conftest import REPO
 from tests.tracker.conftest import make_order
 from tests.tracker.scans import scan_pdf
 from tests.web.axe import WIDTHS, at_widths, serve_axe
-from tests.web.conftest import PASSWORD, picture
+from tests.web.conftest import PASSWORD, PICTURES_WANTED, picture
 from tracker.issuing import Issued, issue
 from tracker.tracker import Tracker
 
@@ -106,7 +106,7 @@ def test_the_facilitator_s_pages_pass_axe_at_both_widths_and_work_by_keyboard(
     assert set(found) == (set(urls) if on_sqlite else set())  # each page, on SQLite
 
     page.set_viewport_size({"width": 1280, "height": 900})
-    if on_sqlite:  # the pictures once, from SQLite
+    if on_sqlite and PICTURES_WANTED:  # the pictures once, from SQLite, when asked for
         page.goto(urls["marking"])
         picture(page, PICTURES / "marking.png", full_page=True)
 
