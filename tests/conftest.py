@@ -96,7 +96,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     Made once, before the workers start: they and the tests' subprocesses share them.
     """
-    from builder.pdf.layout_cache import CACHE_ENV
+    # Where the name is made, not builder.pdf's copy: importing builder.pdf (reportlab) cost
+    # xdist's controller, which runs no test, 0.5 s of CPU as the workers start.
+    from builder.course_cache import CACHE_ENV
 
     temporary_files_in_memory()
     if getattr(config.option, "loadgroup", False):  # set on each xdist worker
