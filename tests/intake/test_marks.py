@@ -18,7 +18,7 @@ import zxingcpp
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from tests.degrade import degrade
-from tests.intake.corpus import module_pages, render_page, render_workbooks
+from tests.intake.corpus import PROFILES, module_pages, render_page, render_workbooks
 from tests.intake.marks import MARKS, _fill
 from tracker.intake.pages import has_page_code, parse
 from tracker.intake.reader import read_codes
@@ -66,13 +66,48 @@ class Pages(Sequence[tuple[Image.Image, str]]):
         return self.found[at]
 
 
+class Workbooks:
+    """The workbook of `MODULES` in each profile, each printed when a fixture first asks."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.printed: dict[str, Path] = {}
+
+    def __call__(self, profile: str) -> Path:
+        if profile not in self.printed:
+            self.printed[profile] = render_workbooks(self.folder, MODULES, (profile,))[0]
+        return self.printed[profile]
+
+
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Pages:
-    """`PAGES` clean 300-dpi module pages of the three profiles, and their page codes."""
-    books = render_workbooks(tmp_path_factory.mktemp("wb"), MODULES)
+def workbooks(tmp_path_factory: pytest.TempPathFactory) -> Workbooks:
+    return Workbooks(tmp_path_factory.mktemp("wb"))
+
+
+def shuffled(books: list[Path]) -> Pages:
+    """`PAGES` of the module pages of `books`, in a shuffled order kept from run to run."""
     pages = [(pdf, i, c) for pdf in books for i, c in module_pages(pdf, MODULES)]
     random.Random(5).shuffle(pages)
     return Pages(pages[:PAGES])
+
+
+@pytest.fixture(scope="module")
+def clean(workbooks: Workbooks) -> Pages:
+    """`PAGES` clean 300-dpi module pages of the three profiles, and their page codes."""
+    return shuffled([workbooks(profile) for profile in PROFILES])
+
+
+# The quick tests' pages: the standard profile's in the fast loop (one workbook printed, not
+# three: about 2 s of CPU); every profile's too in `make test`, as the slow tests read them.
+@pytest.fixture(
+    scope="module", params=["standard", pytest.param("every profile", marks=pytest.mark.slow)]
+)
+def quick(request: pytest.FixtureRequest, workbooks: Workbooks) -> Pages:
+    """Clean module pages for the quick tests: the standard profile's, or every profile's."""
+    if request.param == "standard":
+        return shuffled([workbooks("standard")])
+    pages: Pages = request.getfixturevalue("clean")
+    return pages
 
 
 def code_boxes(image: Image.Image) -> list[tuple[int, int, int, int]]:
@@ -119,9 +154,9 @@ def read_rate(pages: list[tuple[Image.Image, str]]) -> float:
 
 
 @pytest.mark.parametrize("name", list(MARKS))
-def test_a_mark_crosses_the_code_and_is_the_same_for_a_seed(name: str, clean: Pages) -> None:
-    image, _ = clean[0]
-    box = clean.boxes(0)[-1]
+def test_a_mark_crosses_the_code_and_is_the_same_for_a_seed(name: str, quick: Pages) -> None:
+    image, _ = quick[0]
+    box = quick.boxes(0)[-1]
     first = MARKS[name](image, box, random.Random(3))
     assert first.tobytes() == MARKS[name](image, box, random.Random(3)).tobytes()
     left, top, right, bottom = box
@@ -161,20 +196,20 @@ def whole_page_staple(
 
 
 def test_every_module_page_has_its_page_code_twice_far_apart(
-    clean: Pages,
+    quick: Pages,
 ) -> None:
     """Far enough apart that a staple (12 mm) or a stroke over one misses the other."""
     for n in range(6):
-        left, right = clean.boxes(n)
+        left, right = quick.boxes(n)
         assert right[0] - left[2] > 120 * MM
         assert abs(left[1] - right[1]) < MM  # both on the footer's line
 
 
-def test_a_page_with_either_code_covered_is_read(clean: Pages) -> None:
+def test_a_page_with_either_code_covered_is_read(quick: Pages) -> None:
     """Quick: whichever of the two copies a sticker or a torn corner takes, the other reads."""
     pages = []
-    for n, (image, code) in enumerate(clean[:QUICK]):
-        pages += [(covered(image, box), code) for box in clean.boxes(n)]
+    for n, (image, code) in enumerate(quick[:QUICK]):
+        pages += [(covered(image, box), code) for box in quick.boxes(n)]
     assert len(pages) == 2 * QUICK and read_rate(pages) == 1
 
 

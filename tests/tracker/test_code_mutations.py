@@ -30,6 +30,10 @@ from tracker.tracker import Tracker, open_tracker
 
 CODES = 200  # codes checked exhaustively: every position x every other symbol, every swap
 MUTATIONS = 100_000  # random mutations per engine that change what the code says
+# The fast loop checks the first part of each count; `make test` (slow) the rest too, so a
+# full run checks every code and every mutation exactly once, as before.
+FAST_CODES = 40
+FAST_MUTATIONS = 10_000
 PAYLOAD_SYMBOLS = "0123456789abcdefghjkmnpqrstvwxyz"
 # What damage may put in: the code's own symbols, the letters Crockford leaves out, other
 # cases, separators, and things a scanner or a person can add.
@@ -47,9 +51,14 @@ def codes(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 # -- (a) the check symbol -------------------------------------------------------------------
 
 
-def test_every_wrong_symbol_is_caught(codes: list[str]) -> None:
+@pytest.mark.parametrize(
+    "part",
+    [slice(None, FAST_CODES), pytest.param(slice(FAST_CODES, None), marks=pytest.mark.slow)],
+    ids=["first", "rest"],
+)
+def test_every_wrong_symbol_is_caught(codes: list[str], part: slice) -> None:
     """Each single wrong symbol, at every position and of every kind, is refused."""
-    for code in codes:
+    for code in codes[part]:
         for position, symbol in enumerate(code):
             for other in ALPHABET.replace(symbol, ""):
                 typo = code[:position] + other + code[position + 1 :]
@@ -138,15 +147,25 @@ def what_it_says(t: Tracker, text: str) -> tuple[str, str] | None:
     return ("serial", found.serial) if found.serial else ("code", found.code or "")
 
 
-def test_random_damage_never_turns_a_code_into_another(tracker: Tracker, tmp_path: Path) -> None:
-    """100,000 damaged codes and payloads: none is taken for a different issued code."""
+@pytest.mark.parametrize(
+    ("seed", "count"),
+    [
+        (20261123, FAST_MUTATIONS),
+        pytest.param(20261124, MUTATIONS - FAST_MUTATIONS, marks=pytest.mark.slow),
+    ],
+    ids=["first", "rest"],
+)
+def test_random_damage_never_turns_a_code_into_another(
+    tracker: Tracker, tmp_path: Path, seed: int, count: int
+) -> None:
+    """100,000 damaged codes and payloads (two parts): none is taken for another issued code."""
     # The whole run on both engines (a few seconds each): the damage is the same, but the
     # few that pass the check symbol by chance are looked up in each engine's records.
     originals = issue_codes(tracker, tmp_path)
     before = snapshot(tracker)
-    rng = random.Random(20261123)
+    rng = random.Random(seed)
     changed = refused = survivors = 0
-    while changed < MUTATIONS:
+    while changed < count:
         text = rng.choice(originals)
         damaged = mutate(text, rng)
         said = what_it_says(tracker, damaged)
@@ -161,7 +180,7 @@ def test_random_damage_never_turns_a_code_into_another(tracker: Tracker, tmp_pat
         assert result.status == REFUSED_CODE, (text, damaged, result)
         assert "not a code we issued" in result.reason, result.reason
     assert snapshot(tracker) == before
-    assert refused > 0.9 * MUTATIONS and survivors > 0, (refused, survivors)
+    assert refused > 0.9 * count and survivors > 0, (refused, survivors)
 
 
 # -- (c) each way a code goes wrong -------------------------------------------------------------

@@ -14,7 +14,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import psycopg
 import pypdfium2 as pdfium
 import pytest
 
@@ -101,6 +100,8 @@ def scan_of(issued: dict[str, Any], module: str, out: Path) -> Path:
 
 def answers_of(issued: dict[str, Any], module: str, out: Path, url: str, keyring: Path) -> Path:
     """An answers file as the offline bundle saves it (its payloads remade from the keys)."""
+    import psycopg  # here, not at the top: every worker collects this file, few run it
+
     modules = []
     with psycopg.connect(url) as conn:
         for m in issued["modules"]:
@@ -206,6 +207,8 @@ def test_two_offices_share_one_tracker_from_two_machines(
     assert "Deleted 2 page images" in leeds.cpo("leeds-fac", "evidence", "prune", "--days", "0")
     assert "Deleted 2 page images" in glasgow.cpo("root", "evidence", "prune", "--days", "0")
     assert "Deleted 0 page images" in leeds.cpo("root", "evidence", "prune", "--days", "0")
+    import psycopg
+
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT COUNT(*) FROM evidence_images").fetchone() == (0,)
     assert "The audit log is whole" in leeds.cpo("root", "audit", "verify")
