@@ -467,6 +467,18 @@ def test_phone_photos_turn_by_exif_and_tiff_scans_give_every_page(
     assert png.kind == "png" and png.pages[0].klass == "duplicate"
 
 
+# Run as `python -c IN_GROUPS_OF_TWO WORKERS FILE...`: `cpo intake` committing two pages a group.
+IN_GROUPS_OF_TWO = """
+import sys
+from cpo.cli import main
+from tracker.intake import run
+
+run.GROUP_PAGES = 2
+sys.argv = ["cpo", "intake", "--workers", *sys.argv[1:]]
+main()
+"""
+
+
 @pytest.mark.slow  # a large corpus, or real cpo processes killed
 @pytest.mark.parametrize("workers", fast_first(["1", "2"], "1"))
 def test_an_intake_killed_part_way_is_finished_by_running_it_again(
@@ -481,7 +493,10 @@ def test_an_intake_killed_part_way_is_finished_by_running_it_again(
     files = [as_pdf([page.image], tmp_path / f"scan-{n:02d}.pdf") for n, page in enumerate(pages)]
     staff_account(tracker, "fac", Role.ADMIN, [])  # the command line acts as this account
     env = {**os.environ, "CPO_DATA": str(tracker.config.data_dir), "CPO_USER": "fac"}
-    command = [str(CPO), "intake", "--workers", workers, *map(str, files)]
+    # `cpo intake` in groups of two pages: the default group (32) would take in all 20 files
+    # at once on a quick machine, and the intake could not be caught part way.
+    python = REPO / ".venv" / "bin" / "python"
+    command = [str(python), "-c", IN_GROUPS_OF_TWO, workers, *map(str, files)]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -79,6 +79,7 @@ class Group:
 
 
 @contextmanager
+@entry(Action.TAKE_IN)  # it opens the write transaction: only an account that may take in
 def group_of_files(t: Tracker) -> Iterator[Group]:
     """One write transaction for a group of files; their images stored just before it commits."""
     with t.db.write() as tx:
