@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from tests.conftest import REPO
@@ -255,6 +256,7 @@ def noise_pages(folder: Path) -> list[PageTask]:
     ]
 
 
+@pytest.mark.slow  # ~3 s of CPU; the other worker tests read through the spool too
 def test_workers_leave_the_evidence_in_the_spool_and_it_is_what_one_process_keeps(
     tmp_path: Path,
 ) -> None:
@@ -301,6 +303,7 @@ def test_a_spool_left_by_a_killed_intake_is_cleared_and_a_running_ones_is_not(
     assert list((tmp_path / ROOT).iterdir()) == []
 
 
+@pytest.mark.slow  # ~1.6 s of CPU for a fallback that costs only speed
 def test_without_a_spool_the_evidence_comes_back_through_the_pipe(tmp_path: Path) -> None:
     """A data folder the spool cannot be made in (read-only, say) costs only the speed."""
     tasks = noise_pages(tmp_path)

@@ -106,6 +106,7 @@ def blot_page_code(page: Page) -> Image.Image:
     return image
 
 
+@pytest.mark.slow  # ~3 s of CPU: a whole module taken in first
 def test_a_page_known_by_its_module_code_is_placed_or_a_duplicate(
     tracker: Tracker, tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pikepdf
+import pytest
 
 from tests.tracker.caseload import SMALL_EVERY, caseload
 
@@ -28,6 +29,7 @@ def text_of(pdf: Path, first: int | None = None, last: int | None = None) -> str
     return " ".join(done.stdout.decode().split())
 
 
+@pytest.mark.slow  # ~2.3 s of CPU: a fortnight of cpo commands; each step has a quick test
 def test_an_office_fortnight(cpo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     for code in ("north", "south", "east"):
         cpo("office", "add", code, "--name", f"{code.title()} team")
