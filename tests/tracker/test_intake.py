@@ -467,6 +467,17 @@ def test_phone_photos_turn_by_exif_and_tiff_scans_give_every_page(
     assert png.kind == "png" and png.pages[0].klass == "duplicate"
 
 
+def pages_to_kill_over(
+    tracker: Tracker, tmp_path: Path, count: int | None = None
+) -> tuple[list[Page], list[Path], dict[str, str]]:
+    """Two workbooks' first `count` pages, a file each, and `cpo`'s environment as "fac"."""
+    first, _ = issue_two(tracker, tmp_path)
+    pages = module_pages(first, dpi=150)[:count]
+    files = [as_pdf([page.image], tmp_path / f"scan-{n:02d}.pdf") for n, page in enumerate(pages)]
+    staff_account(tracker, "fac", Role.ADMIN, [])  # the command line acts as this account
+    return pages, files, {**os.environ, "CPO_DATA": str(tracker.config.data_dir), "CPO_USER": "fac"}
+
+
 # Run as `python -c IN_GROUPS_OF_TWO WORKERS FILE...`: `cpo intake` committing two pages a group.
 IN_GROUPS_OF_TWO = """
 import sys
@@ -488,11 +499,7 @@ def test_an_intake_killed_part_way_is_finished_by_running_it_again(
 
     With workers, the pages' images waiting in the spool are deleted by the re-run.
     """
-    first, _ = issue_two(tracker, tmp_path)
-    pages = module_pages(first, dpi=150)
-    files = [as_pdf([page.image], tmp_path / f"scan-{n:02d}.pdf") for n, page in enumerate(pages)]
-    staff_account(tracker, "fac", Role.ADMIN, [])  # the command line acts as this account
-    env = {**os.environ, "CPO_DATA": str(tracker.config.data_dir), "CPO_USER": "fac"}
+    pages, files, env = pages_to_kill_over(tracker, tmp_path)
     # `cpo intake` in groups of two pages: the default group (32) would take in all 20 files
     # at once on a quick machine, and the intake could not be caught part way.
     python = REPO / ".venv" / "bin" / "python"
@@ -560,11 +567,7 @@ def test_an_intake_killed_in_a_group_keeps_what_it_reported_and_nothing_else(
 
     The group being recorded leaves nothing; running the intake again takes in the rest.
     """
-    first, _ = issue_two(tracker, tmp_path)
-    pages = module_pages(first, dpi=150)[:6]
-    files = [as_pdf([page.image], tmp_path / f"scan-{n:02d}.pdf") for n, page in enumerate(pages)]
-    staff_account(tracker, "fac", Role.ADMIN, [])  # the command line acts as this account
-    env = {**os.environ, "CPO_DATA": str(tracker.config.data_dir), "CPO_USER": "fac"}
+    _, files, env = pages_to_kill_over(tracker, tmp_path, 6)
     python = REPO / ".venv" / "bin" / "python"
     killed = subprocess.run(
         [str(python), "-u", "-c", KILLED_IN_A_GROUP, workers, *map(str, files)],
