@@ -88,21 +88,27 @@ def served(config: Config) -> Iterator[str]:
     port = _free_port()
     command = [sys.executable, "-m", "cpo", "serve", "--data", str(config.data_dir)]
     command += ["--port", str(port), "--threads", str(THREADS)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):  # it loads the course first: up to a minute on a busy machine
-            if server.poll() is not None:
-                raise SystemExit(f"cpo serve stopped: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                with urllib.request.urlopen(base + "/sign-in", timeout=5):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    # Its messages go to a file, not a pipe: waitress warns on stderr each time requests
+    # queue for a thread ("Task queue depth"), and a pipe nobody reads fills after a
+    # thousand or so, when the server's loop stops at the next warning, for good (seen
+    # as every request timing out from the fourth run on, issue 19 round nine).
+    with tempfile.TemporaryFile() as errors:
+        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(600):  # it loads the course first: up to a minute on a busy machine
+                if server.poll() is not None:
+                    errors.seek(0)
+                    raise SystemExit(f"cpo serve stopped: {errors.read().decode()[-2000:]}")
+                try:
+                    with urllib.request.urlopen(base + "/sign-in", timeout=5):
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 class _Stay(urllib.request.HTTPRedirectHandler):
