@@ -114,8 +114,8 @@ class Browsing:
 
         A page closed just before still saves its last answers as it goes (the bundle's
         `pagehide` flush), and that save can reach the storage after a clear sent from
-        here (5 closes in 300 left a save behind, measured): so clear until it has stayed empty for
-        two looks 25 ms apart.
+        here (measured: 5 closes in 300 left a save behind): so clear until it has
+        stayed empty for two looks 25 ms apart (0 in 300).
         """
         self.keeper.evaluate(EMPTIED)
         assert self.keeper.evaluate("localStorage.length") == 0
