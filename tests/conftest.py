@@ -137,6 +137,41 @@ class GroupInTestId:
                 item._id = NodeId.parse(item.nodeid + suffix)
 
 
+# The checkout's own output folder: `make demo` writes there, and a library call or a `cpo`
+# command given no folder of its own writes to ./output/... A test never should: what it
+# writes there is left in the developer's checkout (workbooks for made-up clients).
+OUTPUT = REPO / "output"
+OUTPUT_BEFORE = pytest.StashKey[set[str]]()
+
+
+def _output_files() -> set[str]:
+    return {str(p.relative_to(OUTPUT)) for p in OUTPUT.rglob("*")} if OUTPUT.is_dir() else set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the run's own process, not a worker
+        session.config.stash[OUTPUT_BEFORE] = _output_files()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run if a test wrote into the checkout's output folder (once, at the end)."""
+    before = session.config.stash.get(OUTPUT_BEFORE, None)
+    if before is None:
+        return
+    written = sorted(_output_files() - before)
+    if written:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        shown = ", ".join(written[:5]) + (
+            f" and {len(written) - 5} more" if len(written) > 5 else ""
+        )
+        if reporter is not None:
+            reporter.write_line(
+                f"A test wrote into {OUTPUT} (give it tmp_path as its output folder): {shown}",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 # What makes a test slow: a real PostgreSQL server, a browser. `make test-fast` leaves them out.
 SLOW_FIXTURES = {"postgres", "browser", "axe_source"}
 

@@ -71,9 +71,9 @@ def test_moving_a_client_needs_both_offices(tracker: Tracker) -> None:
         update_client(tracker, "C-1", "ana", office="south")
 
 
-def test_workbooks_are_listed_and_shown_with_their_codes(tracker: Tracker) -> None:
+def test_workbooks_are_listed_and_shown_with_their_codes(tracker: Tracker, tmp_path: Path) -> None:
     make_order(tracker, "C-1")
-    issued = issue(tracker, "C-1", "tester", module_ids=["WB1", "WB2"])
+    issued = issue(tracker, "C-1", "tester", module_ids=["WB1", "WB2"], out_root=tmp_path)
     [listed] = list_workbooks(tracker, "C-1")
     shown = show_workbook(tracker, issued.number.lower())
     assert listed == shown and shown.order == "C-1/1"
@@ -98,7 +98,7 @@ def test_a_sent_back_module_is_printed_alone_with_its_own_code(
     assert (back.module_id, back.sent_back_on, back.feedback) == ("WB1", "2026-11-23", "Try again")
     assert client_record(tracker, "C-1").office == "North"
     with pytest.raises(TrackerError, match=f"workbook print {issued.number} --module WB1"):
-        issue(tracker, "C-1", "tester", module_ids=["WB1"])
+        issue(tracker, "C-1", "tester", module_ids=["WB1"], out_root=tmp_path)
     again = reprint(tracker, issued.number, "tester", out_root=tmp_path, module="wb1")
     assert again.folder == tmp_path / f"{issued.number}-WB1"
     assert [m.code for m in again.modules] == [issued.modules[0].code]
@@ -110,7 +110,7 @@ def test_a_sent_back_module_is_printed_alone_with_its_own_code(
 
 def test_issue_json_feeds_the_batch_printer(tracker: Tracker, tmp_path: Path) -> None:
     make_order(tracker, "C-1")
-    issued = issue(tracker, "C-1", "tester", module_ids=["WB1", "HC2"])
+    issued = issue(tracker, "C-1", "tester", module_ids=["WB1", "HC2"], out_root=tmp_path)
     jobs = tmp_path / "jobs.jsonl"
     jobs.write_text(json.dumps(issued.as_job()) + "\n")
     [job], problems = read_jobs(jobs, tmp_path)
@@ -137,10 +137,12 @@ def test_a_batch_names_each_client_it_could_not_issue_to(tracker: Tracker, tmp_p
         issue_batch(tracker, "tester", office="north", clients=["C-1"], out_root=tmp_path)
 
 
-def test_the_overdue_list_has_a_line_a_workbook(tracker: Tracker, clock: Clock) -> None:
+def test_the_overdue_list_has_a_line_a_workbook(
+    tracker: Tracker, clock: Clock, tmp_path: Path
+) -> None:
     make_order(tracker, "C-1")
-    first = issue(tracker, "C-1", "tester", module_ids=["WB1", "WB2", "WB3"])
-    second = issue(tracker, "C-1", "tester", module_ids=["TF1"])
+    first = issue(tracker, "C-1", "tester", module_ids=["WB1", "WB2", "WB3"], out_root=tmp_path)
+    second = issue(tracker, "C-1", "tester", module_ids=["TF1"], out_root=tmp_path)
     checkin_one(tracker, first.modules[1].code, "tester")
     clock.advance(days=40)
     lines = overdue_workbooks(tracker)
@@ -148,9 +150,11 @@ def test_the_overdue_list_has_a_line_a_workbook(tracker: Tracker, clock: Clock) 
     assert len(lines) == 2
 
 
-def test_last_returned_is_empty_until_something_comes_back(tracker: Tracker) -> None:
+def test_last_returned_is_empty_until_something_comes_back(
+    tracker: Tracker, tmp_path: Path
+) -> None:
     make_order(tracker, "C-1")
-    issued = issue(tracker, "C-1", "tester", module_ids=["WB1"])
+    issued = issue(tracker, "C-1", "tester", module_ids=["WB1"], out_root=tmp_path)
     assert weekly_report(tracker).lines[0].last_returned == ""
     checkin_one(tracker, issued.modules[0].code, "tester")
     assert weekly_report(tracker).lines[0].last_returned == tracker.today().isoformat()

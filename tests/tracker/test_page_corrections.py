@@ -36,7 +36,7 @@ def test_pages_are_placed_by_their_footer_and_taken_out_again(
     tracker: Tracker, tmp_path: Path
 ) -> None:
     make_order(tracker, "C-1")
-    issued = issue(tracker, "C-1", "tester", module_ids=["WB1", "WB2"])
+    issued = issue(tracker, "C-1", "tester", module_ids=["WB1", "WB2"], out_root=tmp_path)
     [outcome] = take_in(tracker, plan_intake(tracker, [scan(tmp_path)]), "tester", False, 1)
     empty, written = outcome.pages
     assert (empty.klass, empty.reason) == ("unreadable", BLANK)
