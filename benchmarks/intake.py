@@ -275,7 +275,9 @@ def take_in_fresh(data: Path, files: list[Path], workers: int) -> tuple[Run, int
     nothing else, from which the workers are forked.
     """
     command = [sys.executable, "-m", "benchmarks.intake", "take-in", str(data), str(workers)]
-    done = subprocess.run([*command, *map(str, files)], capture_output=True, text=True, check=True)
+    done = subprocess.run([*command, *map(str, files)], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"the timed intake failed:\n{done.stderr[-2000:]}")
     told = json.loads(done.stdout)
     return Run(**told["run"]), told["read"], told["classes"]
 
@@ -286,8 +288,11 @@ def command_seconds(data: Path, files: list[Path], workers: int) -> float:
     environment = {**os.environ, "CPO_DATA": str(data), "CPO_USER": "bench"}
     command = [str(cpo), "intake", "--workers", str(workers), "--json", *map(str, files)]
     start = time.perf_counter()
-    subprocess.run(command, env=environment, capture_output=True, check=True)
-    return time.perf_counter() - start
+    done = subprocess.run(command, env=environment, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        raise SystemExit(f"cpo intake failed:\n{done.stderr[-2000:]}")
+    return seconds
 
 
 def _take_in_here(argv: list[str]) -> None:
