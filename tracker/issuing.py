@@ -114,7 +114,8 @@ def issue(
     profile: str = "standard",
     due_on: date | None = None,
     html: bool = False,
-    out_root: Path = Path("output/issues"),
+    *,
+    out_root: Path,
 ) -> Issued:
     """Issue a personalised workbook and write it, with its letter, to out_root/NUMBER/."""
     get_profile(profile)  # a bad profile fails before anything is recorded
@@ -226,7 +227,8 @@ def reprint(
     number: str,
     actor: str,
     html: bool = False,
-    out_root: Path = Path("output/issues"),
+    *,
+    out_root: Path,
     module: str | None = None,
 ) -> Issued:
     """Print a recorded workbook again from the records, with the same codes.

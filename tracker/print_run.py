@@ -92,7 +92,8 @@ def issue_batch(
     clients: list[str] | None = None,
     each: int | None = None,
     profile: str = "standard",
-    out_root: Path = Path("output/issues"),
+    *,
+    out_root: Path,
     workers: int = 0,
 ) -> PrintRun:
     """Issue the next modules to an office's clients (or those listed) and make a print run."""

@@ -146,8 +146,8 @@ def issue_batch(
             list(clients) if clients else None,
             each,
             profile,
-            output,
-            workers,
+            out_root=output,
+            workers=workers,
         )
     if as_json:
         click.echo(

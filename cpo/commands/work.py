@@ -77,7 +77,7 @@ def issue(
             profile,
             due.date() if due else None,
             html,
-            output,
+            out_root=output,
         )
     if as_json:  # one line, which `cpo build batch` reads as a job
         click.echo(json.dumps(issued.as_job()))

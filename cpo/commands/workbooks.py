@@ -75,7 +75,7 @@ def workbook_print(
     from tracker.issuing import reprint
 
     with open_from_cli(data) as t:
-        issued = reprint(t, number, need_actor(actor), html, output, module)
+        issued = reprint(t, number, need_actor(actor), html, out_root=output, module=module)
     what = f"{module.upper()} of workbook" if module else "workbook"
     click.echo(f"Printed {what} {issued.number} for {issued.client} again")
     for f in issued.files:
